@@ -1,0 +1,282 @@
+"""Load input files into the ledger: parse, check, quarantine, upsert.
+
+Everything here is set operations in DuckDB. A file's rows are parsed by SQL
+expressions built from the reader's :class:`~tokenlib.sources.base.Plan`;
+rows with a bad value go to the ``quarantine`` table with file, row, column,
+value and reason; the rest are upserted on ``record_id``, so re-ingesting the
+same or an overlapping export never counts a record twice (a re-export's
+copy replaces the earlier one, which is how restated billing rows land).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from .errors import ParameterError
+from .schema import LEDGER_COLUMNS, TOKEN_COLUMNS
+from .sources import plan_for
+from .sources.base import Field, Plan, literal, quote
+
+__all__ = ["IngestSummary", "ingest_file", "ingest_paths"]
+
+log = logging.getLogger(__name__)
+
+_PLAUSIBLE_YEARS = (2000, 2100)
+
+
+@dataclass(frozen=True)
+class IngestSummary:
+    """What one file's ingest did; ``rows_read`` is the sum of the rest."""
+
+    path: str
+    source: str
+    rows_read: int
+    ingested: int
+    duplicate: int
+    quarantined: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.path} [{self.source}]: {self.rows_read:,} rows read, "
+            f"{self.ingested:,} ingested, {self.duplicate:,} duplicate, "
+            f"{self.quarantined:,} quarantined"
+        )
+
+
+def _text(col: str) -> str:
+    return f"nullif(trim(CAST({col} AS VARCHAR)), '')"
+
+
+def _parse(f: Field, plan: Plan, columns: Mapping[str, str]) -> tuple[str, str, str]:
+    """Return (value, bad-value condition, reason) SQL for a column field."""
+    col = quote(f.column)
+    typed = not columns[f.column].upper().startswith("VARCHAR")
+    t = col if typed else _text(col)
+    if f.kind in ("tokens", "count"):
+        v = f"TRY_CAST({t} AS BIGINT)"
+        whole = f"TRY_CAST({t} AS DOUBLE) = {v}"
+        bad = f"({t} IS NOT NULL AND ({v} IS NULL OR NOT ({whole})))"
+        bad_neg = f"coalesce({v} < 0, false)"
+        what = "token count" if f.kind == "tokens" else "count"
+        return (
+            v,
+            f"({bad} OR {bad_neg})",
+            f"CASE WHEN {bad} THEN 'not a whole number' "
+            f"ELSE 'negative {what}' END",
+        )
+    if f.kind in ("money", "float"):
+        if not typed and plan.decimal_comma:
+            t = (
+                f"CASE WHEN {t} LIKE '%,%' AND {t} NOT LIKE '%.%' "
+                f"THEN replace({t}, ',', '.') ELSE {t} END"
+            )
+        target = "DECIMAL(38, 12)" if f.kind == "money" else "DOUBLE"
+        v = f"TRY_CAST({t} AS {target})"
+        return v, f"({t} IS NOT NULL AND {v} IS NULL)", "'not a number'"
+    if f.kind == "time":
+        kind = columns[f.column].upper()
+        if kind.startswith(("BIGINT", "INTEGER", "DOUBLE", "HUGEINT", "UBIGINT")):
+            v = f"to_timestamp({col})"
+        else:
+            v = f"TRY_CAST({t} AS TIMESTAMPTZ)"
+        lo, hi = _PLAUSIBLE_YEARS
+        bad = f"({t} IS NOT NULL AND ({v} IS NULL OR year({v}) NOT BETWEEN {lo} AND {hi}))"
+        return v, bad, "'unparseable time'"
+    if f.kind == "json":
+        v = f"TRY_CAST({t} AS JSON)"
+        return v, f"({t} IS NOT NULL AND {v} IS NULL)", "'not valid JSON'"
+    return t, "false", "''"
+
+
+def _staged_sql(plan: Plan, columns: Mapping[str, str], defaults: Mapping) -> str:
+    """Build the SELECT that parses every row and names its first fault."""
+    values: dict[str, str] = {}
+    faults: list[tuple[str, str, str, str]] = []  # column, value, bad, reason
+
+    # Parse each field; collect its faults in column order.
+    for name, f in plan.fields.items():
+        if f.column is not None:
+            v, bad, reason = _parse(f, plan, columns)
+            faults.append((f.column, _text(quote(f.column)), bad, reason))
+        else:
+            v = f.expr
+        if f.required:
+            label = f.column or name
+            raw = _text(quote(f.column)) if f.column else "NULL"
+            faults.append((label, raw, f"({v}) IS NULL", "'missing required value'"))
+        values[name] = v
+    for c in plan.checks:
+        faults.append((c.column, c.value, c.bad, literal(c.reason)))
+
+    # Values set for the whole file fill what the file leaves empty.
+    for name, value in defaults.items():
+        kind = LEDGER_COLUMNS[name].split(" NOT NULL")[0].split(" DEFAULT")[0]
+        fill = f"CAST({literal(value)} AS {kind})"
+        values[name] = f"coalesce({values[name]}, {fill})" if name in values else fill
+
+    # Stable record id from source and natural key; identical rows are
+    # told apart by their order of appearance unless the key is unique.
+    key = ", ".join(f"coalesce(CAST({k} AS VARCHAR), '')" for k in plan.key)
+    keyed = (
+        f"SELECT *, md5(concat_ws('|', {literal(plan.source)}, {key})) AS _k "
+        f"FROM ({plan.relation})"
+    )
+    if plan.key_is_unique:
+        rid = "_k"
+    else:
+        rid = "md5(_k || '|' || row_number() OVER (PARTITION BY _k ORDER BY _row))"
+
+    bad_col = " ".join(f"WHEN {b} THEN {literal(c)}" for c, _, b, _ in faults)
+    bad_val = " ".join(f"WHEN {b} THEN {v}" for _, v, b, _ in faults)
+    bad_why = " ".join(f"WHEN {b} THEN {r}" for _, _, b, r in faults)
+    wrap = (lambda w: f"CASE {w} END") if faults else (lambda w: "NULL")
+    select = [f"{v} AS {quote(n)}" for n, v in values.items()]
+    select += [
+        f"{rid} AS record_id",
+        "_row",
+        f"{wrap(bad_col)} AS _bad_column",
+        f"{wrap(bad_val)} AS _bad_value",
+        f"{wrap(bad_why)} AS _bad_reason",
+    ]
+    return f"SELECT {', '.join(select)} FROM ({keyed}) AS raw"
+
+
+def _insert_columns(plan: Plan, defaults: Mapping, file_label: str) -> str:
+    """The ledger column list, each filled from the staged row or a constant."""
+    given = set(plan.fields) | set(defaults)
+    out = []
+    for name in LEDGER_COLUMNS:
+        if name == "record_id":
+            out.append("record_id")
+        elif name == "source":
+            out.append(literal(plan.source))
+        elif name == "source_file":
+            out.append(literal(file_label))
+        elif name == "source_row":
+            out.append("_row")
+        elif name in given:
+            q = quote(name)
+            out.append(f"coalesce({q}, 0)" if name in TOKEN_COLUMNS else q)
+        elif name in TOKEN_COLUMNS:
+            out.append("0")
+        else:
+            out.append("NULL")
+    return ", ".join(out)
+
+
+def ingest_file(
+    con: duckdb.DuckDBPyConnection,
+    path: str | Path,
+    fmt: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    set_values: Mapping[str, str] | None = None,
+) -> IngestSummary:
+    """Ingest one export into the ledger open on ``con``.
+
+    Parameters
+    ----------
+    con
+        Connection from :func:`tokenlib.ledger.open_ledger`.
+    path
+        CSV, Parquet or JSON export.
+    fmt
+        Source format; detected from the content when None.
+    mapping
+        Ledger column -> file column, for request logs of other layouts.
+    set_values
+        Ledger column -> value for the whole file (fills empty values).
+
+    Returns
+    -------
+    IngestSummary
+        Rows read, ingested, duplicate and quarantined; they add up.
+
+    Raises
+    ------
+    InputFileError
+        The file cannot be read or lacks a required column.
+    """
+    path = Path(path)
+    defaults = dict(set_values or {})
+    for name in defaults:
+        if name not in LEDGER_COLUMNS or name in ("record_id", "source_file"):
+            raise ParameterError(
+                f"--set {name}=...: not a ledger column; expected one of "
+                + ", ".join(LEDGER_COLUMNS)
+            )
+    plan, columns = plan_for(con, path, fmt, dict(mapping or {}))
+    label = str(path.resolve())
+    staged = _staged_sql(plan, columns, defaults)
+    good = f"SELECT * FROM ({staged}) WHERE _bad_column IS NULL"
+    if plan.key_is_unique:
+        good += " QUALIFY row_number() OVER (PARTITION BY record_id ORDER BY _row DESC) = 1"
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        summary = _apply(con, plan, staged, good, defaults, label)
+        con.execute(
+            "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, now())",
+            [label, plan.source, summary.rows_read, summary.ingested,
+             summary.duplicate, summary.quarantined],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    log.info("%s", summary)
+    return summary
+
+
+def _apply(con, plan: Plan, staged: str, good: str, defaults, label: str):
+    # Replace this file's earlier quarantine rows, then add the new ones.
+    con.execute("DELETE FROM quarantine WHERE source_file = ?", [label])
+    con.execute(
+        f"""INSERT INTO quarantine
+        SELECT {literal(plan.source)}, {literal(label)}, s._row, s._bad_column,
+               s._bad_value, s._bad_reason, to_json(raw), now()
+        FROM ({staged}) AS s JOIN ({plan.relation}) AS raw USING (_row)
+        WHERE s._bad_column IS NOT NULL"""
+    )
+    quarantined = con.execute(
+        "SELECT count(*) FROM quarantine WHERE source_file = ?", [label]
+    ).fetchone()[0]
+    rows_read = con.execute(f"SELECT count(*) FROM ({plan.relation})").fetchone()[0]
+
+    # Upsert: records already in the ledger are replaced by this copy.
+    replaced = 0
+    has_rows = con.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM ledger WHERE source = ? LIMIT 1)",
+        [plan.source],
+    ).fetchone()[0]
+    if has_rows:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _ids AS SELECT record_id FROM ({good})")
+        replaced = con.execute(
+            "DELETE FROM ledger WHERE record_id IN (SELECT record_id FROM _ids)"
+        ).fetchone()[0]
+        con.execute("DROP TABLE _ids")
+    cols = _insert_columns(plan, defaults, label)
+    inserted = con.execute(
+        f"INSERT INTO ledger SELECT {cols} FROM ({good})"
+    ).fetchone()[0]
+    return IngestSummary(
+        path=label,
+        source=plan.source,
+        rows_read=rows_read,
+        ingested=inserted - replaced,
+        duplicate=rows_read - quarantined - (inserted - replaced),
+        quarantined=quarantined,
+    )
+
+
+def ingest_paths(
+    con: duckdb.DuckDBPyConnection,
+    paths: Iterable[str | Path],
+    **options,
+) -> list[IngestSummary]:
+    """Ingest several files with the same options; stop at the first error."""
+    return [ingest_file(con, path, **options) for path in paths]

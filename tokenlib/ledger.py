@@ -1,0 +1,43 @@
+"""Open the ledger: an embedded DuckDB file holding usage, quarantine, prices."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+from .schema import LEDGER_DDL, QUARANTINE_DDL
+
+__all__ = ["PROJECT_ROOT", "default_ledger_path", "open_ledger"]
+
+#: The folder holding ``tokenlib/``, ``data/`` and ``notebooks/``.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+_INGEST_LOG_DDL = """CREATE TABLE IF NOT EXISTS ingest_log (
+  source_file VARCHAR, source VARCHAR, rows_read BIGINT, ingested BIGINT,
+  duplicate BIGINT, quarantined BIGINT, ingested_at TIMESTAMPTZ)"""
+
+
+def default_ledger_path() -> Path:
+    """The ledger file: ``$TOKENLIB_LEDGER`` or ``data/ledger.duckdb``."""
+    return Path(os.environ.get("TOKENLIB_LEDGER", PROJECT_ROOT / "data" / "ledger.duckdb"))
+
+
+def open_ledger(
+    path: str | Path | None = None, read_only: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) a ledger file and return its connection.
+
+    The connection works in UTC; reports convert to their zone explicitly.
+    """
+    path = Path(path) if path else default_ledger_path()
+    if read_only and path.exists():
+        con = duckdb.connect(str(path), read_only=True)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(path))
+        for ddl in (LEDGER_DDL, QUARANTINE_DDL, _INGEST_LOG_DDL):
+            con.execute(ddl)
+    con.execute("SET TimeZone = 'UTC'")
+    return con

@@ -1,0 +1,124 @@
+"""The ledger's shape: one canonical table of usage and money, and quarantine.
+
+Token classes are kept apart so that nothing is counted twice:
+``input_tokens`` is uncached input only, cache reads and the two cache-write
+durations have their own columns, and ``reasoning_tokens`` is a part of
+``output_tokens`` that is never added again.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "TOKEN_CLASSES",
+    "TOKEN_COLUMNS",
+    "DIMENSIONS",
+    "SERVICE_TIERS",
+    "LEDGER_COLUMNS",
+    "LEDGER_DDL",
+    "QUARANTINE_DDL",
+    "PRICED_TOKEN_CLASSES",
+]
+
+#: Token classes as named in reports and ``metrics --json``.
+TOKEN_CLASSES = (
+    "input",
+    "cache_read",
+    "cache_write_5m",
+    "cache_write_1h",
+    "output",
+    "reasoning",
+)
+#: The classes that carry a price; reasoning is priced inside output.
+PRICED_TOKEN_CLASSES = TOKEN_CLASSES[:5]
+TOKEN_COLUMNS = tuple(f"{c}_tokens" for c in TOKEN_CLASSES)
+
+#: Who-and-why columns a user can group spend by.
+DIMENSIONS = (
+    "provider",
+    "model",
+    "service_tier",
+    "region",
+    "team",
+    "user",
+    "agent",
+    "session",
+    "use_case",
+    "application",
+    "environment",
+    "project",
+)
+SERVICE_TIERS = ("standard", "batch", "priority", "flex")
+
+#: Column name -> DuckDB type, in table order.
+LEDGER_COLUMNS: dict[str, str] = {
+    # identity
+    "record_id": "VARCHAR NOT NULL",
+    "source": "VARCHAR NOT NULL",
+    "source_file": "VARCHAR NOT NULL",
+    "source_row": "BIGINT",
+    "ingested_at": "TIMESTAMPTZ",
+    # time, UTC, end exclusive; grain is 'request' or 'bucket'
+    "start": "TIMESTAMPTZ NOT NULL",
+    "end": "TIMESTAMPTZ",
+    "grain": "VARCHAR NOT NULL",
+    # what
+    "provider": "VARCHAR",
+    "model": "VARCHAR",
+    "service_tier": "VARCHAR",
+    "region": "VARCHAR",
+    # tokens by class
+    "input_tokens": "BIGINT NOT NULL DEFAULT 0",
+    "cache_read_tokens": "BIGINT NOT NULL DEFAULT 0",
+    "cache_write_5m_tokens": "BIGINT NOT NULL DEFAULT 0",
+    "cache_write_1h_tokens": "BIGINT NOT NULL DEFAULT 0",
+    "output_tokens": "BIGINT NOT NULL DEFAULT 0",
+    "reasoning_tokens": "BIGINT NOT NULL DEFAULT 0",
+    "requests": "BIGINT",
+    # money, when the source carries it, in `currency`
+    "billed_cost": "DECIMAL(38, 12)",
+    "effective_cost": "DECIMAL(38, 12)",
+    "list_cost": "DECIMAL(38, 12)",
+    "currency": "VARCHAR",
+    # 'usage' (tokens only), 'token_charge' (money for tokens), 'charge'
+    "record_type": "VARCHAR NOT NULL",
+    # FOCUS detail, kept for scope rules and typing credits
+    "charge_category": "VARCHAR",
+    "charge_class": "VARCHAR",
+    "service_category": "VARCHAR",
+    "service_name": "VARCHAR",
+    "sku_id": "VARCHAR",
+    "consumed_quantity": "DOUBLE",
+    "consumed_unit": "VARCHAR",
+    # who and why
+    "team": "VARCHAR",
+    "user": "VARCHAR",
+    "agent": "VARCHAR",
+    "session": "VARCHAR",
+    "use_case": "VARCHAR",
+    "application": "VARCHAR",
+    "environment": "VARCHAR",
+    "project": "VARCHAR",
+    "tags": "JSON",
+}
+
+
+def _ddl(table: str, columns: dict[str, str]) -> str:
+    body = ",\n  ".join(f'"{name}" {kind}' for name, kind in columns.items())
+    return f"CREATE TABLE IF NOT EXISTS {table} (\n  {body}\n)"
+
+
+LEDGER_DDL = _ddl("ledger", LEDGER_COLUMNS)
+
+QUARANTINE_DDL = _ddl(
+    "quarantine",
+    {
+        "source": "VARCHAR",
+        "source_file": "VARCHAR",
+        "source_row": "BIGINT",
+        "column_name": "VARCHAR",
+        "value": "VARCHAR",
+        "reason": "VARCHAR",
+        "raw": "JSON",
+        "ingested_at": "TIMESTAMPTZ",
+    },
+)

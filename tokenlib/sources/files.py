@@ -1,0 +1,106 @@
+"""Open CSV and Parquet exports as DuckDB relations, coping with messy files.
+
+Real exports arrive with a byte-order mark, a semicolon delimiter and decimal
+commas, literal ``NULL`` strings and quoted JSON columns. CSV files are read
+with every column as text so that one bad value sends one row to quarantine
+instead of failing the file; the ingest engine parses each value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from ..errors import InputFileError
+from .base import literal
+
+__all__ = ["Table", "open_table", "NULL_STRINGS"]
+
+#: Strings read as a missing value in CSV files.
+NULL_STRINGS = ("", "NULL", "null", "NaN", "N/A", "None")
+
+
+@dataclass(frozen=True)
+class Table:
+    """An input file opened for reading.
+
+    Attributes
+    ----------
+    relation
+        SQL ``SELECT`` yielding the file's columns plus a 1-based ``_row``.
+    columns
+        Column name -> DuckDB type as read.
+    decimal_comma
+        The file may write decimals with a comma (semicolon-delimited CSV).
+    """
+
+    path: Path
+    relation: str
+    columns: dict[str, str]
+    decimal_comma: bool = False
+
+
+def _check_readable(path: Path) -> None:
+    if not path.exists():
+        raise InputFileError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputFileError(f"{path}: is a folder; name the export files")
+    if path.stat().st_size == 0:
+        raise InputFileError(f"{path}: the file is empty")
+
+
+def _csv_relation(con: duckdb.DuckDBPyConnection, path: Path) -> Table:
+    src = literal(str(path))
+    try:
+        delim = con.execute(f"SELECT Delimiter FROM sniff_csv({src})").fetchone()[0]
+    except duckdb.Error as exc:
+        raise InputFileError(f"{path}: cannot be read as CSV ({exc})") from exc
+    nulls = "[" + ", ".join(literal(s) for s in NULL_STRINGS) + "]"
+    reader = (
+        f"read_csv({src}, all_varchar = true, header = true, "
+        f"delim = {literal(delim)}, nullstr = {nulls}, quote = '\"', "
+        "strict_mode = false)"
+    )
+    relation = f"SELECT *, row_number() OVER () AS _row FROM {reader}"
+    return Table(path, relation, _describe(con, path, relation), delim != ",")
+
+
+def _parquet_relation(con: duckdb.DuckDBPyConnection, path: Path) -> Table:
+    reader = f"read_parquet({literal(str(path))}, file_row_number = true)"
+    relation = (
+        f"SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS _row "
+        f"FROM {reader}"
+    )
+    return Table(path, relation, _describe(con, path, relation))
+
+
+def _describe(con: duckdb.DuckDBPyConnection, path: Path, relation: str) -> dict:
+    try:
+        rows = con.execute(f"DESCRIBE {relation}").fetchall()
+    except duckdb.Error as exc:
+        raise InputFileError(f"{path}: cannot be read ({exc})") from exc
+    columns = {name: kind for name, kind, *_ in rows if name != "_row"}
+    if not columns:
+        raise InputFileError(f"{path}: no columns found")
+    return columns
+
+
+def open_table(con: duckdb.DuckDBPyConnection, path: Path) -> Table:
+    """Open a CSV or Parquet file as a relation with a ``_row`` column.
+
+    Raises
+    ------
+    InputFileError
+        The file is missing, empty, or not readable as CSV or Parquet.
+    """
+    _check_readable(path)
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return _parquet_relation(con, path)
+    if suffix in (".csv", ".txt", ".tsv"):
+        return _csv_relation(con, path)
+    raise InputFileError(
+        f"{path}: unsupported file type {suffix!r}; expected .csv or .parquet"
+    )

@@ -1,0 +1,127 @@
+"""OpenAI organisation Usage API, completions endpoint, as exported JSON.
+
+Accepts a page (``{"object": "page", "data": [...]}``), a JSON array of
+buckets, or JSON Lines of either. Each bucket's ``results`` become ledger
+rows; empty buckets add nothing, and a partial first or last bucket keeps its
+real ``start_time`` and ``end_time``. ``input_tokens`` includes
+``input_cached_tokens``: the reader splits them so input is uncached only.
+Group-by fields the export did not group by are null and stay null.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from ..errors import InputFileError, MissingColumnError
+from .base import Check, Field, Plan, literal, quote
+
+__all__ = ["looks_like_openai_usage", "plan_openai_usage"]
+
+_GROUP_FIELDS = ("project_id", "user_id", "api_key_id", "model", "batch", "service_tier")
+
+
+def _read(path: Path) -> str:
+    return (
+        f"read_json({literal(str(path))}, format = 'auto', "
+        "maximum_object_size = 268435456)"
+    )
+
+
+def looks_like_openai_usage(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
+    """A JSON file of usage buckets, or pages of them."""
+    if path.suffix.lower() not in (".json", ".jsonl", ".ndjson"):
+        return False
+    try:
+        cols = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {_read(path)}").fetchall()}
+    except duckdb.Error:
+        return False
+    if "data" in cols:
+        return "start_time" in cols["data"] and "results" in cols["data"]
+    return {"start_time", "end_time", "results"} <= set(cols)
+
+
+def _relation(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, dict[str, str]]:
+    src = _read(path)
+    try:
+        cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()]
+    except duckdb.Error as exc:
+        raise InputFileError(f"{path}: cannot be read as JSON ({exc})") from exc
+    buckets = (
+        f"SELECT unnest(data, recursive := false) AS b FROM {src}"
+        if "data" in cols
+        else f"SELECT struct_pack(start_time, end_time, results) AS b FROM {src}"
+    )
+    rows = (
+        f"SELECT b.start_time AS bucket_start, b.end_time AS bucket_end, "
+        f"unnest(b.results, recursive := true) FROM ({buckets})"
+    )
+    relation = f"SELECT *, row_number() OVER () AS _row FROM ({rows})"
+    try:
+        described = con.execute(f"DESCRIBE {relation}").fetchall()
+    except duckdb.Error:
+        # Every bucket empty: no result fields to read, and no rows.
+        relation = (
+            "SELECT NULL::BIGINT AS bucket_start, NULL::BIGINT AS bucket_end, "
+            "NULL::BIGINT AS input_tokens, NULL::BIGINT AS output_tokens, "
+            "NULL::BIGINT AS _row WHERE false"
+        )
+        described = con.execute(f"DESCRIBE {relation}").fetchall()
+    return relation, {r[0]: r[1] for r in described if r[0] != "_row"}
+
+
+def plan_openai_usage(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[Plan, dict]:
+    """Describe how an OpenAI completions usage export fills the ledger."""
+    relation, columns = _relation(con, path)
+    missing = [c for c in ("input_tokens", "output_tokens") if c not in columns]
+    if missing:
+        raise MissingColumnError(path, missing, list(columns))
+    has = set(columns)
+    cached = quote("input_cached_tokens") if "input_cached_tokens" in has else "0"
+    fields = {
+        "start": Field("time", column="bucket_start", required=True),
+        "end": Field("time", column="bucket_end"),
+        "input_tokens": Field(
+            "tokens", expr=f"TRY_CAST(input_tokens AS BIGINT) - coalesce(TRY_CAST({cached} AS BIGINT), 0)"
+        ),
+        "cache_read_tokens": Field("tokens", expr=f"coalesce(TRY_CAST({cached} AS BIGINT), 0)"),
+        "output_tokens": Field("tokens", column="output_tokens"),
+        "provider": Field("text", expr="'openai'"),
+        "grain": Field("text", expr="'bucket'"),
+        "record_type": Field("text", expr="'usage'"),
+    }
+    if "num_model_requests" in has:
+        fields["requests"] = Field("count", column="num_model_requests")
+    for ledger, col in (("model", "model"), ("project", "project_id"), ("user", "user_id")):
+        if col in has:
+            fields[ledger] = Field("text", column=col)
+    tier = []
+    if "batch" in has:
+        tier.append("CASE WHEN TRY_CAST(batch AS BOOLEAN) THEN 'batch' END")
+    if "service_tier" in has:
+        tier.append("CASE WHEN service_tier = 'default' THEN 'standard' ELSE service_tier END")
+    tiers = ", ".join([*tier, "'standard'"])
+    fields["service_tier"] = Field("text", expr=f"coalesce({tiers})")
+    if "api_key_id" in has:
+        fields["tags"] = Field(
+            "json", expr="CASE WHEN api_key_id IS NOT NULL THEN json_object('api_key_id', api_key_id) END"
+        )
+    checks = [
+        Check("input_tokens", "CAST(input_tokens AS VARCHAR)",
+              "TRY_CAST(input_tokens AS BIGINT) IS NULL AND input_tokens IS NOT NULL",
+              "not a whole number"),
+        Check("input_cached_tokens", f"CAST({cached} AS VARCHAR)",
+              f"coalesce(TRY_CAST({cached} AS BIGINT) < 0, false)", "negative token count"),
+        Check("input_cached_tokens", f"CAST({cached} AS VARCHAR)",
+              f"coalesce(TRY_CAST({cached} AS BIGINT) > TRY_CAST(input_tokens AS BIGINT), false)",
+              "cached tokens exceed input_tokens, which include them"),
+        Check("input_tokens", "CAST(input_tokens AS VARCHAR)",
+              "coalesce(TRY_CAST(input_tokens AS BIGINT) < 0, false)", "negative token count"),
+    ]
+    key = ["bucket_end"] + [quote(c) for c in _GROUP_FIELDS if c in has]
+    plan = Plan(
+        source="openai_usage", path=path, relation=relation, fields=fields,
+        key=key, key_is_unique=True, checks=checks,
+    )
+    return plan, columns

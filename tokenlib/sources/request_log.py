@@ -1,0 +1,111 @@
+"""Request logs: one row per request, CSV or Parquet.
+
+Columns named as in the ledger are used as they are. The Azure LLM inference
+trace layout (``TIMESTAMP, ContextTokens, GeneratedTokens``; times without a
+zone, read as UTC) is recognised; other layouts take a mapping
+``ledger_column=file_column``. Input counts are taken as uncached input, as
+in the ledger: a log whose input includes cache reads must be mapped so.
+"""
+
+from __future__ import annotations
+
+from ..errors import MissingColumnError, ParameterError
+from ..schema import DIMENSIONS, LEDGER_COLUMNS, TOKEN_COLUMNS
+from .base import Field, Plan, quote
+from .files import Table
+
+__all__ = ["AZURE_TRACE", "plan_request_log", "looks_like_request_log"]
+
+#: The Azure LLM inference trace layout, as a mapping.
+AZURE_TRACE = {
+    "start": "TIMESTAMP",
+    "input_tokens": "ContextTokens",
+    "output_tokens": "GeneratedTokens",
+}
+
+_KINDS = {
+    **{c: "tokens" for c in TOKEN_COLUMNS},
+    **{c: "text" for c in DIMENSIONS},
+    "start": "time",
+    "end": "time",
+    "requests": "count",
+    "billed_cost": "money",
+    "effective_cost": "money",
+    "currency": "text",
+    "tags": "json",
+    "request_id": "text",
+}
+
+
+def is_azure_trace(columns: dict[str, str]) -> bool:
+    """Tell whether a file has the Azure LLM inference trace layout."""
+    return set(AZURE_TRACE.values()) <= set(columns)
+
+
+def looks_like_request_log(columns: dict[str, str]) -> bool:
+    """A file with a start time and at least one ledger token column."""
+    return is_azure_trace(columns) or (
+        "start" in columns and any(c in columns for c in TOKEN_COLUMNS)
+    )
+
+
+def _resolve_mapping(table: Table, mapping: dict[str, str]) -> dict[str, str]:
+    for target, column in mapping.items():
+        if target not in _KINDS:
+            raise ParameterError(
+                f"--map {target}={column}: {target!r} is not a ledger column "
+                f"a request log can fill; expected one of {', '.join(_KINDS)}"
+            )
+        if column not in table.columns:
+            raise MissingColumnError(table.path, [column], list(table.columns))
+    resolved = {c: c for c in _KINDS if c in table.columns}
+    if is_azure_trace(table.columns):
+        resolved.update(AZURE_TRACE)
+    resolved.update(mapping)
+    return resolved
+
+
+def plan_request_log(table: Table, mapping: dict[str, str]) -> Plan:
+    """Describe how a request log fills the ledger.
+
+    Raises
+    ------
+    MissingColumnError
+        No start time or no token column after mapping.
+    """
+    cols = _resolve_mapping(table, mapping)
+    missing = [] if "start" in cols else ["start (or --map start=COLUMN)"]
+    if not any(c in cols for c in TOKEN_COLUMNS):
+        missing.append("a token column such as input_tokens or output_tokens")
+    if missing:
+        raise MissingColumnError(table.path, missing, list(table.columns))
+
+    fields = {
+        target: Field(_KINDS[target], column=column, required=target == "start")
+        for target, column in cols.items()
+        if target != "request_id"
+    }
+    if "requests" not in fields:
+        fields["requests"] = Field("count", expr="1")
+    if "end" not in fields:
+        fields["end"] = Field("time", expr=f"TRY_CAST({quote(cols['start'])} AS TIMESTAMPTZ)")
+    money = quote(cols["billed_cost"]) if "billed_cost" in cols else "NULL"
+    fields["record_type"] = Field(
+        "text",
+        expr=f"CASE WHEN {money} IS NULL THEN 'usage' ELSE 'token_charge' END",
+    )
+    fields["grain"] = Field("text", expr="'request'")
+    if "request_id" in cols:
+        key, unique = [quote(cols["request_id"])], True
+    else:
+        key, unique = [quote(c) for c in cols.values()], False
+    assert set(fields) <= set(LEDGER_COLUMNS)
+    return Plan(
+        source="request_log",
+        path=table.path,
+        relation=table.relation,
+        fields=fields,
+        key=key,
+        key_is_unique=unique,
+        decimal_comma=table.decimal_comma,
+    )
