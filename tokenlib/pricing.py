@@ -1,0 +1,333 @@
+"""Price the ledger and settle which money is the money of record.
+
+:func:`price_ledger` registers two temporary views on a ledger connection:
+
+``priced``
+    Every ledger row with its catalogue resolution, the per-class prices in
+    force on the row's UTC date for its service tier and long-context tier,
+    and ``computed_cost`` (tokens x price) in ``computed_currency``. A row
+    whose model has no price has ``computed_cost`` NULL, never zero.
+``spend``
+    ``priced`` restricted to a period and scope, with the reporting-zone
+    ``day`` and the cost basis: ``cost`` in ``cost_currency``, ``basis``
+    saying where it came from, and ``counted`` telling whether the row's
+    tokens count (token charges on a provider-day that also has usage rows
+    are the money for that usage, not more tokens).
+
+Money of record: where a provider's token charges (FOCUS rows metered in
+tokens, cost exports) exist for a UTC day, they are the money for that day
+and priced usage splits them in proportion to computed cost; elsewhere the
+cost is the priced usage. Charges are taken at EffectiveCost (amortised),
+falling back to BilledCost; ``billed_cost`` stays available for invoices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import duckdb
+import pandas as pd
+import yaml
+
+from .errors import ParameterError
+from .prices import list_price_book, read_negotiated, resolve_models
+from .schema import PRICED_TOKEN_CLASSES, SERVICE_TIERS
+from .sources.base import literal
+
+__all__ = ["AI_CATEGORY", "Scope", "price_ledger", "read_scope_rules"]
+
+AI_CATEGORY = "AI and Machine Learning"
+_C = PRICED_TOKEN_CLASSES
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which rows count as AI spend.
+
+    Rows from usage sources (no ServiceCategory) are always AI. Bill rows are
+    AI when their ServiceCategory is "AI and Machine Learning", or their
+    service, SKU or a tag matches a rule the user adds (GPU instances and
+    vector stores that serve AI, say). ``all`` keeps the whole bill.
+    """
+
+    mode: str = "ai"
+    services: tuple[str, ...] = ()
+    skus: tuple[str, ...] = ()
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def sql(self) -> str:
+        """Return the SQL condition selecting in-scope ledger rows."""
+        if self.mode == "all":
+            return "true"
+        if self.mode != "ai":
+            raise ParameterError(f"--scope {self.mode}: expected ai or all")
+        parts = ["service_category IS NULL", f"service_category = {literal(AI_CATEGORY)}"]
+        if self.services:
+            parts.append(f"service_name IN ({', '.join(map(literal, self.services))})")
+        if self.skus:
+            parts.append(f"sku_id IN ({', '.join(map(literal, self.skus))})")
+        for key, pattern in self.tags.items():
+            like = literal(pattern.replace("*", "%"))
+            parts.append(f"json_extract_string(tags, {literal('$.' + key)}) LIKE {like}")
+        return "(" + " OR ".join(parts) + ")"
+
+
+def read_scope_rules(path: str | Path | None, mode: str = "ai") -> Scope:
+    """Read AI-scope rules from YAML (``services``, ``skus``, ``tags``)."""
+    if path is None:
+        return Scope(mode)
+    path = Path(path)
+    try:
+        rules = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ParameterError(f"{path}: cannot read scope rules ({exc})") from exc
+    unknown = set(rules) - {"services", "skus", "tags"}
+    if unknown:
+        raise ParameterError(
+            f"{path}: unknown key(s) {', '.join(sorted(unknown))}; "
+            "expected services, skus, tags"
+        )
+    return Scope(
+        mode,
+        tuple(rules.get("services") or ()),
+        tuple(rules.get("skus") or ()),
+        dict(rules.get("tags") or {}),
+    )
+
+
+def check_zone(tz: str) -> str:
+    """Return ``tz`` if it is an IANA time zone name, else raise."""
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ParameterError(
+            f"time zone {tz!r} is unknown; use an IANA name such as UTC or Europe/Paris"
+        ) from None
+    return tz
+
+
+def _register_prices(con: duckdb.DuckDBPyConnection, negotiated: str | Path | None) -> None:
+    """Create temp tables model_map, price_book and negotiated_rates."""
+    pairs = con.execute(
+        "SELECT DISTINCT provider, model FROM ledger WHERE model IS NOT NULL"
+    ).df()
+    rates = read_negotiated(negotiated) if negotiated else None
+    if rates is not None:
+        pairs = pd.concat([pairs, rates[["provider", "model"]]]).drop_duplicates()
+    mm = resolve_models(pairs)
+    mm["model_key"] = mm["catalogue_provider"] + "/" + mm["catalogue_model"]
+    raw = "raw:" + mm["provider"].fillna("") + "/" + mm["model"].fillna("")
+    mm["model_key"] = mm["model_key"].fillna(raw)
+    con.register("_mm", mm)
+    con.execute("CREATE OR REPLACE TEMP TABLE model_map AS SELECT * FROM _mm")
+
+    book = list_price_book()
+    book["model_key"] = book["catalogue_provider"] + "/" + book["catalogue_model"]
+    used = book[book["model_key"].isin(set(mm["model_key"]))]
+    con.register("_book", used)
+    con.execute("CREATE OR REPLACE TEMP TABLE price_book AS SELECT * FROM _book")
+
+    if rates is None:
+        rates = pd.DataFrame(columns=["model_key", "token_class", "service_tier",
+                                      "valid_from", "valid_to", "price_per_mtok", "currency"])
+    else:
+        rates = rates.merge(mm[["provider", "model", "model_key"]], on=["provider", "model"])
+        rates = _expand_tiers(rates)
+    con.register("_rates", rates)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE negotiated_rates AS SELECT model_key, token_class, "
+        "service_tier, CAST(valid_from AS DATE) AS valid_from, "
+        "CAST(valid_to AS DATE) AS valid_to, CAST(price_per_mtok AS DOUBLE) AS price, "
+        "currency FROM _rates"
+    )
+    for name in ("_mm", "_book", "_rates"):
+        con.unregister(name)
+
+
+def _expand_tiers(rates: pd.DataFrame) -> pd.DataFrame:
+    """Rates with no tier apply to every tier without a tier-specific rate."""
+    specific = rates[rates["service_tier"].notna()]
+    taken = set(zip(specific["model_key"], specific["token_class"],
+                    specific["service_tier"], strict=True))
+    rows = [specific]
+    for tier in SERVICE_TIERS:
+        anyt = rates[rates["service_tier"].isna()].assign(service_tier=tier)
+        keep = [(k, c, tier) not in taken for k, c in
+                zip(anyt["model_key"], anyt["token_class"], strict=True)]
+        rows.append(anyt[keep])
+    return pd.concat(rows, ignore_index=True)
+
+
+def _priced_sql(with_negotiated: bool) -> str:
+    """SQL of the priced view: ledger rows with prices and computed cost."""
+    tokens = {c: f"r.{c}_tokens" for c in _C}
+    in_force = (
+        "{a}.model_key = r.model_key AND {a}.service_tier = {tier} "
+        "AND ({a}.valid_from IS NULL OR {a}.valid_from <= r.price_date) "
+        "AND ({a}.valid_to IS NULL OR r.price_date < {a}.valid_to)"
+    )
+    context = (
+        " AND r.request_input > {a}.context_above "
+        "AND ({a}.context_upto IS NULL OR r.request_input <= {a}.context_upto)"
+    )
+    joins = [
+        "LEFT JOIN price_book lp ON "
+        + in_force.format(a="lp", tier="r.price_tier") + context.format(a="lp"),
+        "LEFT JOIN price_book sp ON "
+        + in_force.format(a="sp", tier="'standard'") + context.format(a="sp"),
+    ]
+    price, cur = {}, {}
+    for c in _C:
+        if with_negotiated:
+            joins.append(
+                f"LEFT JOIN negotiated_rates n_{c} ON n_{c}.token_class = '{c}' AND "
+                + in_force.format(a=f"n_{c}", tier="r.price_tier")
+            )
+            price[c] = f"coalesce(n_{c}.price, lp.{c})"
+            cur[c] = f"CASE WHEN n_{c}.price IS NOT NULL THEN n_{c}.currency " \
+                     f"WHEN lp.{c} IS NOT NULL THEN 'USD' END"
+        else:
+            price[c] = f"lp.{c}"
+            cur[c] = f"CASE WHEN lp.{c} IS NOT NULL THEN 'USD' END"
+    first_cur = f"coalesce({', '.join(cur[c] for c in _C)})"
+    mixed = " OR ".join(
+        f"({tokens[c]} <> 0 AND {cur[c]} IS DISTINCT FROM {first_cur})" for c in _C
+    )
+    missing = " OR ".join(f"({tokens[c]} <> 0 AND {price[c]} IS NULL)" for c in _C)
+    amount = " + ".join(f"{tokens[c]} * coalesce({price[c]}, 0)" for c in _C)
+    negotiated_used = " OR ".join(f"n_{c}.price IS NOT NULL" for c in _C) \
+        if with_negotiated else "false"
+    std = " + ".join(f"{tokens[c]} * sp.{c}" for c in _C)
+    return f"""
+    WITH r AS (
+      SELECT l.*, coalesce(mm.model_key,
+               'raw:' || coalesce(l.provider, '') || '/' || coalesce(l.model, '')) AS model_key,
+             mm.catalogue_model,
+             coalesce(mm.resolution, CASE WHEN l.model IS NULL THEN 'no model'
+                                          ELSE 'unknown' END) AS resolution,
+             CASE WHEN l.service_tier IN ('batch', 'priority', 'flex')
+                  THEN l.service_tier ELSE 'standard' END AS price_tier,
+             CAST(l.start AS DATE) AS price_date,
+             CASE WHEN l.grain = 'request' THEN l.input_tokens + l.cache_read_tokens
+                  + l.cache_write_5m_tokens + l.cache_write_1h_tokens ELSE 0 END
+               AS request_input
+      FROM ledger l LEFT JOIN model_map mm
+        ON coalesce(l.provider, '') = coalesce(mm.provider, '')
+       AND l.model = mm.model
+    )
+    SELECT r.*,
+      {', '.join(f'{price[c]} AS {c}_price' for c in _C)},
+      CASE WHEN r.record_type = 'charge' OR ({missing}) OR ({mixed}) THEN NULL
+           ELSE ({amount}) / 1e6 END AS computed_cost,
+      CASE WHEN r.record_type = 'charge' OR ({missing}) OR ({mixed}) THEN NULL
+           ELSE coalesce({first_cur}, 'USD') END AS computed_currency,
+      CASE WHEN ({missing}) OR sp.input IS NULL THEN NULL ELSE ({std}) / 1e6 END
+        AS standard_cost,
+      CASE WHEN {negotiated_used} THEN 'negotiated'
+           WHEN lp.input IS NOT NULL THEN 'list' END AS price_origin,
+      nullif(concat_ws(',',
+        CASE WHEN lp.tier_fallback THEN r.price_tier || ' price missing: standard used' END,
+        CASE WHEN r.grain = 'bucket' AND lp.has_context_tiers
+             THEN 'bucketed: long-context tier unknown, base price used' END,
+        CASE WHEN {mixed} THEN 'prices in more than one currency' END), '') AS price_flag
+    FROM r {' '.join(joins)}
+    """
+
+
+def _spend_sql(scope: Scope, tz: str, start: date | None, end: date | None) -> str:
+    """SQL of the spend view: cost basis, reporting day, period and scope."""
+    period = [scope.sql()]
+    if start:
+        period.append(f"day >= DATE {literal(start.isoformat())}")
+    if end:
+        period.append(f"day < DATE {literal(end.isoformat())}")
+    money = "coalesce(p.effective_cost, p.billed_cost)"
+    return f"""
+    WITH p AS (
+      SELECT *, CAST(timezone({literal(tz)}, start) AS DATE) AS day,
+             CAST(start AS DATE) AS utc_day
+      FROM priced
+    ),
+    cover AS (
+      SELECT provider, utc_day, currency,
+             sum(coalesce(effective_cost, billed_cost)) AS charge_total,
+             count(*) AS charges
+      FROM p WHERE record_type = 'token_charge' GROUP BY ALL
+    ),
+    usage AS (
+      SELECT provider, utc_day, sum(computed_cost) AS priced_usage
+      FROM p WHERE record_type = 'usage' GROUP BY ALL
+    ),
+    b AS (
+      SELECT p.*,
+        c.charge_total IS NOT NULL AS covered,
+        coalesce(u.priced_usage, 0) AS day_priced_usage,
+        c.charge_total, c.currency AS charge_currency,
+        CASE
+          WHEN p.record_type = 'charge' THEN {money}
+          WHEN p.record_type = 'token_charge' AND coalesce(u.priced_usage, 0) > 0 THEN 0
+          WHEN p.record_type = 'token_charge' THEN {money}
+          WHEN c.charge_total IS NOT NULL AND coalesce(u.priced_usage, 0) > 0
+            THEN c.charge_total * p.computed_cost / u.priced_usage
+          ELSE p.computed_cost
+        END AS cost,
+        CASE
+          WHEN p.record_type IN ('charge', 'token_charge') THEN p.currency
+          WHEN c.charge_total IS NOT NULL AND coalesce(u.priced_usage, 0) > 0
+            THEN c.currency
+          ELSE p.computed_currency
+        END AS cost_currency,
+        CASE
+          WHEN p.record_type = 'charge' THEN 'charge'
+          WHEN p.record_type = 'token_charge' AND coalesce(u.priced_usage, 0) > 0
+            THEN 'charge split over usage'
+          WHEN p.record_type = 'token_charge' THEN 'charge'
+          WHEN c.charge_total IS NOT NULL AND coalesce(u.priced_usage, 0) > 0
+            THEN 'charge split over usage'
+          WHEN p.computed_cost IS NOT NULL THEN 'priced ' || p.price_origin
+          ELSE 'unpriced'
+        END AS basis,
+        NOT (p.record_type = 'token_charge' AND coalesce(u.priced_usage, 0) > 0)
+          AS counted
+      FROM p
+      LEFT JOIN cover c ON c.provider IS NOT DISTINCT FROM p.provider
+        AND c.utc_day = p.utc_day
+      LEFT JOIN usage u ON u.provider IS NOT DISTINCT FROM p.provider
+        AND u.utc_day = p.utc_day
+    )
+    SELECT * FROM b WHERE {' AND '.join(period)}
+    """
+
+
+def price_ledger(
+    con: duckdb.DuckDBPyConnection,
+    negotiated: str | Path | None = None,
+    scope: Scope | None = None,
+    tz: str = "UTC",
+    start: date | None = None,
+    end: date | None = None,
+) -> None:
+    """Register the ``priced`` and ``spend`` views on a ledger connection.
+
+    Parameters
+    ----------
+    con
+        Connection from :func:`tokenlib.ledger.open_ledger`.
+    negotiated
+        Negotiated-rates CSV overriding list prices, or None.
+    scope
+        Which bill rows are AI spend; default: the AI scope.
+    tz
+        IANA zone the reporting ``day`` is bucketed in.
+    start, end
+        Reporting days kept: ``start`` inclusive, ``end`` exclusive.
+    """
+    check_zone(tz)
+    _register_prices(con, negotiated)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW priced AS {_priced_sql(negotiated is not None)}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW spend AS {_spend_sql(scope or Scope(), tz, start, end)}"
+    )
