@@ -327,6 +327,11 @@ def price_ledger(
     """
     check_zone(tz)
     _register_prices(con, negotiated)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE report_params AS SELECT ? AS tz, ? AS scope, "
+        "CAST(? AS DATE) AS start, CAST(? AS DATE) AS \"end\"",
+        [tz, (scope or Scope()).mode, start, end],
+    )
     con.execute(f"CREATE OR REPLACE TEMP VIEW priced AS {_priced_sql(negotiated is not None)}")
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW spend AS {_spend_sql(scope or Scope(), tz, start, end)}"

@@ -1,0 +1,345 @@
+"""Write a seeded, made-up organisation's AI usage as files the readers ingest.
+
+Three exports of three separate workloads, so nothing is counted twice: a
+request log of the organisation's own apps (OpenAI, Anthropic, Google and a
+self-hosted model), the OpenAI Usage API export of one other project, and a
+FOCUS 1.2 export of an AWS account that runs a Bedrock workload.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["BEDROCK_PRICES", "DEFAULT_END", "DEMO_FILES", "write_demo"]
+
+#: The files :func:`write_demo` writes, in order.
+DEMO_FILES = ("requests.parquet", "openai_usage.json", "focus_bedrock.csv")
+#: Last day of the demo period unless told otherwise.
+DEFAULT_END = date(2026, 11, 30)
+#: Bedrock list price of Claude 3.5 Haiku in us-east-1, USD per token.
+BEDROCK_PRICES = {"input": 0.80e-6, "output": 4.00e-6}
+
+_REGIONS = {"openai": "us", "anthropic": "us", "google": "europe-west4",
+            "internal": "on-prem"}
+_USERS_PER_TEAM = {"platform": 7, "web": 6, "mobile": 4, "support": 7, "data": 6}
+# The OpenAI project: model -> requests on a weekday, batch traffic on top.
+_OPENAI_MODELS = {"gpt-4o-mini": 900, "gpt-4.1-nano": 300, "gpt-4.1-mini": 200,
+                  "gpt-4o": 120, "gpt-4.1": 60, "o4-mini": 40}
+
+
+@dataclass(frozen=True)
+class _UseCase:
+    """How one use case sends requests; token sizes are (median, sigma)."""
+
+    name: str
+    per_day: float  # requests on a weekday at the start of the period
+    weekend: float  # weekend volume as a share of weekday volume
+    per_session: float  # mean requests per session
+    hour: tuple[float, float]  # session start, hour UTC: mean, sd
+    gap_s: float  # mean seconds between requests of a session
+    models: tuple[tuple[str, str, float], ...]  # provider, model, share
+    teams: tuple[str, ...]  # owners; empty for unowned spend
+    humans: bool  # a person sends the requests (else a service)
+    agent: str | None
+    application: str
+    environment: str
+    prompt: tuple[float, float]  # input + cache tokens
+    output: tuple[float, float]  # visible output tokens
+    reasoning: tuple[float, float] | None = None
+    cache: str = "none"  # 'anthropic', 'prefix' (automatic) or 'none'
+    tier: str = "standard"
+
+
+_USE_CASES = (
+    _UseCase("coding_assistant", 1200, 0.3, 12, (14.5, 2.5), 45,
+             (("anthropic", "claude-sonnet-4-5", 0.8),
+              ("anthropic", "claude-haiku-4-5", 0.2)),
+             ("platform", "web", "mobile"), True, "code-assistant", "ide-copilot",
+             "prod", (45_000, 0.5), (800, 0.6), cache="anthropic"),
+    _UseCase("support_chat", 1000, 0.65, 6, (15.0, 4.0), 30,
+             (("openai", "gpt-4.1-mini", 1.0),),
+             ("support",), True, "support-copilot", "helpdesk", "prod",
+             (1_800, 0.35), (250, 0.3), cache="prefix"),
+    _UseCase("doc_summarisation", 400, 1.0, 40, (2.0, 0.4), 3,
+             (("openai", "gpt-4.1", 1.0),),
+             ("legal",), False, "doc-summariser", "contract-digest", "prod",
+             (12_000, 0.6), (700, 0.4), tier="batch"),
+    _UseCase("analytics_agent", 300, 0.25, 8, (15.0, 2.5), 20,
+             (("openai", "o4-mini", 0.7), ("google", "gemini-2.5-flash", 0.3)),
+             ("data",), True, "analytics-agent", "insights", "prod",
+             (6_000, 0.6), (500, 0.5), reasoning=(2_000, 0.8), cache="prefix"),
+    _UseCase("prototyping", 150, 0.3, 3, (16.0, 3.5), 60,
+             (("openai", "gpt-4.1", 0.4), ("google", "gemini-2.5-flash", 0.4),
+              ("anthropic", "claude-haiku-4-5", 0.2)),
+             (), True, None, "sandbox", "dev", (3_000, 0.9), (400, 0.7)),
+    _UseCase("ticket_triage", 120, 0.65, 1.5, (15.0, 4.0), 1,
+             (("internal", "acme-llm-7b", 1.0),),
+             ("support",), False, "ticket-triage", "helpdesk", "prod",
+             (900, 0.4), (20, 0.3)),
+)
+
+
+def _lognormal(rng: np.random.Generator, size: tuple[float, float], n: int):
+    """Draw n token counts around a median, at least 1."""
+    median, sigma = size
+    return np.maximum(1, np.floor(rng.lognormal(np.log(median), sigma, n)))
+
+
+def _day_factors(dates: pd.DatetimeIndex, weekend: float) -> np.ndarray:
+    """Volume multiplier per day: mild growth, quieter weekends."""
+    growth = np.linspace(0.9, 1.15, len(dates))
+    return growth * np.where(dates.dayofweek >= 5, weekend, 1.0)
+
+
+def _sessions(uc: _UseCase, dates: pd.DatetimeIndex, users: pd.DataFrame,
+              rng: np.random.Generator) -> pd.DataFrame:
+    """One row per session: day, start, size, model, owner."""
+    lam = uc.per_day * _day_factors(dates, uc.weekend) / uc.per_session
+    counts = rng.poisson(lam)
+    n = int(counts.sum())
+    day = np.repeat(dates.as_unit("ms").asi8, counts)  # ms since epoch
+    hour = rng.normal(*uc.hour, n) % 24
+    s = pd.DataFrame({"day": day, "start": day + (hour * 3.6e6).astype(np.int64),
+                      "size": 1 + rng.poisson(uc.per_session - 1, n)})
+    share = np.array([m[2] for m in uc.models])
+    pick = rng.choice(len(uc.models), n, p=share / share.sum())
+    s["provider"] = np.array([m[0] for m in uc.models])[pick]
+    s["model"] = np.array([m[1] for m in uc.models])[pick]
+    s["long_cache"] = rng.random(n) < 0.25  # sessions that cache for 1 hour
+
+    # Owners: a person's team, a service's team, or no team at all.
+    if not uc.humans:
+        s["user"], s["team"] = None, rng.choice(uc.teams, n)
+        return s
+    pool = users[users.team.isin(uc.teams)] if uc.teams else users
+    who = pool.iloc[rng.integers(0, len(pool), n)]
+    s["user"] = who.user.to_numpy()
+    s["team"] = who.team.to_numpy() if uc.teams else None
+    return s
+
+
+def _cache_split(uc: _UseCase, prompt: np.ndarray, later: np.ndarray,
+                 long_cache: np.ndarray, rng: np.random.Generator) -> dict:
+    """Split prompt tokens into uncached input, cache reads and writes."""
+    n = len(prompt)
+    read, write = np.zeros(n), np.zeros(n)
+    if uc.cache == "anthropic":
+        read = np.where(later, np.floor(prompt * rng.beta(18, 2, n)), 0)
+        write = np.floor((prompt - read) * 0.9)  # new turns, cached for the next
+    elif uc.cache == "prefix":
+        hit = later & (prompt >= 1024)  # cached in 128-token steps
+        read = np.where(hit, np.floor(prompt * rng.uniform(0.4, 0.8, n) / 128) * 128, 0)
+    return {
+        "input_tokens": prompt - read - write,
+        "cache_read_tokens": read,
+        "cache_write_5m_tokens": np.where(long_cache, 0, write),
+        "cache_write_1h_tokens": np.where(long_cache, write, 0),
+    }
+
+
+def _requests(uc: _UseCase, s: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Expand sessions into requests with times and token counts."""
+    size = s["size"].to_numpy()
+    n = int(size.sum())
+    first = np.cumsum(size) - size
+    pos = np.arange(n) - np.repeat(first, size)
+    rows = s.loc[s.index.repeat(size)].reset_index(drop=True)
+
+    # Requests follow each other within a session, never past the day's end.
+    gaps = np.where(pos == 0, 0, rng.exponential(uc.gap_s * 1000, n))
+    elapsed = np.cumsum(gaps) - np.repeat(np.cumsum(gaps)[first], size)
+    ms = np.minimum(rows.start + elapsed.astype(np.int64), rows.day + 86_399_999)
+    rows["start"] = pd.to_datetime(ms, unit="ms", utc=True)
+
+    # Token counts: lognormal sizes, reasoning counted inside output.
+    prompt = _lognormal(rng, uc.prompt, n)
+    reasoning = _lognormal(rng, uc.reasoning, n) if uc.reasoning else np.zeros(n)
+    tokens = _cache_split(uc, prompt, pos > 0, rows.long_cache.to_numpy(), rng)
+    tokens["output_tokens"] = _lognormal(rng, uc.output, n) + reasoning
+    tokens["reasoning_tokens"] = reasoning
+    for name, values in tokens.items():
+        rows[name] = values.astype(np.int64)
+    rows["region"] = rows.provider.map(_REGIONS)
+    rows["service_tier"] = uc.tier
+    rows["agent"], rows["use_case"] = uc.agent, uc.name
+    rows["application"], rows["environment"] = uc.application, uc.environment
+    return rows
+
+
+def _request_log(dates: pd.DatetimeIndex, rng: np.random.Generator) -> pd.DataFrame:
+    """Return the organisation's request log, one row per request, by time."""
+    teams = list(_USERS_PER_TEAM)
+    users = pd.DataFrame({
+        "user": [f"u{i:03d}" for i in range(1, 31)],
+        "team": rng.permutation(np.repeat(teams, list(_USERS_PER_TEAM.values()))),
+    })
+    parts, offset = [], 0
+    for uc in _USE_CASES:
+        s = _sessions(uc, dates, users, rng)
+        s["session"] = "s" + pd.Series(offset + s.index).astype(str).str.zfill(7)
+        offset += len(s)
+        parts.append(_requests(uc, s, rng))
+    log = pd.concat(parts).sort_values("start", kind="stable", ignore_index=True)
+    log.insert(0, "request_id", "req_" + pd.Series(log.index).astype(str).str.zfill(8))
+    return log[[
+        "request_id", "start", "provider", "model", "service_tier", "region",
+        "input_tokens", "cache_read_tokens", "cache_write_5m_tokens",
+        "cache_write_1h_tokens", "output_tokens", "reasoning_tokens", "team",
+        "user", "agent", "session", "use_case", "application", "environment",
+    ]]
+
+
+def _openai_usage(dates: pd.DatetimeIndex, rng: np.random.Generator) -> dict:
+    """Return an OpenAI completions usage page for the marketing-copy project."""
+    grid = pd.MultiIndex.from_product(
+        [dates, list(_OPENAI_MODELS), [False, True]], names=["day", "model", "batch"]
+    ).to_frame(index=False)
+    rate = grid.model.map(_OPENAI_MODELS) * np.where(grid.batch, 0.25, 1.0)
+    factor = np.repeat(_day_factors(dates, 0.4), 2 * len(_OPENAI_MODELS))
+    n = rng.poisson(rate * factor)
+    noise = rng.lognormal(0, 0.05, (2, len(grid)))
+    inp = np.round(n * 1_600 * noise[0]).astype(np.int64)  # per request mean
+
+    # Cached input is part of input, as in the API; other groups are null.
+    grid["input_tokens"] = inp
+    grid["output_tokens"] = np.round(n * 420 * noise[1]).astype(np.int64)
+    grid["input_cached_tokens"] = np.floor(inp * rng.uniform(0.2, 0.45, len(grid)))
+    grid["input_cached_tokens"] = grid.input_cached_tokens.astype(np.int64)
+    grid["num_model_requests"] = n
+    grid = grid[n > 0]
+    fixed = {"object": "organization.usage.completions.result", "project_id": None,
+             "user_id": None, "api_key_id": None, "input_audio_tokens": 0,
+             "output_audio_tokens": 0}
+    buckets = []
+    for day, results in grid.groupby("day"):
+        start = int(day.timestamp())
+        rows = results.drop(columns="day").to_dict("records")
+        buckets.append({"object": "bucket", "start_time": start,
+                        "end_time": start + 86_400,
+                        "results": [{**fixed, **r} for r in rows]})
+    return {"object": "page", "data": buckets, "has_more": False, "next_page": None}
+
+
+def _focus_bedrock(dates: pd.DatetimeIndex, rng: np.random.Generator) -> pd.DataFrame:
+    """Return a FOCUS 1.2 export: Bedrock tokens, two other charges, a credit."""
+    iso = "%Y-%m-%dT%H:%M:%SZ"
+    meter = "USE1-Claude3.5Haiku-{}-tokens"
+    model_arn = ("arn:aws:bedrock:us-east-1::foundation-model/"
+                 "anthropic.claude-3-5-haiku-20241022-v1:0")
+    tags = json.dumps({"team": "claims", "application": "claims-intake"})
+
+    # Token rows: one per day and direction, priced at the stated list price.
+    inp = 28e6 * _day_factors(dates, 0.4) * rng.lognormal(0, 0.08, len(dates))
+    out = inp * 0.09 * rng.lognormal(0, 0.1, len(dates))
+    tok = pd.DataFrame({
+        "day": np.tile(dates, 2), "direction": np.repeat(["input", "output"], len(dates)),
+        "ConsumedQuantity": np.round(np.concatenate([inp, out])).astype(np.int64),
+    })
+    price = tok.direction.map(BEDROCK_PRICES)
+    tok["BilledCost"] = np.round(tok.ConsumedQuantity * price, 10)
+    tok["ConsumedUnit"], tok["PricingUnit"] = "Tokens", "1K Tokens"
+    tok["PricingQuantity"] = tok.ConsumedQuantity / 1000
+    tok["ListUnitPrice"] = price * 1000
+    tok["ServiceName"], tok["ServiceCategory"] = "Amazon Bedrock", "AI and Machine Learning"
+    tok["SkuMeter"] = tok.direction.map(meter.format)
+    tok["SkuId"] = "BDRK-C35H-" + tok.direction.str.upper()
+    tok["ChargeDescription"] = "Claude 3.5 Haiku " + tok.direction + " tokens"
+    tok["ResourceId"], tok["Tags"] = model_arn, tags
+    tok["end"] = tok.day + pd.Timedelta(days=1)
+
+    # Other charges: a GPU instance and storage per month, and one credit.
+    months = pd.DataFrame({"day": dates}).groupby(dates.tz_localize(None).to_period("M")).day
+    first, last = months.min().to_numpy(), months.max().to_numpy() + pd.Timedelta(days=1)
+    hours = (last - first) / pd.Timedelta(hours=1)
+    gpu = pd.DataFrame({"day": first, "end": last, "ConsumedQuantity": hours,
+                        "BilledCost": np.round(hours * 1.006, 10),
+                        "ConsumedUnit": "Hours", "ServiceCategory": "Compute",
+                        "ServiceName": "Amazon Elastic Compute Cloud",
+                        "SkuMeter": "USE1-BoxUsage:g5.xlarge", "ResourceId": "i-0a1b2c3d4e5f60789",
+                        "Tags": json.dumps({"team": "platform", "application": "model-serving"})})
+    gb = 2_048 * hours / 720
+    s3 = pd.DataFrame({"day": first, "end": last, "ConsumedQuantity": gb,
+                       "BilledCost": np.round(gb * 0.023, 10), "ConsumedUnit": "GB-Mo",
+                       "ServiceCategory": "Storage", "ServiceName": "Amazon Simple Storage Service",
+                       "SkuMeter": "USE1-TimedStorage-ByteHrs", "ResourceId": "claims-documents",
+                       "Tags": tags})
+    credit = pd.DataFrame({"day": first[-1:], "end": first[-1:] + pd.Timedelta(days=1),
+                           "BilledCost": -150.0, "ChargeCategory": "Credit",
+                           "ServiceName": "Amazon Bedrock",
+                           "ServiceCategory": "AI and Machine Learning",
+                           "ChargeDescription": "AWS promotional credit"})
+    f = pd.concat([tok, gpu, s3, credit], ignore_index=True)
+
+    # FOCUS columns shared by every row.
+    f["ChargeCategory"] = f.ChargeCategory.fillna("Usage")
+    f["ChargeClass"] = None
+    f["EffectiveCost"] = f.BilledCost
+    f["ListCost"] = np.where(f.ChargeCategory == "Credit", 0.0, f.BilledCost)
+    f["ProviderName"], f["BillingCurrency"], f["RegionId"] = "AWS", "USD", "us-east-1"
+    f["BillingAccountId"], f["SubAccountId"] = "123456789012", "210987654321"
+    f["SubAccountName"] = "claims-processing"
+    period = f.day.dt.tz_localize(None).dt.to_period("M")
+    f["BillingPeriodStart"] = period.dt.start_time.dt.strftime(iso)
+    f["BillingPeriodEnd"] = (period + 1).dt.start_time.dt.strftime(iso)
+    f["ChargePeriodStart"], f["ChargePeriodEnd"] = f.day.dt.strftime(iso), f.end.dt.strftime(iso)
+    return f[[
+        "BillingAccountId", "SubAccountId", "SubAccountName", "BillingPeriodStart",
+        "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd", "ChargeCategory",
+        "ChargeClass", "ChargeDescription", "BilledCost", "EffectiveCost", "ListCost",
+        "ListUnitPrice", "BillingCurrency", "ConsumedQuantity", "ConsumedUnit",
+        "PricingQuantity", "PricingUnit", "ProviderName", "ServiceCategory",
+        "ServiceName", "RegionId", "ResourceId", "SkuId", "SkuMeter", "Tags",
+    ]]
+
+
+def write_demo(out_dir: Path, seed: int = 7, days: int = 90,
+               end: date | None = None) -> list[Path]:
+    """Write the demo organisation's usage exports into a folder.
+
+    Parameters
+    ----------
+    out_dir
+        Folder to write into; created if missing. Existing demo files are
+        replaced.
+    seed
+        Random seed; the same seed, days and end give identical files.
+    days
+        Number of UTC days covered, ending on ``end``.
+    end
+        Last day covered; :data:`DEFAULT_END` when None.
+
+    Returns
+    -------
+    list of Path
+        The files written, named as in :data:`DEMO_FILES`.
+
+    Raises
+    ------
+    ValueError
+        ``days`` is less than 1.
+
+    Notes
+    -----
+    The Bedrock rows are priced at :data:`BEDROCK_PRICES`; the other files
+    carry tokens only and are priced by the pricing engine.
+    """
+    if days < 1:
+        raise ValueError(f"days={days!r}: expected a whole number of days >= 1")
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range(end=pd.Timestamp(end or DEFAULT_END), periods=days,
+                          freq="D", tz="UTC")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / name for name in DEMO_FILES]
+
+    # Each file comes from its own workload; written in DEMO_FILES order.
+    _request_log(dates, rng).to_parquet(paths[0], index=False)
+    paths[1].write_text(json.dumps(_openai_usage(dates, rng), indent=1))
+    _focus_bedrock(dates, rng).to_csv(paths[2], index=False)
+    return paths

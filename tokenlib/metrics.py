@@ -1,0 +1,307 @@
+"""Stage 1 and 2 metrics: spend visibility and unit economics.
+
+Every function reads the ``spend`` view that
+:func:`tokenlib.pricing.price_ledger` registers and returns a tidy pandas
+frame. Money columns come with a ``currency`` column and amounts in two
+currencies are never added together. Frames carry the reporting zone in
+``frame.attrs["tz"]`` and the cost basis in ``frame.attrs["basis"]``.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from .errors import ParameterError
+from .schema import DIMENSIONS, TOKEN_CLASSES
+
+__all__ = [
+    "BASIS",
+    "total_spend",
+    "spend_by_day",
+    "spend_by",
+    "top_movers",
+    "token_totals",
+    "cost_per_mtok",
+    "token_ratios",
+    "savings",
+    "drift",
+    "unpriced",
+    "model_resolution",
+]
+
+#: How ``cost`` is reached, said once for every figure that uses it.
+BASIS = (
+    "charges at EffectiveCost where a bill carries money (split over priced "
+    "usage on the same provider-day); elsewhere tokens x list or negotiated price"
+)
+_ALL_IN = "(input_tokens + cache_read_tokens + cache_write_5m_tokens + cache_write_1h_tokens)"
+_ALL = f"({_ALL_IN} + output_tokens)"
+
+
+def _df(con: duckdb.DuckDBPyConnection, sql: str, tz: str | None = None) -> pd.DataFrame:
+    frame = con.execute(sql).df()
+    frame.attrs["basis"] = BASIS
+    if tz is not None:
+        frame.attrs["tz"] = tz
+    return frame
+
+
+def _zone(con: duckdb.DuckDBPyConnection) -> str:
+    return con.execute("SELECT tz FROM report_params").fetchone()[0]
+
+
+def total_spend(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Total spend per currency over the period.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per currency: ``currency``, ``cost``, ``billed_cost`` (sum of
+        invoiced money in the data, None when no row carries money),
+        ``days`` (days with data), ``avg_daily_cost`` (cost over days with
+        data), ``first_day``, ``last_day``.
+    """
+    return _df(con, """
+        SELECT cost_currency AS currency, sum(cost) AS cost,
+               sum(billed_cost)::DOUBLE AS billed_cost,
+               count(DISTINCT day) AS days,
+               sum(cost) / count(DISTINCT day) AS avg_daily_cost,
+               min(day) AS first_day, max(day) AS last_day
+        FROM spend WHERE cost IS NOT NULL
+        GROUP BY ALL ORDER BY cost DESC""", _zone(con))
+
+
+def spend_by_day(con: duckdb.DuckDBPyConnection, by: str | None = None) -> pd.DataFrame:
+    """Daily spend in the reporting zone, optionally split by a dimension.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``day``, [``by``], ``currency``, ``cost``, ``tokens`` (all classes
+        except reasoning, which sits inside output), ``requests``.
+    """
+    group = f"{_dim(by)} AS {_q(by)}, " if by else ""
+    return _df(con, f"""
+        SELECT day, {group}cost_currency AS currency, sum(cost) AS cost,
+               sum(CASE WHEN counted THEN {_ALL} END) AS tokens,
+               sum(requests) AS requests
+        FROM spend GROUP BY ALL ORDER BY ALL""", _zone(con))
+
+
+def _q(name: str) -> str:
+    return '"' + name + '"'
+
+
+def _dim(by: str) -> str:
+    if by not in DIMENSIONS and by not in ("source", "service_name", "record_type", "basis"):
+        raise ParameterError(
+            f"cannot group by {by!r}; expected one of {', '.join(DIMENSIONS)}"
+        )
+    return f"coalesce(CAST({_q(by)} AS VARCHAR), '(none)')"
+
+
+def spend_by(
+    con: duckdb.DuckDBPyConnection, by: str, other_below: float = 0.0
+) -> pd.DataFrame:
+    """Spend by one dimension, largest first, small ones folded into Other.
+
+    Parameters
+    ----------
+    by
+        A ledger dimension (``provider``, ``model``, ``team``, ...).
+    other_below
+        Fold values whose share of their currency's spend is below this
+        fraction into ``Other``; 0 folds nothing.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``by``, ``currency``, ``cost``, ``share`` (of the currency's total),
+        ``tokens``, ``requests``. A missing value shows as ``(none)``.
+    """
+    frame = _df(con, f"""
+        SELECT {_dim(by)} AS {_q(by)}, cost_currency AS currency, sum(cost) AS cost,
+               sum(CASE WHEN counted THEN {_ALL} END) AS tokens,
+               sum(requests) AS requests
+        FROM spend WHERE cost_currency IS NOT NULL
+        GROUP BY ALL""")
+    frame["share"] = frame["cost"] / frame.groupby("currency")["cost"].transform("sum")
+    small = frame["share"].abs() < other_below
+    if small.any():
+        folded = frame[small].groupby("currency", as_index=False)[
+            ["cost", "tokens", "requests", "share"]].sum()
+        folded[by] = "Other"
+        frame = pd.concat([frame[~small], folded], ignore_index=True)
+    frame = frame.sort_values(["currency", "cost"], ascending=[True, False])
+    frame.attrs["basis"] = BASIS
+    frame.attrs["other_below"] = other_below
+    return frame[[by, "currency", "cost", "share", "tokens", "requests"]].reset_index(drop=True)
+
+
+def top_movers(con: duckdb.DuckDBPyConnection, by: str, days: int = 7) -> pd.DataFrame:
+    """Change in spend between the last ``days`` days and the ``days`` before.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``by``, ``currency``, ``previous``, ``recent``, ``change``,
+        ``change_pct`` (None where the previous window had no spend),
+        sorted by absolute change.
+    """
+    frame = _df(con, f"""
+        WITH last AS (SELECT max(day) AS d FROM spend WHERE cost IS NOT NULL)
+        SELECT {_dim(by)} AS {_q(by)}, cost_currency AS currency,
+          coalesce(sum(cost) FILTER (WHERE day > d - {2 * days} AND day <= d - {days}), 0)
+            AS previous,
+          coalesce(sum(cost) FILTER (WHERE day > d - {days}), 0) AS recent
+        FROM spend, last WHERE cost IS NOT NULL GROUP BY ALL""", _zone(con))
+    frame["change"] = frame["recent"] - frame["previous"]
+    prev = frame["previous"].where(frame["previous"] != 0)
+    frame["change_pct"] = 100 * frame["change"] / prev
+    order = frame["change"].abs().sort_values(ascending=False).index
+    return frame.loc[order].reset_index(drop=True)
+
+
+def token_totals(con: duckdb.DuckDBPyConnection, by: str | None = None) -> pd.DataFrame:
+    """Tokens by class (reasoning is a part of output, shown apart).
+
+    Returns
+    -------
+    pandas.DataFrame
+        [``by``], one column per token class, ``requests``.
+    """
+    group = f"{_dim(by)} AS {_q(by)}, " if by else ""
+    sums = ", ".join(f"sum({c}_tokens) AS {c}" for c in TOKEN_CLASSES)
+    return _df(con, f"""SELECT {group}{sums}, sum(requests) AS requests
+        FROM spend WHERE counted GROUP BY ALL ORDER BY ALL""")
+
+
+def cost_per_mtok(con: duckdb.DuckDBPyConnection, by: str | None = None) -> pd.DataFrame:
+    """Cost per million tokens, blended over all token classes.
+
+    Only rows with a cost and tokens count, so unpriced tokens do not dilute
+    the figure.
+
+    Returns
+    -------
+    pandas.DataFrame
+        [``by``], ``currency``, ``cost``, ``tokens``, ``cost_per_mtok``.
+    """
+    group = f"{_dim(by)} AS {_q(by)}, " if by else ""
+    frame = _df(con, f"""
+        SELECT {group}cost_currency AS currency, sum(cost) AS cost, sum({_ALL}) AS tokens
+        FROM spend WHERE counted AND cost IS NOT NULL AND {_ALL} > 0
+        GROUP BY ALL ORDER BY cost DESC""")
+    frame["cost_per_mtok"] = frame["cost"] / frame["tokens"] * 1e6
+    return frame
+
+
+def token_ratios(con: duckdb.DuckDBPyConnection, by: str | None = None) -> pd.DataFrame:
+    """Input/output ratio and cached-token ratio.
+
+    ``io_ratio`` is all input (uncached, cache reads and writes) over output;
+    ``cached_ratio`` is cache reads over all input.
+
+    Returns
+    -------
+    pandas.DataFrame
+        [``by``], ``input_all``, ``output``, ``cache_read``, ``io_ratio``,
+        ``cached_ratio`` (None where the denominator is zero).
+    """
+    group = f"{_dim(by)} AS {_q(by)}, " if by else ""
+    return _df(con, f"""
+        SELECT {group}sum({_ALL_IN}) AS input_all, sum(output_tokens) AS output,
+          sum(cache_read_tokens) AS cache_read,
+          sum({_ALL_IN}) / nullif(sum(output_tokens), 0) AS io_ratio,
+          sum(cache_read_tokens) / nullif(sum({_ALL_IN}), 0) AS cached_ratio
+        FROM spend WHERE counted GROUP BY ALL ORDER BY ALL""")
+
+
+def savings(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Money cache and batch saved against list price, per currency.
+
+    ``cache_saving`` is cache reads priced at the input price minus what
+    they cost, net of the premium cache writes pay over input.
+    ``batch_saving`` is batch rows priced at the standard tier minus what
+    they cost. Both are on priced usage only.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``currency``, ``cache_saving``, ``cache_write_premium``,
+        ``batch_saving``.
+    """
+    return _df(con, """
+        SELECT computed_currency AS currency,
+          sum(cache_read_tokens * (input_price - cache_read_price)) / 1e6
+            - sum(cache_write_5m_tokens * (cache_write_5m_price - input_price)
+                + cache_write_1h_tokens * (cache_write_1h_price - input_price)) / 1e6
+            AS cache_saving,
+          sum(cache_write_5m_tokens * (cache_write_5m_price - input_price)
+            + cache_write_1h_tokens * (cache_write_1h_price - input_price)) / 1e6
+            AS cache_write_premium,
+          coalesce(sum(standard_cost - computed_cost)
+            FILTER (WHERE price_tier = 'batch'), 0) AS batch_saving
+        FROM spend WHERE computed_cost IS NOT NULL AND counted
+        GROUP BY ALL""")
+
+
+def drift(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Token-to-spend drift: computed cost against billed cost.
+
+    Compared on UTC days and providers where a bill carries money for
+    tokens; by model where the charge rows name one. ``computed`` prices the
+    tokens of that provider-day (usage rows if any, else the charges' own
+    tokens) at list or negotiated prices; ``billed`` is the BilledCost.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``utc_day``, ``provider``, ``model``, ``currency``, ``computed``,
+        ``billed``, ``drift`` (computed - billed), ``drift_pct``.
+    """
+    frame = _df(con, """
+        WITH covered AS (SELECT DISTINCT provider, utc_day FROM spend
+                         WHERE record_type = 'token_charge')
+        SELECT s.utc_day, s.provider,
+          CASE WHEN bool_or(s.record_type = 'usage') OVER w THEN '(all models)'
+               ELSE coalesce(s.model, '(none)') END AS model,
+          s.computed_currency, s.currency AS bill_currency, s.record_type,
+          s.computed_cost, s.billed_cost, s.counted
+        FROM spend s JOIN covered c USING (provider, utc_day)
+        WINDOW w AS (PARTITION BY s.provider, s.utc_day)""")
+    if frame.empty:
+        return pd.DataFrame(columns=["utc_day", "provider", "model", "currency",
+                                     "computed", "billed", "drift", "drift_pct"])
+    frame["computed"] = frame["computed_cost"].where(frame["counted"])
+    frame["billed"] = frame["billed_cost"].astype(float)
+    frame["currency"] = frame["bill_currency"].fillna(frame["computed_currency"])
+    out = frame.groupby(["utc_day", "provider", "model", "currency"], as_index=False)[
+        ["computed", "billed"]].sum(min_count=1)
+    out["drift"] = out["computed"] - out["billed"]
+    out["drift_pct"] = 100 * out["drift"] / out["billed"].where(out["billed"] != 0)
+    return out
+
+
+def unpriced(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Tokens with no price, by provider and model.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``provider``, ``model``, ``resolution``, ``tokens``, ``requests``,
+        ``share`` (of all counted tokens).
+    """
+    return _df(con, f"""
+        WITH t AS (SELECT sum({_ALL}) AS total FROM spend WHERE counted)
+        SELECT provider, model, resolution, sum({_ALL}) AS tokens,
+               sum(requests) AS requests, sum({_ALL}) / any_value(total) AS share
+        FROM spend, t WHERE counted AND cost IS NULL AND {_ALL} > 0
+        GROUP BY ALL ORDER BY tokens DESC""")
+
+
+def model_resolution(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """How each reported model name was matched to the price catalogue."""
+    return _df(con, """SELECT provider, model, catalogue_provider, catalogue_model,
+        resolution FROM model_map ORDER BY resolution, provider, model""")

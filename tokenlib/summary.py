@@ -1,0 +1,82 @@
+"""The headline figures as one JSON-ready dict (``metrics --json``)."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+from . import metrics
+from .schema import TOKEN_CLASSES
+
+__all__ = ["summarise"]
+
+
+def _clean(value):
+    """Make a value JSON-safe: NaN and NA become None, dates ISO strings."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, date | pd.Timestamp):
+        return value.isoformat()[:10]
+    if hasattr(value, "item"):
+        return _clean(value.item())
+    return value
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def summarise(con: duckdb.DuckDBPyConnection, currency: str = "USD") -> dict:
+    """Return the stage 1-2 headline figures for the registered ``spend`` view.
+
+    Money figures are in ``currency``; totals in other currencies are listed
+    under ``other_currencies`` and never added in. ``total_cost`` is None when
+    nothing is priced in ``currency``.
+    """
+    params = con.execute("SELECT tz, scope, start, \"end\" FROM report_params").fetchone()
+    totals = metrics.total_spend(con)
+    mine = totals[totals["currency"] == currency]
+    tokens = metrics.token_totals(con)
+    ratios = metrics.token_ratios(con)
+    per_mtok = metrics.cost_per_mtok(con)
+    per_mtok = per_mtok[per_mtok["currency"] == currency]
+    unpriced = metrics.unpriced(con)
+    days = con.execute("SELECT count(DISTINCT day) FROM spend").fetchone()[0]
+    billed = con.execute(
+        "SELECT sum(billed_cost)::DOUBLE FROM spend WHERE currency = ?", [currency]
+    ).fetchone()[0]
+    total = _clean(mine["cost"].sum()) if len(mine) else None
+
+    by_day = metrics.spend_by_day(con)
+    by_model = metrics.spend_by(con, "model")
+    drift = metrics.drift(con)
+    return {
+        "currency": currency,
+        "tz": params[0],
+        "scope": params[1],
+        "start": _clean(params[2]),
+        "end": _clean(params[3]),
+        "basis": metrics.BASIS,
+        "total_cost": total,
+        "billed_cost": billed,
+        "days": days,
+        "avg_daily_cost": total / days if total is not None and days else None,
+        "tokens": {c: int(_clean(tokens[c].sum()) or 0) for c in TOKEN_CLASSES},
+        "requests": int(_clean(tokens["requests"].sum()) or 0),
+        "cost_per_mtok": _clean(per_mtok["cost_per_mtok"].iloc[0]) if len(per_mtok) else None,
+        "io_ratio": _clean(ratios["io_ratio"].iloc[0]) if len(ratios) else None,
+        "cached_ratio": _clean(ratios["cached_ratio"].iloc[0]) if len(ratios) else None,
+        "unpriced_tokens": int(_clean(unpriced["tokens"].sum()) or 0),
+        "other_currencies": {
+            r["currency"]: _clean(r["cost"]) for r in _records(totals)
+            if r["currency"] != currency
+        },
+        "by_day": _records(by_day[by_day["currency"] == currency][["day", "cost", "tokens", "requests"]]),
+        "by_model": _records(by_model[by_model["currency"] == currency][["model", "cost", "share", "tokens", "requests"]]),
+        "drift": _records(drift),
+    }
