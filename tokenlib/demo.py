@@ -16,6 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .errors import ParameterError
+from .schema import TOKEN_COLUMNS
+
 __all__ = ["BEDROCK_PRICES", "DEFAULT_END", "DEMO_FILES", "write_demo"]
 
 #: The files :func:`write_demo` writes, in order.
@@ -94,7 +97,7 @@ def _lognormal(rng: np.random.Generator, size: tuple[float, float], n: int):
 def _day_factors(dates: pd.DatetimeIndex, weekend: float) -> np.ndarray:
     """Volume multiplier per day: mild growth, quieter weekends."""
     growth = np.linspace(0.9, 1.15, len(dates))
-    return growth * np.where(dates.dayofweek >= 5, weekend, 1.0)
+    return growth * np.where(dates.day_of_week >= 5, weekend, 1.0)
 
 
 def _sessions(uc: _UseCase, dates: pd.DatetimeIndex, users: pd.DataFrame,
@@ -109,8 +112,7 @@ def _sessions(uc: _UseCase, dates: pd.DatetimeIndex, users: pd.DataFrame,
                       "size": 1 + rng.poisson(uc.per_session - 1, n)})
     share = np.array([m[2] for m in uc.models])
     pick = rng.choice(len(uc.models), n, p=share / share.sum())
-    s["provider"] = np.array([m[0] for m in uc.models])[pick]
-    s["model"] = np.array([m[1] for m in uc.models])[pick]
+    s["provider"], s["model"] = np.array([m[:2] for m in uc.models])[pick].T
     s["long_cache"] = rng.random(n) < 0.25  # sessions that cache for 1 hour
 
     # Owners: a person's team, a service's team, or no team at all.
@@ -187,12 +189,9 @@ def _request_log(dates: pd.DatetimeIndex, rng: np.random.Generator) -> pd.DataFr
         parts.append(_requests(uc, s, rng))
     log = pd.concat(parts).sort_values("start", kind="stable", ignore_index=True)
     log.insert(0, "request_id", "req_" + pd.Series(log.index).astype(str).str.zfill(8))
-    return log[[
-        "request_id", "start", "provider", "model", "service_tier", "region",
-        "input_tokens", "cache_read_tokens", "cache_write_5m_tokens",
-        "cache_write_1h_tokens", "output_tokens", "reasoning_tokens", "team",
-        "user", "agent", "session", "use_case", "application", "environment",
-    ]]
+    return log[["request_id", "start", "provider", "model", "service_tier", "region",
+                *TOKEN_COLUMNS, "team", "user", "agent", "session", "use_case",
+                "application", "environment"]]
 
 
 def _openai_usage(dates: pd.DatetimeIndex, rng: np.random.Generator) -> dict:
@@ -201,93 +200,94 @@ def _openai_usage(dates: pd.DatetimeIndex, rng: np.random.Generator) -> dict:
         [dates, list(_OPENAI_MODELS), [False, True]], names=["day", "model", "batch"]
     ).to_frame(index=False)
     rate = grid.model.map(_OPENAI_MODELS) * np.where(grid.batch, 0.25, 1.0)
-    factor = np.repeat(_day_factors(dates, 0.4), 2 * len(_OPENAI_MODELS))
-    n = rng.poisson(rate * factor)
+    n = rng.poisson(rate * np.repeat(_day_factors(dates, 0.4), 2 * len(_OPENAI_MODELS)))
     noise = rng.lognormal(0, 0.05, (2, len(grid)))
-    inp = np.round(n * 1_600 * noise[0]).astype(np.int64)  # per request mean
+    inp = np.round(n * 1_600 * noise[0])  # about 1,600 tokens a request
 
-    # Cached input is part of input, as in the API; other groups are null.
-    grid["input_tokens"] = inp
-    grid["output_tokens"] = np.round(n * 420 * noise[1]).astype(np.int64)
-    grid["input_cached_tokens"] = np.floor(inp * rng.uniform(0.2, 0.45, len(grid)))
-    grid["input_cached_tokens"] = grid.input_cached_tokens.astype(np.int64)
-    grid["num_model_requests"] = n
-    grid = grid[n > 0]
-    fixed = {"object": "organization.usage.completions.result", "project_id": None,
-             "user_id": None, "api_key_id": None, "input_audio_tokens": 0,
-             "output_audio_tokens": 0}
-    buckets = []
-    for day, results in grid.groupby("day"):
-        start = int(day.timestamp())
-        rows = results.drop(columns="day").to_dict("records")
-        buckets.append({"object": "bucket", "start_time": start,
-                        "end_time": start + 86_400,
-                        "results": [{**fixed, **r} for r in rows]})
+    # Cached input is part of input, as in the API; other group-bys are null.
+    grid = grid.assign(
+        object="organization.usage.completions.result", project_id=None,
+        user_id=None, api_key_id=None, input_tokens=inp.astype(np.int64),
+        input_cached_tokens=np.floor(inp * rng.uniform(0.2, 0.45, len(grid))),
+        output_tokens=np.round(n * 420 * noise[1]).astype(np.int64),
+        num_model_requests=n,
+    )[n > 0].astype({"input_cached_tokens": np.int64})
+    buckets = [
+        {"object": "bucket", "start_time": int(day.timestamp()),
+         "end_time": int(day.timestamp()) + 86_400,
+         "results": results.drop(columns="day").to_dict("records")}
+        for day, results in grid.groupby("day")
+    ]
     return {"object": "page", "data": buckets, "has_more": False, "next_page": None}
 
 
-def _focus_bedrock(dates: pd.DatetimeIndex, rng: np.random.Generator) -> pd.DataFrame:
-    """Return a FOCUS 1.2 export: Bedrock tokens, two other charges, a credit."""
-    iso = "%Y-%m-%dT%H:%M:%SZ"
-    meter = "USE1-Claude3.5Haiku-{}-tokens"
-    model_arn = ("arn:aws:bedrock:us-east-1::foundation-model/"
-                 "anthropic.claude-3-5-haiku-20241022-v1:0")
-    tags = json.dumps({"team": "claims", "application": "claims-intake"})
-
-    # Token rows: one per day and direction, priced at the stated list price.
+def _focus_tokens(dates: pd.DatetimeIndex, rng: np.random.Generator) -> pd.DataFrame:
+    """Bedrock token rows: one per day and direction, at the stated list price."""
     inp = 28e6 * _day_factors(dates, 0.4) * rng.lognormal(0, 0.08, len(dates))
     out = inp * 0.09 * rng.lognormal(0, 0.1, len(dates))
-    tok = pd.DataFrame({
-        "day": np.tile(dates, 2), "direction": np.repeat(["input", "output"], len(dates)),
-        "ConsumedQuantity": np.round(np.concatenate([inp, out])).astype(np.int64),
+    way = pd.Series(np.repeat(["input", "output"], len(dates)))
+    qty = np.round(np.concatenate([inp, out]))
+    price = way.map(BEDROCK_PRICES).to_numpy()
+    return pd.DataFrame({
+        "day": np.tile(dates, 2), "end": np.tile(dates + pd.Timedelta(days=1), 2),
+        "BilledCost": qty * price, "ListUnitPrice": price * 1000,
+        "ConsumedQuantity": qty, "ConsumedUnit": "Tokens",
+        "PricingQuantity": qty / 1000, "PricingUnit": "1K Tokens",
+        "ServiceName": "Amazon Bedrock", "ServiceCategory": "AI and Machine Learning",
+        "SkuId": "BDRK-C35H-" + way.str.upper(),
+        "SkuMeter": "USE1-Claude3.5Haiku-" + way + "-tokens",
+        "ChargeDescription": "Claude 3.5 Haiku " + way + " tokens",
+        "ResourceId": "arn:aws:bedrock:us-east-1::foundation-model/"
+        "anthropic.claude-3-5-haiku-20241022-v1:0",
+        "Tags": json.dumps({"team": "claims", "application": "claims-intake"}),
     })
-    price = tok.direction.map(BEDROCK_PRICES)
-    tok["BilledCost"] = np.round(tok.ConsumedQuantity * price, 10)
-    tok["ConsumedUnit"], tok["PricingUnit"] = "Tokens", "1K Tokens"
-    tok["PricingQuantity"] = tok.ConsumedQuantity / 1000
-    tok["ListUnitPrice"] = price * 1000
-    tok["ServiceName"], tok["ServiceCategory"] = "Amazon Bedrock", "AI and Machine Learning"
-    tok["SkuMeter"] = tok.direction.map(meter.format)
-    tok["SkuId"] = "BDRK-C35H-" + tok.direction.str.upper()
-    tok["ChargeDescription"] = "Claude 3.5 Haiku " + tok.direction + " tokens"
-    tok["ResourceId"], tok["Tags"] = model_arn, tags
-    tok["end"] = tok.day + pd.Timedelta(days=1)
 
-    # Other charges: a GPU instance and storage per month, and one credit.
-    months = pd.DataFrame({"day": dates}).groupby(dates.tz_localize(None).to_period("M")).day
-    first, last = months.min().to_numpy(), months.max().to_numpy() + pd.Timedelta(days=1)
-    hours = (last - first) / pd.Timedelta(hours=1)
-    gpu = pd.DataFrame({"day": first, "end": last, "ConsumedQuantity": hours,
-                        "BilledCost": np.round(hours * 1.006, 10),
-                        "ConsumedUnit": "Hours", "ServiceCategory": "Compute",
-                        "ServiceName": "Amazon Elastic Compute Cloud",
-                        "SkuMeter": "USE1-BoxUsage:g5.xlarge", "ResourceId": "i-0a1b2c3d4e5f60789",
-                        "Tags": json.dumps({"team": "platform", "application": "model-serving"})})
-    gb = 2_048 * hours / 720
-    s3 = pd.DataFrame({"day": first, "end": last, "ConsumedQuantity": gb,
-                       "BilledCost": np.round(gb * 0.023, 10), "ConsumedUnit": "GB-Mo",
-                       "ServiceCategory": "Storage", "ServiceName": "Amazon Simple Storage Service",
-                       "SkuMeter": "USE1-TimedStorage-ByteHrs", "ResourceId": "claims-documents",
-                       "Tags": tags})
-    credit = pd.DataFrame({"day": first[-1:], "end": first[-1:] + pd.Timedelta(days=1),
-                           "BilledCost": -150.0, "ChargeCategory": "Credit",
-                           "ServiceName": "Amazon Bedrock",
-                           "ServiceCategory": "AI and Machine Learning",
-                           "ChargeDescription": "AWS promotional credit"})
-    f = pd.concat([tok, gpu, s3, credit], ignore_index=True)
 
-    # FOCUS columns shared by every row.
-    f["ChargeCategory"] = f.ChargeCategory.fillna("Usage")
-    f["ChargeClass"] = None
-    f["EffectiveCost"] = f.BilledCost
-    f["ListCost"] = np.where(f.ChargeCategory == "Credit", 0.0, f.BilledCost)
-    f["ProviderName"], f["BillingCurrency"], f["RegionId"] = "AWS", "USD", "us-east-1"
-    f["BillingAccountId"], f["SubAccountId"] = "123456789012", "210987654321"
-    f["SubAccountName"] = "claims-processing"
-    period = f.day.dt.tz_localize(None).dt.to_period("M")
-    f["BillingPeriodStart"] = period.dt.start_time.dt.strftime(iso)
-    f["BillingPeriodEnd"] = (period + 1).dt.start_time.dt.strftime(iso)
-    f["ChargePeriodStart"], f["ChargePeriodEnd"] = f.day.dt.strftime(iso), f.end.dt.strftime(iso)
+def _focus_other(dates: pd.DatetimeIndex) -> pd.DataFrame:
+    """Charges that are not tokens: GPU and storage by month, and one credit."""
+    months = pd.Series(dates).groupby(dates.tz_localize(None).to_period("M"))
+    day, end = months.min().to_numpy(), months.max().to_numpy() + pd.Timedelta(days=1)
+    hours = (end - day) / pd.Timedelta(hours=1)
+    gpu = pd.DataFrame({
+        "day": day, "end": end, "ConsumedQuantity": hours, "ConsumedUnit": "Hours",
+        "BilledCost": hours * 1.006, "ServiceCategory": "Compute",
+        "ServiceName": "Amazon Elastic Compute Cloud",
+        "SkuMeter": "USE1-BoxUsage:g5.xlarge", "ResourceId": "i-0a1b2c3d4e5f60789",
+        "Tags": json.dumps({"team": "platform", "application": "model-serving"}),
+    })
+    storage = pd.DataFrame({
+        "day": day, "end": end, "ConsumedQuantity": 2_048 * hours / 720,
+        "ConsumedUnit": "GB-Mo", "BilledCost": 2_048 * hours / 720 * 0.023,
+        "ServiceCategory": "Storage", "ServiceName": "Amazon Simple Storage Service",
+        "SkuMeter": "USE1-TimedStorage-ByteHrs", "ResourceId": "claims-documents",
+        "Tags": json.dumps({"team": "claims", "application": "claims-intake"}),
+    })
+    credit = pd.DataFrame({
+        "day": day[-1:], "end": day[-1:] + pd.Timedelta(days=1),
+        "BilledCost": -150.0, "ChargeCategory": "Credit",
+        "ServiceName": "Amazon Bedrock", "ServiceCategory": "AI and Machine Learning",
+        "ChargeDescription": "AWS promotional credit",
+    })
+    return pd.concat([gpu, storage, credit], ignore_index=True)
+
+
+def _focus(dates: pd.DatetimeIndex, rng: np.random.Generator) -> pd.DataFrame:
+    """Return a FOCUS 1.2 export of the AWS account that runs Bedrock."""
+    f = pd.concat([_focus_tokens(dates, rng), _focus_other(dates)], ignore_index=True)
+    iso = "%Y-%m-%dT%H:%M:%SZ"
+    month = f.day.dt.tz_localize(None).dt.to_period("M")
+    f = f.assign(
+        BillingAccountId="123456789012", SubAccountId="210987654321",
+        SubAccountName="claims-processing",
+        BillingPeriodStart=month.dt.start_time.dt.strftime(iso),
+        BillingPeriodEnd=(month + 1).dt.start_time.dt.strftime(iso),
+        ChargePeriodStart=f.day.dt.strftime(iso),
+        ChargePeriodEnd=f.end.dt.strftime(iso),
+        ChargeCategory=f.ChargeCategory.fillna("Usage"), ChargeClass=None,
+        EffectiveCost=f.BilledCost,
+        ListCost=np.where(f.ChargeCategory == "Credit", 0.0, f.BilledCost),
+        BillingCurrency="USD", ProviderName="AWS", RegionId="us-east-1",
+    )
     return f[[
         "BillingAccountId", "SubAccountId", "SubAccountName", "BillingPeriodStart",
         "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd", "ChargeCategory",
@@ -321,16 +321,24 @@ def write_demo(out_dir: Path, seed: int = 7, days: int = 90,
 
     Raises
     ------
-    ValueError
+    ParameterError
         ``days`` is less than 1.
 
     Notes
     -----
     The Bedrock rows are priced at :data:`BEDROCK_PRICES`; the other files
     carry tokens only and are priced by the pricing engine.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     names = [p.name for p in write_demo(Path(tmp), days=2)]
+    >>> names
+    ['requests.parquet', 'openai_usage.json', 'focus_bedrock.csv']
     """
     if days < 1:
-        raise ValueError(f"days={days!r}: expected a whole number of days >= 1")
+        raise ParameterError(f"days={days!r}: expected a whole number of days >= 1")
     rng = np.random.default_rng(seed)
     dates = pd.date_range(end=pd.Timestamp(end or DEFAULT_END), periods=days,
                           freq="D", tz="UTC")
@@ -341,5 +349,5 @@ def write_demo(out_dir: Path, seed: int = 7, days: int = 90,
     # Each file comes from its own workload; written in DEMO_FILES order.
     _request_log(dates, rng).to_parquet(paths[0], index=False)
     paths[1].write_text(json.dumps(_openai_usage(dates, rng), indent=1))
-    _focus_bedrock(dates, rng).to_csv(paths[2], index=False)
+    _focus(dates, rng).to_csv(paths[2], index=False, float_format="%.12g")
     return paths

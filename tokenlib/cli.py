@@ -1,0 +1,158 @@
+"""The ``tokenlib`` command: ingest, metrics, demo, report."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+import duckdb
+
+from .errors import ParameterError, TokenlibError
+from .ingest import ingest_file
+from .ledger import PROJECT_ROOT, default_ledger_path, open_ledger
+from .pricing import price_ledger, read_scope_rules
+from .sources import FORMATS
+from .summary import summarise
+
+__all__ = ["main"]
+
+
+def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    out = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ParameterError(f"{option} {item!r}: expected KEY=VALUE")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _date(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ParameterError(f"--{name} {value!r}: expected a date YYYY-MM-DD") from None
+
+
+_ledger_option = click.option(
+    "--ledger", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Ledger file (default: $TOKENLIB_LEDGER or data/ledger.duckdb).",
+)
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log what is read and written.")
+def cli(verbose: bool) -> None:
+    """Tokenomics Workbook: from what AI spend cost to what each token bought."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), help="Skip detection.")
+@click.option("--map", "maps", multiple=True, metavar="LEDGER_COL=FILE_COL",
+              help="Map a request-log column onto a ledger column.")
+@click.option("--set", "sets", multiple=True, metavar="COLUMN=VALUE",
+              help="Fill a ledger column for the whole file (provider, model, team...).")
+@_ledger_option
+def ingest(paths, fmt, maps, sets, ledger) -> None:
+    """Load export files into the ledger; re-ingesting never double counts."""
+    mapping, values = _pairs(maps, "--map"), _pairs(sets, "--set")
+    con = open_ledger(ledger)
+    for path in paths:
+        summary = ingest_file(con, path, fmt=fmt, mapping=mapping, set_values=values)
+        click.echo(str(summary))
+        if summary.quarantined:
+            click.echo(
+                f"  {summary.quarantined:,} rows quarantined; see the quarantine "
+                "table (file, row, column, value, reason)"
+            )
+
+
+@cli.command()
+@_ledger_option
+@click.option("--prices", type=click.Path(dir_okay=False, path_type=Path),
+              help="Negotiated-rates CSV overriding list prices.")
+@click.option("--start", help="First reporting day, YYYY-MM-DD.")
+@click.option("--end", help="Day after the last reporting day (exclusive).")
+@click.option("--tz", default="UTC", show_default=True, help="Zone days are bucketed in.")
+@click.option("--scope", type=click.Choice(["ai", "all"]), default="ai", show_default=True)
+@click.option("--scope-rules", type=click.Path(dir_okay=False, path_type=Path),
+              help="YAML adding services, SKUs or tags to the AI scope.")
+@click.option("--currency", default="USD", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def metrics(ledger, prices, start, end, tz, scope, scope_rules, currency, as_json) -> None:
+    """Print the stage 1-2 headline metrics."""
+    path = ledger or default_ledger_path()
+    if not Path(path).exists():
+        raise ParameterError(f"ledger {path} does not exist; run tokenlib ingest first")
+    con = open_ledger(path, read_only=True)
+    price_ledger(con, negotiated=prices, scope=read_scope_rules(scope_rules, scope),
+                 tz=tz, start=_date(start, "start"), end=_date(end, "end"))
+    result = summarise(con, currency.upper())
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    for key in ("currency", "tz", "scope", "total_cost", "billed_cost", "days",
+                "avg_daily_cost", "requests", "cost_per_mtok", "io_ratio",
+                "cached_ratio", "unpriced_tokens"):
+        click.echo(f"{key:>16}: {result[key]}")
+    click.echo(f"{'tokens':>16}: {result['tokens']}")
+
+
+@cli.command()
+@click.option("--seed", default=7, show_default=True)
+@click.option("--days", default=90, show_default=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              default=PROJECT_ROOT / "data" / "demo", show_default=True)
+@_ledger_option
+def demo(seed, days, out, ledger) -> None:
+    """Write the seeded demo organisation and ingest it into its own ledger."""
+    from .demo import write_demo
+
+    files = write_demo(out, seed=seed, days=days)
+    con = open_ledger(ledger or out / "ledger.duckdb")
+    for path in files:
+        click.echo(str(ingest_file(con, path)))
+
+
+@cli.command()
+@click.option("--params", type=click.Path(dir_okay=False, path_type=Path),
+              help="YAML file of notebook parameters.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for dated reports (default: reports/).")
+@_ledger_option
+def report(params, out, ledger) -> None:
+    """Run the notebook series into a dated folder with HTML and metrics.json."""
+    from .report import read_params, run_report
+
+    values = read_params(params, ledger=str(ledger) if ledger else None)
+    folder = run_report(values, out, progress=lambda line: click.echo(line, err=True))
+    click.echo(f"report written to {folder}")
+    click.echo(f"open {folder / 'report.html'}")
+
+
+def main() -> None:
+    """Entry point: user mistakes print a message, not a traceback."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except TokenlibError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except duckdb.IOException as exc:
+        click.echo(f"error: cannot open the ledger ({exc})", err=True)
+        sys.exit(2)

@@ -1,0 +1,187 @@
+"""Run the notebook series with papermill into a dated report folder.
+
+A run writes into a hidden working folder; only when every notebook has run
+does it become ``<out>/<YYYY-MM-DD_HHMMSS>/`` and the ``latest`` pointer
+move, so a failed run never replaces the last good report. The folder holds
+the executed notebooks, one HTML report with code hidden, and
+``metrics.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+import yaml
+from nbconvert import HTMLExporter
+
+from .errors import ParameterError, ReportError
+from .ledger import PROJECT_ROOT, open_ledger
+from .pricing import price_ledger, read_scope_rules
+from .summary import summarise
+
+__all__ = ["DEFAULT_PARAMS", "notebooks", "read_params", "run_report"]
+
+log = logging.getLogger(__name__)
+
+NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
+#: Parameters every notebook of the series takes, with their defaults.
+DEFAULT_PARAMS: dict[str, str] = {
+    "ledger": "data/demo/ledger.duckdb",
+    "prices": "",
+    "start": "",
+    "end": "",
+    "tz": "UTC",
+    "currency": "USD",
+    "scope": "ai",
+    "group_by": "team",
+}
+
+
+def notebooks(folder: Path = NOTEBOOK_DIR) -> list[Path]:
+    """The series in order: ``NN_topic.ipynb`` files sorted by number."""
+    return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
+
+
+def read_params(path: str | Path | None, **overrides: str | None) -> dict[str, str]:
+    """Merge defaults, a YAML parameter file and explicit overrides."""
+    params = dict(DEFAULT_PARAMS)
+    if path:
+        path = Path(path)
+        try:
+            loaded = yaml.safe_load(path.read_text()) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ParameterError(f"{path}: cannot read parameters ({exc})") from exc
+        unknown = set(loaded) - set(DEFAULT_PARAMS)
+        if unknown:
+            raise ParameterError(
+                f"{path}: unknown parameter(s) {', '.join(sorted(unknown))}; "
+                f"expected {', '.join(DEFAULT_PARAMS)}"
+            )
+        params.update({k: "" if v is None else str(v) for k, v in loaded.items()})
+    params.update({k: str(v) for k, v in overrides.items() if v is not None})
+    return params
+
+
+def _resolve(path: str) -> Path:
+    p = Path(path)
+    return p if p.is_absolute() else PROJECT_ROOT / p
+
+
+def _date(value: str, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ParameterError(f"{name}={value!r}: expected a date YYYY-MM-DD") from None
+
+
+def _metrics(params: Mapping[str, str]) -> dict:
+    ledger = _resolve(params["ledger"])
+    if not ledger.exists():
+        raise ParameterError(f"ledger {ledger} does not exist; ingest data first")
+    con = open_ledger(ledger, read_only=True)
+    try:
+        price_ledger(
+            con,
+            negotiated=_resolve(params["prices"]) if params["prices"] else None,
+            scope=read_scope_rules(None, params["scope"]),
+            tz=params["tz"],
+            start=_date(params["start"], "start"),
+            end=_date(params["end"], "end"),
+        )
+        return summarise(con, params["currency"])
+    finally:
+        con.close()
+
+
+def _html(executed: list[Path], params: Mapping[str, str]) -> str:
+    """One HTML page of every notebook's text and outputs, code hidden."""
+    merged = nbformat.v4.new_notebook()
+    for path in executed:
+        nb = nbformat.read(path, as_version=4)
+        merged.cells.extend(
+            c for c in nb.cells if "parameters" not in c.metadata.get("tags", [])
+            and "injected-parameters" not in c.metadata.get("tags", [])
+        )
+    merged.metadata["title"] = "Tokenomics Workbook report"
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(merged)
+    return body
+
+
+def run_report(
+    params: Mapping[str, str],
+    out: str | Path | None = None,
+    progress: Callable[[str], None] | None = None,
+    timeout: int = 600,
+) -> Path:
+    """Execute the series and write a dated report folder.
+
+    Parameters
+    ----------
+    params
+        Notebook parameters (see :data:`DEFAULT_PARAMS`).
+    out
+        Folder holding the dated report folders; default ``reports/``.
+    progress
+        Called with a line of text as each step starts.
+    timeout
+        Seconds any one cell may run.
+
+    Returns
+    -------
+    pathlib.Path
+        The new report folder.
+
+    Raises
+    ------
+    ReportError
+        A notebook failed; the message names notebook, cell and error.
+    """
+    say = progress or log.info
+    out = _resolve(str(out)) if out else PROJECT_ROOT / "reports"
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d_%H%M%S")
+    work = out / f".running-{stamp}"
+    work.mkdir(parents=True, exist_ok=True)
+    series = notebooks()
+    if not series:
+        raise ReportError(f"no notebooks found in {NOTEBOOK_DIR}")
+
+    # Metrics first: a bad parameter fails before any notebook runs.
+    say("computing metrics.json")
+    (work / "metrics.json").write_text(json.dumps(_metrics(params), indent=2))
+
+    executed = []
+    for i, nb in enumerate(series, start=1):
+        say(f"[{i}/{len(series)}] running {nb.name}")
+        target = work / nb.name
+        try:
+            pm.execute_notebook(
+                str(nb), str(target), parameters=dict(params), kernel_name="python3",
+                cwd=str(PROJECT_ROOT), execution_timeout=timeout, progress_bar=False,
+            )
+        except pm.PapermillExecutionError as exc:
+            failed = out / f"failed-{stamp}"
+            shutil.move(str(work), str(failed))
+            raise ReportError(
+                f"{nb.name} failed in cell {exc.cell_index} (execution count "
+                f"{exc.exec_count}): {exc.ename}: {exc.evalue}. The executed "
+                f"notebook is in {failed}; the last good report is unchanged."
+            ) from None
+        executed.append(target)
+
+    say("writing report.html")
+    (work / "report.html").write_text(_html(executed, params))
+    final = out / stamp
+    work.rename(final)
+    (out / "LATEST").write_text(final.name + "\n")
+    return final
