@@ -88,7 +88,9 @@ _USE_CASES = (
 )
 
 
-def _lognormal(rng: np.random.Generator, size: tuple[float, float], n: int):
+def _lognormal(
+    rng: np.random.Generator, size: tuple[float, float], n: int
+) -> np.ndarray:
     """Draw n token counts around a median, at least 1."""
     median, sigma = size
     return np.maximum(1, np.floor(rng.lognormal(np.log(median), sigma, n)))
@@ -327,7 +329,9 @@ def write_demo(out_dir: Path, seed: int = 7, days: int = 90,
     Notes
     -----
     The Bedrock rows are priced at :data:`BEDROCK_PRICES`; the other files
-    carry tokens only and are priced by the pricing engine.
+    carry tokens only and are priced by the pricing engine. The OpenAI export
+    is grouped by model and batch only, so its ``project_id`` is null; ingest
+    it with ``set_values={"project": "marketing-copy"}`` to name the project.
 
     Examples
     --------

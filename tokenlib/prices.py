@@ -261,13 +261,13 @@ def read_negotiated(path: str | Path) -> pd.DataFrame:
         raise PriceError(f"{path}: missing column(s) {', '.join(missing)}")
     if "service_tier" not in frame.columns:
         frame["service_tier"] = None
-    frame = frame.replace({"": None})
     return _check_negotiated(path, frame)
 
 
 def _check_negotiated(path: Path, frame: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for i, r in enumerate(frame.to_dict("records"), start=1):
+        r = {k: None if pd.isna(v) or v == "" else v for k, v in r.items()}
         for col in ("provider", "model", "currency", "valid_from"):
             if not r[col]:
                 raise _fail(path, i, col, r[col], "a value is required")
