@@ -60,8 +60,7 @@ def _csv_relation(con: duckdb.DuckDBPyConnection, path: Path) -> Table:
     nulls = "[" + ", ".join(literal(s) for s in NULL_STRINGS) + "]"
     reader = (
         f"read_csv({src}, all_varchar = true, header = true, "
-        f"delim = {literal(delim)}, nullstr = {nulls}, quote = '\"', "
-        "strict_mode = false)"
+        f"delim = {literal(delim)}, nullstr = {nulls})"
     )
     relation = f"SELECT *, row_number() OVER () AS _row FROM {reader}"
     return Table(path, relation, _describe(con, path, relation), delim != ",")
