@@ -156,3 +156,7 @@ def main() -> None:
     except duckdb.IOException as exc:
         click.echo(f"error: cannot open the ledger ({exc})", err=True)
         sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
