@@ -123,6 +123,7 @@ def run_report(
     out: str | Path | None = None,
     progress: Callable[[str], None] | None = None,
     timeout: int = 600,
+    series: list[Path] | None = None,
 ) -> Path:
     """Execute the series and write a dated report folder.
 
@@ -136,6 +137,8 @@ def run_report(
         Called with a line of text as each step starts.
     timeout
         Seconds any one cell may run.
+    series
+        Notebooks to run; default the ``NN_*.ipynb`` files in ``notebooks/``.
 
     Returns
     -------
@@ -152,7 +155,7 @@ def run_report(
     stamp = datetime.now(UTC).strftime("%Y-%m-%d_%H%M%S")
     work = out / f".running-{stamp}"
     work.mkdir(parents=True, exist_ok=True)
-    series = notebooks()
+    series = series if series is not None else notebooks()
     if not series:
         raise ReportError(f"no notebooks found in {NOTEBOOK_DIR}")
 
@@ -172,10 +175,13 @@ def run_report(
         except pm.PapermillExecutionError as exc:
             failed = out / f"failed-{stamp}"
             shutil.move(str(work), str(failed))
+            # Papermill counts its injected parameters cell; the author does not.
+            cell = exc.cell_index + (0 if exc.cell_index < 2 else -1) + 1
+            first = (exc.source or "").strip().splitlines()[:1]
             raise ReportError(
-                f"{nb.name} failed in cell {exc.cell_index} (execution count "
-                f"{exc.exec_count}): {exc.ename}: {exc.evalue}. The executed "
-                f"notebook is in {failed}; the last good report is unchanged."
+                f"{nb.name} failed in cell {cell} ({first[0] if first else ''!r}): "
+                f"{exc.ename}: {exc.evalue}. The executed notebook is in {failed}; "
+                "the last good report is unchanged."
             ) from None
         executed.append(target)
 

@@ -1,0 +1,110 @@
+"""The report runner: the whole series on demo data and on real public data."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import tokenlib
+from conftest import REAL_DATA
+from tokenlib.demo import write_demo
+from tokenlib.errors import ReportError
+from tokenlib.report import notebooks, read_params, run_report
+
+
+@pytest.fixture(scope="module")
+def demo_ledger(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("demo")
+    con = tokenlib.open_ledger(folder / "ledger.duckdb")
+    for path in write_demo(folder, days=10):
+        tokenlib.ingest_file(con, path)
+    con.close()
+    return folder / "ledger.duckdb"
+
+
+@pytest.mark.notebooks
+def test_report_on_demo_data_writes_html_metrics_and_notebooks(demo_ledger, tmp_path):
+    folder = run_report(read_params(None, ledger=str(demo_ledger)), out=tmp_path)
+    assert (tmp_path / "LATEST").read_text().strip() == folder.name
+    assert sorted(p.name for p in folder.glob("*.ipynb")) == [p.name for p in notebooks()]
+    html = (folder / "report.html").read_text()
+    assert "Notes and limitations" in html and "<img" in html
+    got = json.loads((folder / "metrics.json").read_text())
+    con = tokenlib.open_ledger(demo_ledger, read_only=True)
+    tokenlib.price_ledger(con)
+    assert got["total_cost"] == pytest.approx(tokenlib.summarise(con)["total_cost"])
+    assert got["days"] == 10
+    for path in folder.glob("*.ipynb"):
+        nb = nbformat.read(path, as_version=4)
+        errors = [o for c in nb.cells for o in c.get("outputs", [])
+                  if o.get("output_type") == "error"]
+        assert not errors, path.name
+
+
+def test_failing_notebook_names_notebook_and_cell_and_keeps_last_report(
+        demo_ledger, tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Broken"),
+                nbformat.v4.new_code_cell("ledger = ''", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("1 / 0")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    broken = tmp_path / "99_broken.ipynb"
+    nbformat.write(nb, broken)
+    (tmp_path / "LATEST").write_text("2026-01-01_000000\n")
+    with pytest.raises(ReportError, match=r"99_broken.ipynb failed in cell 3 .*1 / 0.*ZeroDivisionError"):
+        run_report(read_params(None, ledger=str(demo_ledger)), out=tmp_path,
+                   series=[broken])
+    assert (tmp_path / "LATEST").read_text() == "2026-01-01_000000\n"
+
+
+def test_unknown_parameter_in_file_is_refused(tmp_path):
+    params = tmp_path / "p.yml"
+    params.write_text("ledger: x.duckdb\ncolour: red\n")
+    with pytest.raises(tokenlib.TokenlibError, match="colour"):
+        read_params(params)
+
+
+needs_real = pytest.mark.skipif(
+    not REAL_DATA.exists(),
+    reason=f"{REAL_DATA} is absent (a user's fresh clone); CI and developers have it",
+)
+
+
+def _column_sum(path: Path, column: str, where=lambda row: True) -> float:
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        return sum(float(r[column]) for r in csv.DictReader(fh) if where(r))
+
+
+@needs_real
+@pytest.mark.notebooks
+def test_report_on_real_public_data(tmp_path):
+    azure = REAL_DATA / "azure_llm_inference_trace_2023_code_1815-1845.csv"
+    openai = REAL_DATA / "openai_usage_api_completions_daily_2025-01-11_to_01-25.json"
+    focus = REAL_DATA / "focus_1.0_sample_charges_2024-09-01_to_09-20.csv"
+    ledger = tmp_path / "real.duckdb"
+    con = tokenlib.open_ledger(ledger)
+    tokenlib.ingest_file(con, azure, set_values={"provider": "openai",
+                                                 "model": "gpt-4o-mini"})
+    tokenlib.ingest_file(con, openai)
+    tokenlib.ingest_file(con, focus)
+    con.close()
+
+    # Independent figures: gpt-4o-mini lists at $0.15 in / $0.60 out per MTok.
+    azure_cost = (_column_sum(azure, "ContextTokens") * 0.15
+                  + _column_sum(azure, "GeneratedTokens") * 0.60) / 1e6
+    ai_rows = lambda r: r["ServiceCategory"] == "AI and Machine Learning"  # noqa: E731
+    focus_ai = _column_sum(focus, "EffectiveCost", ai_rows)
+    buckets = json.loads(openai.read_text())
+    openai_tokens = sum(r["input_tokens"] + r["output_tokens"]
+                        for b in buckets for r in b["results"])
+
+    folder = run_report(read_params(None, ledger=str(ledger)), out=tmp_path / "reports")
+    got = json.loads((folder / "metrics.json").read_text())
+    assert got["total_cost"] == pytest.approx(azure_cost + focus_ai)
+    assert got["unpriced_tokens"] == openai_tokens
+    assert got["billed_cost"] == pytest.approx(_column_sum(focus, "BilledCost", ai_rows))
