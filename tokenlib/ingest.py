@@ -5,7 +5,8 @@ expressions built from the reader's :class:`~tokenlib.sources.base.Plan`;
 rows with a bad value go to the ``quarantine`` table with file, row, column,
 value and reason; the rest are upserted on ``record_id``, so re-ingesting the
 same or an overlapping export never counts a record twice (a re-export's
-copy replaces the earlier one, which is how restated billing rows land).
+copy replaces the earlier one, which is how restated billing rows land,
+unless it spans a shorter period: a partial bucket never replaces a full one).
 """
 
 from __future__ import annotations
@@ -247,22 +248,33 @@ def _apply(con, plan: Plan, staged: str, good: str, defaults, label: str):
     ).fetchone()[0]
     rows_read = con.execute(f"SELECT count(*) FROM ({plan.relation})").fetchone()[0]
 
-    # Upsert: records already in the ledger are replaced by this copy.
+    # Upsert: records already in the ledger are replaced by this copy, unless
+    # the held copy spans a longer period (this one is a partial bucket of it).
     replaced = 0
     has_rows = con.execute(
         "SELECT count(*) FROM (SELECT 1 FROM ledger WHERE source = ? LIMIT 1)",
         [plan.source],
     ).fetchone()[0]
     if has_rows:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _ids AS SELECT record_id FROM ({good})")
+        span = 'epoch("end") - epoch(start)'
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _ids AS SELECT record_id, {span} AS span "
+            f"FROM ({good})"
+        )
+        con.execute(
+            f"DELETE FROM _ids WHERE record_id IN (SELECT record_id FROM ledger "
+            f"JOIN _ids AS n USING (record_id) WHERE {span} > n.span)"
+        )
         replaced = con.execute(
             "DELETE FROM ledger WHERE record_id IN (SELECT record_id FROM _ids)"
         ).fetchone()[0]
-        con.execute("DROP TABLE _ids")
+        good = f"SELECT * FROM ({good}) WHERE record_id IN (SELECT record_id FROM _ids)"
     cols = _insert_columns(plan, defaults, label)
     inserted = con.execute(
         f"INSERT INTO ledger SELECT {cols} FROM ({good})"
     ).fetchone()[0]
+    if has_rows:
+        con.execute("DROP TABLE _ids")
     return IngestSummary(
         path=label,
         source=plan.source,

@@ -56,7 +56,6 @@ LEDGER_COLUMNS: dict[str, str] = {
     "source": "VARCHAR NOT NULL",
     "source_file": "VARCHAR NOT NULL",
     "source_row": "BIGINT",
-    "ingested_at": "TIMESTAMPTZ",
     # time, UTC, end exclusive; grain is 'request' or 'bucket'
     "start": "TIMESTAMPTZ NOT NULL",
     "end": "TIMESTAMPTZ",

@@ -8,7 +8,7 @@ import duckdb
 
 from ..errors import UnknownFormatError
 from .base import Plan
-from .files import open_table
+from .files import _check_readable, open_table
 from .focus import looks_like_focus, plan_focus
 from .openai_usage import looks_like_openai_usage, plan_openai_usage
 from .request_log import looks_like_request_log, plan_request_log
@@ -54,6 +54,7 @@ def plan_for(
     con: duckdb.DuckDBPyConnection, path: Path, fmt: str | None, mapping: dict[str, str]
 ) -> tuple[Plan, dict[str, str]]:
     """Return the reading plan for a file and the column types it has."""
+    _check_readable(path)  # JSON too: a missing file is not an unknown format
     fmt = fmt or (detect_format(con, path) if not mapping else "request_log")
     if fmt not in FORMATS:
         raise UnknownFormatError(f"--format {fmt}: unknown; expected one of {', '.join(FORMATS)}")

@@ -79,10 +79,16 @@ def _text(col: str) -> str:
     return f"nullif(trim(CAST({col} AS VARCHAR)), '')"
 
 
-def _token_sql(cols: dict[str, str]) -> tuple[str, str]:
+def _token_sql(cols: dict[str, str], decimal_comma: bool) -> tuple[str, str]:
     """SQL for (token quantity, token class) of a row; NULL when not tokens."""
     unit = f"lower(trim(CAST({quote(cols['ConsumedUnit'])} AS VARCHAR)))"
-    qty = f"TRY_CAST({_text(quote(cols['ConsumedQuantity']))} AS DOUBLE)"
+    text = _text(quote(cols["ConsumedQuantity"]))
+    if decimal_comma:  # the same reading as the engine gives consumed_quantity
+        text = (
+            f"CASE WHEN {text} LIKE '%,%' AND {text} NOT LIKE '%.%' "
+            f"THEN replace({text}, ',', '.') ELSE {text} END"
+        )
+    qty = f"TRY_CAST({text} AS DOUBLE)"
     block = f"coalesce(TRY_CAST(regexp_extract({unit}, '^([0-9]+)', 1) AS DOUBLE), 1)"
     scale = (
         f"CASE WHEN regexp_full_match({unit}, '([0-9]+ ?)?k tokens?') THEN 1000 * {block} "
@@ -147,7 +153,7 @@ def plan_focus(table: Table) -> Plan:
     # Tokens, where the consumed unit is a token unit.
     record_type = "'charge'"
     if "ConsumedUnit" in cols and "ConsumedQuantity" in cols:
-        tokens, cls = _token_sql(cols)
+        tokens, cls = _token_sql(cols, table.decimal_comma)
         for name in ("input", "cache_read", "cache_write_5m", "cache_write_1h", "output"):
             fields[f"{name}_tokens"] = Field(
                 "tokens", expr=f"CASE WHEN {cls} = '{name}' THEN {tokens} END"

@@ -3,8 +3,10 @@
 Accepts a page (``{"object": "page", "data": [...]}``), a JSON array of
 buckets, or JSON Lines of either. Each bucket's ``results`` become ledger
 rows; empty buckets add nothing, and a partial first or last bucket keeps its
-real ``start_time`` and ``end_time``. ``input_tokens`` includes
-``input_cached_tokens``: the reader splits them so input is uncached only.
+real ``start_time`` and ``end_time`` but is one record with the full bucket of
+another export (the copy spanning the longer period is kept).
+``input_tokens`` includes ``input_cached_tokens``: the reader splits them so
+input is uncached only.
 Group-by fields the export did not group by are null and stay null.
 """
 
@@ -60,7 +62,10 @@ def _relation(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, dict[str
     relation = f"SELECT *, row_number() OVER () AS _row FROM ({rows})"
     try:
         described = con.execute(f"DESCRIBE {relation}").fetchall()
+        empty = not con.execute(f"SELECT count(*) FROM ({relation})").fetchone()[0]
     except duckdb.Error:
+        empty = True
+    if empty:
         # Every bucket empty: no result fields to read, and no rows.
         relation = (
             "SELECT NULL::BIGINT AS bucket_start, NULL::BIGINT AS bucket_end, "
@@ -69,6 +74,21 @@ def _relation(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, dict[str
         )
         described = con.execute(f"DESCRIBE {relation}").fetchall()
     return relation, {r[0]: r[1] for r in described if r[0] != "_row"}
+
+
+def _slot(con: duckdb.DuckDBPyConnection, relation: str) -> str:
+    """SQL for a bucket's slot start: a minute, hour or day in Unix seconds.
+
+    The width is the widest bucket in the file rounded up to 1m, 1h or 1d; a
+    file holding only a partial bucket shorter than its width may be keyed
+    at a finer slot than a later export of the same bucket.
+    """
+    start = "TRY_CAST(bucket_start AS BIGINT)"
+    widest = con.execute(
+        f"SELECT max(TRY_CAST(bucket_end AS BIGINT) - {start}) FROM ({relation})"
+    ).fetchone()[0] or 0
+    width = next(w for w in (60, 3600, 86400) if widest <= w or w == 86400)
+    return f"({start} - {start} % {width})"
 
 
 def plan_openai_usage(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[Plan, dict]:
@@ -107,19 +127,26 @@ def plan_openai_usage(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[Plan,
         fields["tags"] = Field(
             "json", expr="CASE WHEN api_key_id IS NOT NULL THEN json_object('api_key_id', api_key_id) END"
         )
+    # Checks in the order a reader should hear of them: a negative input
+    # is named as such, not as cached tokens exceeding it.
     checks = [
         Check("input_tokens", "CAST(input_tokens AS VARCHAR)",
               "TRY_CAST(input_tokens AS BIGINT) IS NULL AND input_tokens IS NOT NULL",
               "not a whole number"),
+        Check("input_tokens", "CAST(input_tokens AS VARCHAR)",
+              "coalesce(TRY_CAST(input_tokens AS BIGINT) < 0, false)", "negative token count"),
         Check("input_cached_tokens", f"CAST({cached} AS VARCHAR)",
               f"coalesce(TRY_CAST({cached} AS BIGINT) < 0, false)", "negative token count"),
         Check("input_cached_tokens", f"CAST({cached} AS VARCHAR)",
               f"coalesce(TRY_CAST({cached} AS BIGINT) > TRY_CAST(input_tokens AS BIGINT), false)",
               "cached tokens exceed input_tokens, which include them"),
-        Check("input_tokens", "CAST(input_tokens AS VARCHAR)",
-              "coalesce(TRY_CAST(input_tokens AS BIGINT) < 0, false)", "negative token count"),
     ]
-    key = ["bucket_end"] + [quote(c) for c in _GROUP_FIELDS if c in has]
+    # A bucket is keyed by its slot (start rounded down to the bucket width),
+    # so a partial first or last bucket and a later export's full bucket are
+    # one record; a group-by field the export lacks keys the same as null.
+    key = [_slot(con, relation)] + [
+        quote(c) if c in has else "NULL" for c in _GROUP_FIELDS
+    ]
     plan = Plan(
         source="openai_usage", path=path, relation=relation, fields=fields,
         key=key, key_is_unique=True, checks=checks,

@@ -4,7 +4,8 @@ Columns named as in the ledger are used as they are. The Azure LLM inference
 trace layout (``TIMESTAMP, ContextTokens, GeneratedTokens``; times without a
 zone, read as UTC) is recognised; other layouts take a mapping
 ``ledger_column=file_column``. Input counts are taken as uncached input, as
-in the ledger: a log whose input includes cache reads must be mapped so.
+in the ledger. A log whose input count includes cache reads cannot yet say
+so: map its cached column only if the input column excludes it.
 """
 
 from __future__ import annotations

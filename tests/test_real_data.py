@@ -1,0 +1,192 @@
+"""Tests on the real public exports in /work/shared/data/real/.
+
+Each test ingests one real file and checks the ledger against totals worked
+out here with the csv and json modules, never with tokenlib. The folder's
+README describes the files (origin, licence, the cut that was kept).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+import tokenlib
+
+REAL = Path("/work/shared/data/real")
+if not REAL.is_dir():
+    pytest.skip(
+        f"{REAL} is absent: the real public exports are not on this machine",
+        allow_module_level=True,
+    )
+
+AZURE_CODE = REAL / "azure_llm_inference_trace_2023_code_1815-1845.csv"
+OPENAI = REAL / "openai_usage_api_completions_daily_2025-01-11_to_01-25.json"
+FOCUS = REAL / "focus_1.0_sample_charges_2024-09-01_to_09-20.csv"
+AI = "AI and Machine Learning"
+
+
+@pytest.fixture(scope="module")
+def con(tmp_path_factory: pytest.TempPathFactory):
+    con = tokenlib.open_ledger(tmp_path_factory.mktemp("real") / "ledger.duckdb")
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def summaries(con) -> dict[str, tokenlib.IngestSummary]:
+    """Ingest the three files once, format detected from their content."""
+    return {p.name: tokenlib.ingest_file(con, p) for p in (AZURE_CODE, OPENAI, FOCUS)}
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        return list(csv.DictReader(f))
+
+
+def one(con, sql: str, *params):
+    return con.execute(sql, list(params)).fetchone()
+
+
+# --- Azure LLM inference trace (code) ---------------------------------------------
+
+
+def test_azure_trace_is_ingested_whole_without_quarantine(summaries):
+    s = summaries[AZURE_CODE.name]
+    assert (s.source, s.rows_read, s.ingested, s.duplicate, s.quarantined) == (
+        "request_log", 5100, 5100, 0, 0)
+
+
+def test_azure_trace_token_sums_match_the_file(con, summaries):
+    records = read_csv(AZURE_CODE)
+    assert len(records) == 5100
+    context = sum(int(r["ContextTokens"]) for r in records)
+    generated = sum(int(r["GeneratedTokens"]) for r in records)
+    got = one(con, "SELECT count(*), sum(input_tokens), sum(output_tokens), "
+                   "sum(cache_read_tokens), sum(requests) FROM ledger "
+                   "WHERE source = 'request_log'")
+    assert got == (5100, context, generated, 0, 5100)
+
+
+def test_azure_trace_times_are_utc_and_within_the_cut(con, summaries):
+    stamps = [r["TIMESTAMP"] for r in read_csv(AZURE_CODE)]
+
+    def parse(text: str) -> datetime:
+        # Seven fraction digits; the ledger keeps microseconds.
+        day, frac = text.split(".")
+        return datetime.fromisoformat(f"{day}.{frac[:6]}").replace(tzinfo=UTC)
+
+    got = one(con, "SELECT min(start), max(start) FROM ledger "
+                   "WHERE source = 'request_log'")
+    assert got == (min(map(parse, stamps)), max(map(parse, stamps)))
+    # The README's cut: every request before 2023-11-16 18:45 UTC.
+    assert got[1] < datetime(2023, 11, 16, 18, 45, tzinfo=UTC)
+
+
+# --- OpenAI Usage API export ------------------------------------------------------
+
+
+def test_openai_export_reads_every_non_empty_bucket(summaries):
+    buckets = json.loads(OPENAI.read_text())
+    results = sum(len(b["results"]) for b in buckets)
+    assert (len(buckets), results) == (15, 14)  # one bucket is empty
+    s = summaries[OPENAI.name]
+    assert (s.source, s.rows_read, s.ingested, s.quarantined) == (
+        "openai_usage", results, results, 0)
+
+
+def test_openai_input_is_uncached_and_cache_reads_kept_apart(con, summaries):
+    results = [r for b in json.loads(OPENAI.read_text()) for r in b["results"]]
+    uncached = sum(r["input_tokens"] - r["input_cached_tokens"] for r in results)
+    cached = sum(r["input_cached_tokens"] for r in results)
+    output = sum(r["output_tokens"] for r in results)
+    requests = sum(r["num_model_requests"] for r in results)
+    got = one(con, "SELECT sum(input_tokens), sum(cache_read_tokens), "
+                   "sum(output_tokens), sum(requests), sum(reasoning_tokens) "
+                   "FROM ledger WHERE source = 'openai_usage'")
+    assert got == (uncached, cached, output, requests, 0)
+    assert cached > 0, "the cut holds cached tokens, so the split is exercised"
+
+
+def test_openai_partial_first_bucket_and_ungrouped_fields(con, summaries):
+    first = json.loads(OPENAI.read_text())[0]
+    start = datetime.fromtimestamp(first["start_time"], UTC)
+    assert start == datetime(2025, 1, 11, 17, 31, tzinfo=UTC)
+    got = con.execute(
+        "SELECT start, \"end\", model, project, \"user\", service_tier FROM ledger "
+        "WHERE source = 'openai_usage' ORDER BY start LIMIT 1").fetchone()
+    assert got == (start, datetime.fromtimestamp(first["end_time"], UTC),
+                   None, None, None, "standard")
+
+
+# --- FOCUS 1.0 sample ------------------------------------------------------------
+
+
+def test_focus_sample_keeps_all_612_rows_without_quarantine(con, summaries):
+    s = summaries[FOCUS.name]
+    assert (s.source, s.rows_read, s.ingested, s.duplicate, s.quarantined) == (
+        "focus", 612, 612, 0, 0)
+    assert one(con, "SELECT count(*) FROM quarantine")[0] == 0
+
+
+def test_focus_billed_cost_per_service_category_matches_the_file(con, summaries):
+    expected: dict[str, Decimal] = defaultdict(Decimal)
+    for r in read_csv(FOCUS):
+        expected[r["ServiceCategory"]] += Decimal(r["BilledCost"])
+    got = dict(con.execute(
+        "SELECT service_category, sum(billed_cost) FROM ledger "
+        "WHERE source = 'focus' GROUP BY 1").fetchall())
+    assert got == expected
+    assert sum(got.values()) == Decimal("11.15367699036")
+
+
+def test_focus_effective_cost_total_matches_the_file(con, summaries):
+    expected = sum(Decimal(r["EffectiveCost"]) for r in read_csv(FOCUS))
+    got = one(con, "SELECT sum(effective_cost) FROM ledger WHERE source = 'focus'")
+    assert got == (expected,)
+
+
+def test_focus_ai_category_rows_are_all_there(con, summaries):
+    expected = sum(1 for r in read_csv(FOCUS) if r["ServiceCategory"] == AI)
+    assert expected == 9
+    got = one(con, "SELECT count(*) FROM ledger "
+                   "WHERE source = 'focus' AND service_category = ?", AI)
+    assert got == (expected,)
+
+
+def test_focus_rows_per_provider_and_charge_category(con, summaries):
+    records = read_csv(FOCUS)
+    providers = Counter(r["ProviderName"].lower() for r in records)
+    assert providers == {"aws": 558, "microsoft": 51, "oracle": 3}  # README
+    got = dict(con.execute("SELECT provider, count(*) FROM ledger "
+                           "WHERE source = 'focus' GROUP BY 1").fetchall())
+    assert got == providers
+    categories = Counter(r["ChargeCategory"] for r in records)
+    got = dict(con.execute("SELECT charge_category, count(*) FROM ledger "
+                           "WHERE source = 'focus' GROUP BY 1").fetchall())
+    assert got == categories == {"Usage": 610, "Adjustment": 2}
+
+
+def test_focus_sample_has_no_token_units_so_no_tokens(con, summaries):
+    units = {r["ConsumedUnit"] for r in read_csv(FOCUS)}
+    assert not any("token" in u.lower() for u in units)
+    got = one(con, "SELECT sum(input_tokens + cache_read_tokens + output_tokens), "
+                   "count(DISTINCT record_type) FROM ledger WHERE source = 'focus'")
+    assert got == (0, 1)
+
+
+# --- re-ingesting ----------------------------------------------------------------
+
+
+def test_reingesting_the_real_files_changes_nothing(con, summaries):
+    table = "SELECT * FROM ledger ORDER BY record_id"
+    before = con.execute(table).fetchall()
+    for path in (AZURE_CODE, OPENAI, FOCUS):
+        s = tokenlib.ingest_file(con, path)
+        assert (s.ingested, s.duplicate) == (0, s.rows_read), path.name
+    assert con.execute(table).fetchall() == before
