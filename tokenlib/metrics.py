@@ -275,7 +275,8 @@ def drift(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         return pd.DataFrame(columns=["utc_day", "provider", "model", "currency",
                                      "computed", "billed", "drift", "drift_pct"])
     frame["computed"] = frame["computed_cost"].where(frame["counted"])
-    frame["billed"] = frame["billed_cost"].astype(float)
+    charges = frame["record_type"] == "token_charge"
+    frame["billed"] = frame["billed_cost"].astype(float).where(charges)
     frame["currency"] = frame["bill_currency"].fillna(frame["computed_currency"])
     out = frame.groupby(["utc_day", "provider", "model", "currency"], as_index=False)[
         ["computed", "billed"]].sum(min_count=1)

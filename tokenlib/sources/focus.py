@@ -169,6 +169,15 @@ def plan_focus(table: Table) -> Plan:
             picks = ", ".join(f"json_extract_string({tags}, '$.\"{k}\"')" for k in keys)
             fields[dim] = Field("text", expr=f"coalesce({picks})")
 
+    # Bedrock names the model only in the resource id (foundation-model/ID).
+    if "ResourceId" in cols:
+        from_resource = (
+            f"nullif(regexp_extract({_text(q['ResourceId'])}, "
+            "'foundation-model/([^/]+)$', 1), '')"
+        )
+        tagged = fields["model"].expr if "model" in fields else "NULL"
+        fields["model"] = Field("text", expr=f"coalesce({tagged}, {from_resource})")
+
     key = [quote(cols[k]) for k in _KEY if k in cols]
     return Plan(
         source="focus",

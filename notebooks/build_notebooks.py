@@ -1,0 +1,406 @@
+"""Write the notebook series from the cell text below.
+
+The notebooks are generated so that their shared cells (parameters, setup,
+run metadata) stay identical and so a change of wording is reviewed as a
+change of this file. Run from anywhere:
+
+    .venv/bin/python notebooks/build_notebooks.py          # write
+    .venv/bin/python notebooks/build_notebooks.py --check  # compare only
+
+The written notebooks carry no outputs and stable cell ids, so writing twice
+gives the same files.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+HERE = Path(__file__).resolve().parent
+
+PARAMETERS = """\
+ledger: str = "data/demo/ledger.duckdb"  # ledger file, from the project root
+prices: str = ""  # negotiated-rates CSV; empty for list prices
+start: str = ""  # first day kept, YYYY-MM-DD; empty: first day of data
+end: str = ""  # first day left out, YYYY-MM-DD; empty: no bound
+tz: str = "UTC"  # IANA time zone the reporting days are counted in
+currency: str = "USD"  # currency of money figures; others listed apart
+scope: str = "ai"  # ai: AI spend only; all: the whole bill
+group_by: str = "team"  # dimension to split spend by: team, project..."""
+
+SETUP = """\
+import tokenlib as tl
+from tokenlib import notebook as nb, plots
+
+nb.setup()
+params = nb.check_params(
+    ledger, prices, start, end, tz, currency, scope, group_by
+)"""
+
+OPEN = """\
+con = nb.open_priced(ledger, prices, tz, start, end, scope)
+period = nb.period_label(con)
+period"""
+
+OPEN_TEXT = (
+    "## Open the ledger\n\n"
+    "The ledger is opened read-only and priced for the period, zone and "
+    "scope set in the parameters.\n\n"
+    "The period below is the one every figure title names."
+)
+
+METADATA_TEXT = (
+    "## Run metadata\n\n"
+    "Parameters, the dates the ledger covers and library versions, so the "
+    "run can be repeated."
+)
+
+
+def md(text: str) -> tuple[str, str, tuple[str, ...]]:
+    return ("markdown", text.strip(), ())
+
+
+def code(text: str, *tags: str) -> tuple[str, str, tuple[str, ...]]:
+    return ("code", text.strip(), tags)
+
+
+def head(title: str, purpose: str) -> list:
+    """Title, parameters and setup: the first three cells of every notebook."""
+    return [
+        md(f"# {title}\n\n{purpose}"),
+        code(PARAMETERS, "parameters"),
+        code(SETUP),
+    ]
+
+
+#: Open the priced ledger; every notebook does, after its introduction.
+OPENING = [md(OPEN_TEXT), code(OPEN)]
+
+
+def tail(notes: str) -> list:
+    """Notes and limitations, then run metadata: the last cells."""
+    return [
+        md("## Notes and limitations\n\n" + notes.strip()),
+        md(METADATA_TEXT),
+        code("nb.run_metadata(params, con)", "nbval-ignore-output"),
+    ]
+
+
+OVERVIEW = head(
+    "Tokenomics Workbook: overview",
+    "What data is loaded, and how far along the three stages can it take "
+    "the report? For anyone opening the series, before the other notebooks.",
+) + [
+    md("""
+## How to use the series
+
+Each notebook answers one question and runs top to bottom in a fresh kernel.
+
+All take the same parameters, in the second cell; change them there, or pass
+them with papermill, for example
+`papermill notebooks/01_spend_visibility.ipynb out.ipynb -p start 2026-09-01`.
+
+Relative paths resolve from the project root, wherever the notebook runs.
+
+Read them in order: this overview, then `01_spend_visibility`, then
+`02_unit_economics`.
+"""),
+    md("""
+## Three stages of maturity
+
+| stage | question | notebook |
+|---|---|---|
+| 1 spend visibility | What did AI cost, where did it go, who owns it? | 01 |
+| 2 economics | What does a unit of work cost; is it spent well? | 02 |
+| 3 value | What did the spend buy? | none yet: needs outcomes |
+
+Each stage stands on the one before: unit costs mean little while spend is
+unknown, and value needs unit costs.
+"""),
+] + OPENING + [
+    md("""
+## What the ledger holds
+
+Rows by source over the whole ledger, whatever the period and scope.
+
+Quarantined rows failed a check on ingest and are in no figure.
+"""),
+    code("nb.ledger_contents(con)"),
+    md("""
+## Headline for the period
+
+Total spend in the chosen currency, over the period and scope of the
+parameters.
+"""),
+    code("nb.headline(con, currency)"),
+    md("""
+## Which figures the data supports
+
+Each row is a figure of the series: "yes" when the data gives it in full,
+"partly" when some cost or tokens lack what it needs (the evidence says how
+much), "no" when it cannot be computed.
+
+The first row of each stage is the figure the stage stands on.
+"""),
+    code("readiness = nb.data_readiness(con, owner=group_by)\nreadiness"),
+    md("""
+## The stage the data supports
+
+The last stage, in order, whose founding figure is not "no".
+"""),
+    code("print(nb.supported_stage(readiness))"),
+] + tail("""
+- "Yes" means at least 99% of cost (or tokens) has what the figure needs;
+  "partly" means some but less.
+- Shares of cost are taken on absolute amounts, so credits do not cancel
+  charges.
+- Cost is the bill's money (EffectiveCost, amortised) where a bill covers a
+  provider-day, split over the priced usage of that day; elsewhere it is
+  tokens times list or negotiated prices.
+- Stage 3 needs outcomes (tickets resolved, documents processed) joined by
+  use case; the ledger holds none yet.
+""")
+
+
+SPEND = head(
+    "Spend visibility",
+    "What did AI cost over the period, where did it go and what changed? "
+    "For FinOps practitioners and budget owners.",
+) + OPENING + [
+    md("""
+## Total spend and average daily cost
+
+The average divides by days with spend, so days without data do not lower it.
+
+Spend in another currency is listed on its own row, never converted or added.
+"""),
+    code("nb.headline(con, currency)"),
+    md("""
+## Daily trend
+
+Cost per day in the reporting zone.
+
+Look for steps, where a workload or model starts or stops, and for the weekly
+rhythm of traffic people send.
+
+A day below zero is a credit (a refund or promotion) booked on that day.
+"""),
+    code("""
+daily = nb.in_currency(tl.spend_by_day(con), currency)
+plots.daily_spend(daily, period=period);
+"""),
+    md("""
+## Spend by provider
+
+Each bar is a provider's cost, with its share of spend written at its end.
+
+Values under 2% of spend are folded into Other, here and in the charts below.
+"""),
+    code("""
+OTHER_BELOW = 0.02  # fold values under 2% of spend into Other
+by_provider = tl.spend_by(con, "provider", OTHER_BELOW)
+by_provider = nb.in_currency(by_provider, currency)
+plots.spend_bar(by_provider, "provider", period=period);
+"""),
+    md("""
+## Spend by model
+
+"(none)" is spend whose rows name no model, such as bill lines for a service.
+"""),
+    code("""
+by_model = tl.spend_by(con, "model", OTHER_BELOW)
+by_model = nb.in_currency(by_model, currency)
+plots.spend_bar(by_model, "model", period=period);
+"""),
+    md("""
+## Spend by owner
+
+Spend split by the dimension named in `group_by`.
+
+"(none)" is spend nobody is tagged on: a gap to close before costs can be
+allocated.
+"""),
+    code("""
+by_owner = tl.spend_by(con, group_by, OTHER_BELOW)
+by_owner = nb.in_currency(by_owner, currency)
+plots.spend_bar(by_owner, group_by, period=period);
+"""),
+    md("""
+## Daily spend by owner
+
+The same split day by day, with the same values folded into Other, to see
+whose spend drives the trend.
+"""),
+    code("""
+owner_daily = nb.in_currency(tl.spend_by_day(con, group_by), currency)
+kept = by_owner[group_by][by_owner[group_by] != "Other"]
+plots.stacked_daily(owner_daily, group_by, period=period, keep=kept);
+"""),
+    md("""
+## Top movers
+
+Spend of the last 7 days of data against the 7 days before, by `group_by`,
+largest change first.
+
+`change_pct` is empty where the earlier week had no spend.
+"""),
+    code("""
+movers = nb.in_currency(tl.top_movers(con, group_by), currency)
+movers.head(10)
+"""),
+] + tail("""
+- Cost is the bill's money (EffectiveCost, amortised) where a bill covers a
+  provider-day, split over the priced usage of that day; elsewhere it is
+  tokens times list or negotiated prices, an estimate until the bill comes.
+- Tokens of models without a price are in no money figure here; the share
+  left out is in `02_unit_economics`.
+- Values under 2% of spend are folded into Other.
+- Days are counted in the `tz` zone; a bill's day is a UTC day, so near
+  midnight a charge can land on the day before or after.
+- Top movers compare the last 14 days of data, whatever the period length.
+""")
+
+
+ECONOMICS = head(
+    "Unit economics",
+    "What does a million tokens cost, how are tokens spent, and what did "
+    "caching and batching save? For engineering leads and FinOps analysts.",
+) + OPENING + [
+    md("""
+## Blended cost per million tokens
+
+Cost over tokens of every class, on priced usage only, so unpriced tokens do
+not dilute it.
+"""),
+    code("nb.in_currency(tl.cost_per_mtok(con), currency)"),
+    md("""
+## Cost per million tokens by model
+
+Models above the dashed blended line pull the average up; the gap is in
+price, but also in how much of the traffic reads from cache.
+"""),
+    code("""
+per_model = nb.in_currency(tl.cost_per_mtok(con, "model"), currency)
+plots.cost_per_mtok_bar(per_model, "model", period=period);
+"""),
+    md("""
+## Tokens by class
+
+Uncached input, cache reads and writes, and output; reasoning is a part of
+output, shown apart and hatched.
+"""),
+    code("plots.token_mix(tl.token_totals(con), period=period);"),
+    md("""
+## Input/output and cached-token ratios
+
+`io_ratio` is all input (uncached, cache reads and writes) over output;
+`cached_ratio` is cache reads over all input.
+
+A high cached ratio on a model with cheap cache reads lowers its cost per
+million tokens.
+"""),
+    code('tl.token_ratios(con, "model")'),
+    md("""
+## Cache and batch savings
+
+Money saved against list price: cache reads priced at the input price less
+what they cost, net of the premium cache writes pay; batch traffic priced at
+the standard tier less what it cost.
+"""),
+    code("nb.in_currency(tl.savings(con), currency)"),
+    md("""
+## Token-to-spend drift
+
+Where a bill carries money for tokens, the cost computed from those tokens
+should match it, on UTC days.
+
+The chart says so when there is nothing to compare: no bill for tokens in the
+period, or billed tokens whose model has no price.
+"""),
+    code("""
+drift = nb.in_currency(tl.drift(con), currency)
+plots.drift_chart(drift, period=period);
+"""),
+    md("""
+The same by provider, over days that have both figures; an empty table means
+nothing could be compared.
+"""),
+    code("""
+both = drift.dropna(subset=["computed", "billed"])
+both.groupby("provider")[["computed", "billed", "drift"]].sum()
+"""),
+    md("""
+## Unpriced tokens
+
+Tokens whose model has no price, with their share of all tokens.
+
+Their cost is missing from every money figure, not counted as zero.
+"""),
+    code("tl.unpriced(con)"),
+    md("""
+## Model-name resolution
+
+How each reported model name matched the price catalogue: `exact`, `alias`
+(a dated snapshot or other name) or `unknown`, which stays unpriced.
+"""),
+    code("tl.model_resolution(con)"),
+] + tail("""
+- Cost per million tokens blends all token classes; it moves with the mix of
+  cache reads and output as much as with prices.
+- Savings are against list price, on priced usage only; negotiated rates
+  (the `prices` parameter) change both cost and savings.
+- Drift compares UTC days, since bills are kept in UTC; bill rows that name
+  no model cannot be priced from their tokens, so they show no computed cost.
+- Bucketed usage (daily exports) cannot tell long-context requests apart and
+  is priced at the base tier.
+""")
+
+SERIES = {
+    "00_overview": OVERVIEW,
+    "01_spend_visibility": SPEND,
+    "02_unit_economics": ECONOMICS,
+}
+
+
+def build_notebook(stem: str, cells: list) -> nbformat.NotebookNode:
+    """Make one notebook with stable cell ids and kernel python3."""
+    nb = new_notebook()
+    for i, (kind, text, tags) in enumerate(cells):
+        make = new_markdown_cell if kind == "markdown" else new_code_cell
+        cell = make(text, id=f"{stem[:2]}-{i:02d}")
+        if tags:
+            cell.metadata["tags"] = list(tags)
+        nb.cells.append(cell)
+    nb.metadata["kernelspec"] = {
+        "name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
+
+
+def build() -> dict[str, str]:
+    """Return the text of every notebook, by file name."""
+    return {
+        f"{stem}.ipynb": nbformat.writes(build_notebook(stem, cells)) + "\n"
+        for stem, cells in SERIES.items()
+    }
+
+
+def main(argv: list[str]) -> int:
+    stale = []
+    for name, text in build().items():
+        path = HERE / name
+        if "--check" in argv:
+            if not path.exists() or path.read_text() != text:
+                stale.append(name)
+        else:
+            path.write_text(text)
+    if stale:
+        print("out of date, run build_notebooks.py:", ", ".join(stale))
+    return 1 if stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,209 @@
+"""Tests of tokenlib.notebook: parameter checks, paths, display and setup."""
+
+import logging
+from datetime import date
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib as mpl  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+import tokenlib as tl  # noqa: E402
+from tokenlib import notebook as nb  # noqa: E402
+from tokenlib.errors import ParameterError  # noqa: E402
+
+# gpt-4o-mini list price: 0.15 USD per million input, 0.60 per million output,
+# so a row of 1M input and 1M output tokens costs 0.75 USD.
+_ROWS = [
+    ("r1", "2026-03-01 10:00:00+00", "web", "chat"),
+    ("r2", "2026-03-02 20:00:00+00", None, None),
+]
+
+
+@pytest.fixture
+def ledger(tmp_path):
+    """A ledger file of two usage rows, 0.75 USD each, one owned by web."""
+    path = tmp_path / "ledger.duckdb"
+    con = tl.open_ledger(path)
+    for record_id, start, team, use_case in _ROWS:
+        con.execute(
+            "INSERT INTO ledger (record_id, source, source_file, start, grain, "
+            "provider, model, input_tokens, output_tokens, requests, "
+            "record_type, team, use_case) VALUES (?, 'request_log', 'test.csv', "
+            "?, 'request', 'openai', 'gpt-4o-mini', 1000000, 1000000, 1, "
+            "'usage', ?, ?)",
+            [record_id, start, team, use_case],
+        )
+    con.close()
+    return str(path)
+
+
+@pytest.fixture
+def priced(ledger):
+    con = nb.open_priced(ledger)
+    yield con
+    con.close()
+
+
+def test_resolve_path_uses_the_project_root_not_the_cwd(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert nb.resolve_path("data/l.duckdb") == tl.PROJECT_ROOT / "data" / "l.duckdb"
+    assert nb.resolve_path(tmp_path / "l.duckdb") == tmp_path / "l.duckdb"
+
+
+@pytest.mark.parametrize("amount, text", [
+    (9001.918674, "9,001.92 USD"),
+    (0.745, "0.74 USD"),  # 0.745 is stored just below; display only
+    (-150, "-150.00 USD"),
+    (0, "0.00 USD"),
+    (0.004, "< 0.01 USD"),
+    (-0.004, "> -0.01 USD"),
+    (None, "n/a"),
+    (float("nan"), "n/a"),
+])
+def test_fmt_money(amount, text):
+    assert nb.fmt_money(amount, "USD") == text
+
+
+def test_check_params_returns_the_parameters(ledger):
+    params = nb.check_params(ledger, start="2026-03-01", end="2026-04-01")
+    assert params == {"ledger": ledger, "prices": "", "start": "2026-03-01",
+                      "end": "2026-04-01", "tz": "UTC", "currency": "USD",
+                      "scope": "ai", "group_by": "team"}
+
+
+@pytest.mark.parametrize("bad, words", [
+    ({"start": "2026-13-01"}, "start='2026-13-01': expected a date YYYY-MM-DD"),
+    ({"end": "March"}, "end='March': expected a date"),
+    ({"start": "2026-03-02", "end": "2026-03-01"}, "end='2026-03-01' is not after"),
+    ({"tz": "Europe/Pariss"}, "time zone 'Europe/Pariss' is unknown"),
+    ({"scope": "AI"}, "scope='AI': expected one of ai, all"),
+    ({"currency": "usd"}, "currency='usd': expected a three-letter ISO code"),
+    ({"group_by": "teams"}, "group_by='teams': expected one of provider"),
+    ({"prices": "no/such.csv"}, "prices='no/such.csv': no file at "),
+])
+def test_check_params_names_the_bad_parameter(ledger, bad, words):
+    with pytest.raises(ParameterError, match="notebook parameters are invalid") as e:
+        nb.check_params(ledger, **bad)
+    assert words in str(e.value)
+
+
+def test_check_params_reports_every_problem_at_once(tmp_path):
+    with pytest.raises(ParameterError) as e:
+        nb.check_params(str(tmp_path / "none.duckdb"), tz="Nowhere", scope="x")
+    lines = str(e.value).splitlines()
+    assert len(lines) == 4  # heading and three problems
+    assert "ledger=" in lines[1] and "Nowhere" in lines[2] and "scope=" in lines[3]
+
+
+def test_open_priced_prices_the_period(ledger):
+    con = nb.open_priced(ledger, start="", end="")
+    assert tl.total_spend(con)["cost"].iloc[0] == pytest.approx(1.50)
+    con.close()
+    con = nb.open_priced(ledger, start="2026-03-02")
+    assert tl.total_spend(con)["cost"].iloc[0] == pytest.approx(0.75)
+    con.close()
+
+
+def test_open_priced_counts_days_in_the_zone(ledger):
+    con = nb.open_priced(ledger, tz="Asia/Tokyo")
+    days = tl.spend_by_day(con)["day"].dt.date.tolist()
+    con.close()
+    # 20:00 UTC on 2 March is 05:00 on 3 March in Tokyo.
+    assert days == [date(2026, 3, 1), date(2026, 3, 3)]
+
+
+def test_open_priced_never_creates_a_missing_ledger(tmp_path):
+    path = tmp_path / "missing.duckdb"
+    with pytest.raises(ParameterError, match="ledger="):
+        nb.open_priced(str(path))
+    assert not path.exists()
+
+
+def test_period_label_from_data_and_from_bounds(ledger, priced):
+    assert nb.period_label(priced) == "2026-03-01 to 2026-03-02 (UTC)"
+    con = nb.open_priced(ledger, start="2026-03-01", end="2026-03-02")
+    assert nb.period_label(con) == "2026-03-01 (UTC)"  # end is exclusive
+    con.close()
+
+
+def test_headline(priced):
+    values = dict(nb.headline(priced, "USD").itertuples(index=False))
+    assert values["total spend"] == "1.50 USD"
+    assert values["average daily cost"] == "0.75 USD"
+    assert values["days with spend"] == "2"
+    assert values["other currencies"] == "none"
+
+
+def test_headline_in_a_currency_with_no_spend(priced):
+    values = dict(nb.headline(priced, "EUR").itertuples(index=False))
+    assert values == {"total spend": "no spend in EUR",
+                      "other currencies": "1.50 USD"}
+
+
+def test_in_currency_keeps_attrs():
+    frame = pd.DataFrame({"currency": ["USD", "EUR"], "cost": [1.0, 2.0]})
+    frame.attrs["tz"] = "UTC"
+    kept = nb.in_currency(frame, "EUR")
+    assert kept["cost"].tolist() == [2.0]
+    assert kept.attrs["tz"] == "UTC"
+
+
+def test_ledger_contents(priced):
+    row = nb.ledger_contents(priced).iloc[0]
+    assert (row["source"], row["files"], row["rows"], row["quarantined"]) == (
+        "request_log", 1, 2, 0)
+    assert str(row["last_utc_day"])[:10] == "2026-03-02"
+
+
+def test_data_readiness_and_stage(priced):
+    table = nb.data_readiness(priced, owner="team")
+    ready = dict(zip(table["figure"], table["ready"], strict=True))
+    assert ready["total and daily spend"] == "yes"
+    assert ready["spend by team"] == "partly"  # one of two equal rows
+    assert ready["cost per million tokens"] == "yes"
+    assert ready["token-to-spend drift"] == "no"
+    assert ready["cost per outcome"] == "no"
+    evidence = dict(zip(table["figure"], table["evidence"], strict=True))
+    assert evidence["spend by team"] == "team set on 50% of cost"
+    assert nb.supported_stage(table) == "the data supports stage 2 economics"
+
+
+def test_data_readiness_refuses_an_unknown_owner(priced):
+    with pytest.raises(ParameterError, match="owner='owner'"):
+        nb.data_readiness(priced, owner="owner")
+
+
+def test_supported_stage_with_no_cost():
+    table = pd.DataFrame({"stage": ["1 spend visibility"], "ready": ["no"]})
+    assert nb.supported_stage(table).startswith("the data supports no stage")
+
+
+def test_run_metadata(ledger, priced):
+    params = nb.check_params(ledger, tz="UTC")
+    items = dict(nb.run_metadata(params, priced).itertuples(index=False))
+    assert items["ledger"] == ledger
+    assert items["start"] == "(not set)"
+    assert items["tokenlib"] == tl.__version__
+    assert items["data from (UTC)"] == "2026-03-01"
+    assert items["data to (UTC)"] == "2026-03-02"
+    assert items["ledger rows"] == "2"
+
+
+def test_setup_sets_style_display_and_logging():
+    logger = logging.getLogger("tokenlib")
+    level = logger.level
+    try:
+        with mpl.rc_context():
+            nb.setup(log_level="WARNING")
+            assert mpl.rcParams["lines.linewidth"] == 2
+        assert pd.get_option("display.float_format")(12345.678) == "12,346"
+        assert logger.level == logging.WARNING
+    finally:
+        logger.setLevel(level)
+        for option in ("max_rows", "max_columns", "width", "max_colwidth",
+                       "float_format"):
+            pd.reset_option(f"display.{option}")
