@@ -1,4 +1,4 @@
-"""Tests on the real public exports in /work/shared/data/real/.
+"""Tests on the real public exports in ../shared/data/real/ (beside the repo).
 
 Each test ingests one real file and checks the ledger against totals worked
 out here with the csv and json modules, never with tokenlib. The folder's
@@ -15,13 +15,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import REAL_DATA as REAL
 
 import tokenlib
 
-REAL = Path("/work/shared/data/real")
 if not REAL.is_dir():
     pytest.skip(
-        f"{REAL} is absent: the real public exports are not on this machine",
+        f"{REAL} is absent (a user's fresh clone); CI and developers have it",
         allow_module_level=True,
     )
 
