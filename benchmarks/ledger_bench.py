@@ -69,8 +69,14 @@ MODELS = (
 )
 TEAMS = tuple(f"team-{i:02d}" for i in range(1, 13))
 USE_CASES = (
-    "chat", "search", "summarise", "code-review", "support-bot",
-    "extraction", "translation", "agent",
+    "chat",
+    "search",
+    "summarise",
+    "code-review",
+    "support-bot",
+    "extraction",
+    "translation",
+    "agent",
 )
 START = datetime(2026, 9, 1, tzinfo=UTC)
 DAYS = 90
@@ -79,19 +85,21 @@ FLOOR_PRICE_DATE = datetime(2026, 11, 1, 12, tzinfo=UTC)
 CHUNK = 1_000_000
 SEED = 20260901
 STRING = pa.dictionary(pa.int8(), pa.string())
-SCHEMA = pa.schema([
-    ("request_id", pa.string()),
-    ("start", pa.timestamp("us", tz="UTC")),
-    ("provider", STRING),
-    ("model", STRING),
-    ("service_tier", STRING),
-    ("input_tokens", pa.int64()),
-    ("cache_read_tokens", pa.int64()),
-    ("cache_write_5m_tokens", pa.int64()),
-    ("output_tokens", pa.int64()),
-    ("team", STRING),
-    ("use_case", STRING),
-])
+SCHEMA = pa.schema(
+    [
+        ("request_id", pa.string()),
+        ("start", pa.timestamp("us", tz="UTC")),
+        ("provider", STRING),
+        ("model", STRING),
+        ("service_tier", STRING),
+        ("input_tokens", pa.int64()),
+        ("cache_read_tokens", pa.int64()),
+        ("cache_write_5m_tokens", pa.int64()),
+        ("output_tokens", pa.int64()),
+        ("team", STRING),
+        ("use_case", STRING),
+    ]
+)
 
 
 # --- the synthetic request log -------------------------------------------
@@ -222,6 +230,7 @@ def child_ours(parquet: Path, db: Path, profile: bool) -> dict:
 
 def floor_prices() -> list[tuple]:
     """(provider, model, input, cache read, cache write, output) per MTok."""
+
     def flat(price, fallback=None):
         price = fallback if price is None else price
         return float(getattr(price, "base", price))
@@ -230,10 +239,16 @@ def floor_prices() -> list[tuple]:
     for provider, model, *_ in MODELS:
         info = get_snapshot().find_provider_model(model, None, provider, None)[1]
         p = info.get_prices(FLOOR_PRICE_DATE)
-        rows.append((
-            provider, model, flat(p.input_mtok), flat(p.cache_read_mtok, p.input_mtok),
-            flat(p.cache_write_mtok, p.input_mtok), flat(p.output_mtok),
-        ))
+        rows.append(
+            (
+                provider,
+                model,
+                flat(p.input_mtok),
+                flat(p.cache_read_mtok, p.input_mtok),
+                flat(p.cache_write_mtok, p.input_mtok),
+                flat(p.output_mtok),
+            )
+        )
     return rows
 
 
@@ -304,7 +319,8 @@ def time_cli(db: Path) -> float:
     began = time.perf_counter()
     subprocess.run(
         command + ["metrics", "--json", "--ledger", str(db)],
-        check=True, stdout=subprocess.DEVNULL,
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     return time.perf_counter() - began
 
@@ -340,11 +356,15 @@ def loop_baseline(rows: dict) -> tuple[float, float]:
     began = time.perf_counter()
     for values in zip(*rows.values(), strict=True):
         row = dict(zip(names, values, strict=True))
-        total += float(genai_prices.calc_price(
-            _usage(row), row["model"], provider_id=row["provider"],
-            genai_request_timestamp=row["start"],
-            price_context=batch if row["service_tier"] == "batch" else None,
-        ).total_price)
+        total += float(
+            genai_prices.calc_price(
+                _usage(row),
+                row["model"],
+                provider_id=row["provider"],
+                genai_request_timestamp=row["start"],
+                price_context=batch if row["service_tier"] == "batch" else None,
+            ).total_price
+        )
     return (time.perf_counter() - began) / len(rows[names[0]]), total
 
 
@@ -364,50 +384,87 @@ def ours_on_sample(db: Path, step: int, k: int) -> float:
 # --- report ----------------------------------------------------------------
 
 
-def report(n: int, ours: dict, peak: float, floor: dict, floor_peak: float,
-           cli_s: float, loop: dict) -> None:
+def report(
+    n: int,
+    ours: dict,
+    peak: float,
+    floor: dict,
+    floor_peak: float,
+    cli_s: float,
+    loop: dict,
+) -> None:
     """Print the detail lines, then the summary line last."""
     ours_s = ours["ingest_s"] + ours["metrics_s"]
     floor_s = floor["persist_s"] + floor["rollup_s"]
     loop_s = loop["per_row"] * n
     for seconds, sql in ours["steps"]:
         print(f"  step {seconds:7.2f}s  {sql}")
-    print(f"ours:  ingest {ours['ingest_s']:.2f}s ({ours['ingested']:,} rows, "
-          f"{ours['quarantined']:,} quarantined), metrics {ours['metrics_s']:.2f}s, "
-          f"peak {peak:.0f} MB, total_cost {ours['total_cost']:,.2f} USD")
-    print(f"floor: persist {floor['persist_s']:.2f}s, roll-up {floor['rollup_s']:.2f}s "
-          f"({floor['groups']:,} groups), peak {floor_peak:.0f} MB, "
-          f"total_cost {floor['total_cost']:,.2f} USD (prices of {FLOOR_PRICE_DATE:%F})")
+    print(
+        f"ours:  ingest {ours['ingest_s']:.2f}s ({ours['ingested']:,} rows, "
+        f"{ours['quarantined']:,} quarantined), metrics {ours['metrics_s']:.2f}s, "
+        f"peak {peak:.0f} MB, total_cost {ours['total_cost']:,.2f} USD"
+    )
+    print(
+        f"floor: persist {floor['persist_s']:.2f}s, roll-up {floor['rollup_s']:.2f}s "
+        f"({floor['groups']:,} groups), peak {floor_peak:.0f} MB, "
+        f"total_cost {floor['total_cost']:,.2f} USD (prices of {FLOOR_PRICE_DATE:%F})"
+    )
     print(f"cli:   tokenlib metrics --json {cli_s:.2f}s (process start included)")
-    print(f"loop:  {loop['per_row'] * 1e6:.1f} us/row on {loop['k']:,} rows -> "
-          f"{loop_s:.1f}s for {n:,}; sample cost genai-prices {loop['cost']:.4f} "
-          f"vs ledger {loop['ours']:.4f} USD")
-    print(f"rows={n} ingest_s={ours['ingest_s']:.2f} metrics_s={ours['metrics_s']:.2f} "
-          f"peak_mb={peak:.2f} vs_sql={ours_s / floor_s:.2f}x "
-          f"vs_loop={loop_s / ours_s:.2f}x")
+    print(
+        f"loop:  {loop['per_row'] * 1e6:.1f} us/row on {loop['k']:,} rows -> "
+        f"{loop_s:.1f}s for {n:,}; sample cost genai-prices {loop['cost']:.4f} "
+        f"vs ledger {loop['ours']:.4f} USD"
+    )
+    print(
+        f"rows={n} ingest_s={ours['ingest_s']:.2f} metrics_s={ours['metrics_s']:.2f} "
+        f"peak_mb={peak:.2f} vs_sql={ours_s / floor_s:.2f}x "
+        f"vs_loop={loop_s / ours_s:.2f}x"
+    )
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, required=True, help="rows in the log")
-    parser.add_argument("--workdir", type=Path, default=None,
-                        help="folder keeping the Parquet log between runs")
-    parser.add_argument("--loop-sample", type=int, default=20_000,
-                        help="rows priced by the per-row loop")
-    parser.add_argument("--key", choices=("request_id", "content"), default="request_id",
-                        help="log with a request_id column, or keyed on content")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="run ours and the floor this many times; keep the best")
-    parser.add_argument("--profile", action="store_true",
-                        help="print the slowest SQL statements of ours")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="folder keeping the Parquet log between runs",
+    )
+    parser.add_argument(
+        "--loop-sample",
+        type=int,
+        default=20_000,
+        help="rows priced by the per-row loop",
+    )
+    parser.add_argument(
+        "--key",
+        choices=("request_id", "content"),
+        default="request_id",
+        help="log with a request_id column, or keyed on content",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run ours and the floor this many times; keep the best",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="print the slowest SQL statements of ours",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str]) -> None:
     if argv[:1] == ["--child"]:
         kind, parquet, db = argv[1], Path(argv[2]), Path(argv[3])
-        result = (child_ours(parquet, db, "--profile" in argv) if kind == "ours"
-                  else child_floor(parquet, db))
+        result = (
+            child_ours(parquet, db, "--profile" in argv)
+            if kind == "ours"
+            else child_floor(parquet, db)
+        )
         print(json.dumps(result))
         return
     args = parse_args(argv)
@@ -415,18 +472,25 @@ def main(argv: list[str]) -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     parquet, wrote = ensure_log(workdir, args.rows, args.key)
     size = parquet.stat().st_size / 2**20
-    print(f"log:   {parquet} ({size:,.0f} MB, "
-          + (f"written in {wrote:.1f}s)" if wrote else "reused)"))
+    print(
+        f"log:   {parquet} ({size:,.0f} MB, "
+        + (f"written in {wrote:.1f}s)" if wrote else "reused)")
+    )
 
-    floor, floor_peak = best_of(args.repeat, "floor", parquet,
-                                workdir / "floor.duckdb", False)
+    floor, floor_peak = best_of(
+        args.repeat, "floor", parquet, workdir / "floor.duckdb", False
+    )
     db = workdir / "ledger.duckdb"
     ours, peak = best_of(args.repeat, "ours", parquet, db, args.profile)
     cli_s = time_cli(db)
     rows, step = sample_rows(parquet, args.loop_sample)
     per_row, cost = loop_baseline(rows)
-    loop = {"per_row": per_row, "cost": cost, "k": len(rows["start"]),
-            "ours": ours_on_sample(db, step, args.loop_sample)}
+    loop = {
+        "per_row": per_row,
+        "cost": cost,
+        "k": len(rows["start"]),
+        "ours": ours_on_sample(db, step, args.loop_sample),
+    }
     report(args.rows, ours, peak, floor, floor_peak, cli_s, loop)
 
 

@@ -89,12 +89,14 @@ def tail(notes: str) -> list:
     ]
 
 
-OVERVIEW = head(
-    "Tokenomics Workbook: overview",
-    "What data is loaded, and how far along the three stages can it take "
-    "the report? For anyone opening the series, before the other notebooks.",
-) + [
-    md("""
+OVERVIEW = (
+    head(
+        "Tokenomics Workbook: overview",
+        "What data is loaded, and how far along the three stages can it take "
+        "the report? For anyone opening the series, before the other notebooks.",
+    )
+    + [
+        md("""
 ## How to use the series
 
 Each notebook answers one question and runs top to bottom in a fresh kernel.
@@ -108,7 +110,7 @@ Relative paths resolve from the project root, wherever the notebook runs.
 Read them in order: this overview, then `01_spend_visibility`, then
 `02_unit_economics`.
 """),
-    md("""
+        md("""
 ## Three stages of maturity
 
 | stage | question | notebook |
@@ -120,23 +122,25 @@ Read them in order: this overview, then `01_spend_visibility`, then
 Each stage stands on the one before: unit costs mean little while spend is
 unknown, and value needs unit costs.
 """),
-] + OPENING + [
-    md("""
+    ]
+    + OPENING
+    + [
+        md("""
 ## What the ledger holds
 
 Rows by source over the whole ledger, whatever the period and scope.
 
 Quarantined rows failed a check on ingest and are in no figure.
 """),
-    code("nb.ledger_contents(con)"),
-    md("""
+        code("nb.ledger_contents(con)"),
+        md("""
 ## Headline for the period
 
 Total spend in the chosen currency, over the period and scope of the
 parameters.
 """),
-    code("nb.headline(con, currency)"),
-    md("""
+        code("nb.headline(con, currency)"),
+        md("""
 ## Which figures the data supports
 
 Each row is a figure of the series: "yes" when the data gives it in full,
@@ -145,14 +149,15 @@ much), "no" when it cannot be computed.
 
 The first row of each stage is the figure the stage stands on.
 """),
-    code("readiness = nb.data_readiness(con, owner=group_by)\nreadiness"),
-    md("""
+        code("readiness = nb.data_readiness(con, owner=group_by)\nreadiness"),
+        md("""
 ## The stage the data supports
 
 The last stage, in order, whose founding figure is not "no".
 """),
-    code("print(nb.supported_stage(readiness))"),
-] + tail("""
+        code("print(nb.supported_stage(readiness))"),
+    ]
+    + tail("""
 - "Yes" means at least 99% of cost (or tokens) has what the figure needs;
   "partly" means some but less.
 - Shares of cost are taken on absolute amounts, so credits do not cancel
@@ -163,22 +168,26 @@ The last stage, in order, whose founding figure is not "no".
 - Stage 3 needs outcomes (tickets resolved, documents processed) joined by
   use case; the ledger holds none yet.
 """)
+)
 
 
-SPEND = head(
-    "Spend visibility",
-    "What did AI cost over the period, where did it go and what changed? "
-    "For FinOps practitioners and budget owners.",
-) + OPENING + [
-    md("""
+SPEND = (
+    head(
+        "Spend visibility",
+        "What did AI cost over the period, where did it go and what changed? "
+        "For FinOps practitioners and budget owners.",
+    )
+    + OPENING
+    + [
+        md("""
 ## Total spend and average daily cost
 
 The average divides by days with spend, so days without data do not lower it.
 
 Spend in another currency is listed on its own row, never converted or added.
 """),
-    code("nb.headline(con, currency)"),
-    md("""
+        code("nb.headline(con, currency)"),
+        md("""
 ## Daily trend
 
 Cost per day in the reporting zone.
@@ -188,34 +197,34 @@ rhythm of traffic people send.
 
 A day below zero is a credit (a refund or promotion) booked on that day.
 """),
-    code("""
+        code("""
 daily = nb.in_currency(tl.spend_by_day(con), currency)
 plots.daily_spend(daily, period=period);
 """),
-    md("""
+        md("""
 ## Spend by provider
 
 Each bar is a provider's cost, with its share of spend written at its end.
 
 Values under 2% of spend are folded into Other, here and in the charts below.
 """),
-    code("""
+        code("""
 OTHER_BELOW = 0.02  # fold values under 2% of spend into Other
 by_provider = tl.spend_by(con, "provider", OTHER_BELOW)
 by_provider = nb.in_currency(by_provider, currency)
 plots.spend_bar(by_provider, "provider", period=period);
 """),
-    md("""
+        md("""
 ## Spend by model
 
 "(none)" is spend whose rows name no model, such as bill lines for a service.
 """),
-    code("""
+        code("""
 by_model = tl.spend_by(con, "model", OTHER_BELOW)
 by_model = nb.in_currency(by_model, currency)
 plots.spend_bar(by_model, "model", period=period);
 """),
-    md("""
+        md("""
 ## Spend by owner
 
 Spend split by the dimension named in `group_by`.
@@ -223,23 +232,23 @@ Spend split by the dimension named in `group_by`.
 "(none)" is spend nobody is tagged on: a gap to close before costs can be
 allocated.
 """),
-    code("""
+        code("""
 by_owner = tl.spend_by(con, group_by, OTHER_BELOW)
 by_owner = nb.in_currency(by_owner, currency)
 plots.spend_bar(by_owner, group_by, period=period);
 """),
-    md("""
+        md("""
 ## Daily spend by owner
 
 The same split day by day, with the same values folded into Other, to see
 whose spend drives the trend.
 """),
-    code("""
+        code("""
 owner_daily = nb.in_currency(tl.spend_by_day(con, group_by), currency)
 kept = by_owner[group_by][by_owner[group_by] != "Other"]
 plots.stacked_daily(owner_daily, group_by, period=period, keep=kept);
 """),
-    md("""
+        md("""
 ## Top movers
 
 Spend of the last 7 days of data against the 7 days before, by `group_by`,
@@ -247,11 +256,12 @@ largest change first.
 
 `change_pct` is empty where the earlier week had no spend.
 """),
-    code("""
+        code("""
 movers = nb.in_currency(tl.top_movers(con, group_by), currency)
 movers.head(10)
 """),
-] + tail("""
+    ]
+    + tail("""
 - Cost is the bill's money (EffectiveCost, amortised) where a bill covers a
   provider-day, split over the priced usage of that day; elsewhere it is
   tokens times list or negotiated prices, an estimate until the bill comes.
@@ -262,38 +272,42 @@ movers.head(10)
   midnight a charge can land on the day before or after.
 - Top movers compare the last 14 days of data, whatever the period length.
 """)
+)
 
 
-ECONOMICS = head(
-    "Unit economics",
-    "What does a million tokens cost, how are tokens spent, and what did "
-    "caching and batching save? For engineering leads and FinOps analysts.",
-) + OPENING + [
-    md("""
+ECONOMICS = (
+    head(
+        "Unit economics",
+        "What does a million tokens cost, how are tokens spent, and what did "
+        "caching and batching save? For engineering leads and FinOps analysts.",
+    )
+    + OPENING
+    + [
+        md("""
 ## Blended cost per million tokens
 
 Cost over tokens of every class, on priced usage only, so unpriced tokens do
 not dilute it.
 """),
-    code("nb.in_currency(tl.cost_per_mtok(con), currency)"),
-    md("""
+        code("nb.in_currency(tl.cost_per_mtok(con), currency)"),
+        md("""
 ## Cost per million tokens by model
 
 Models above the dashed blended line pull the average up; the gap is in
 price, but also in how much of the traffic reads from cache.
 """),
-    code("""
+        code("""
 per_model = nb.in_currency(tl.cost_per_mtok(con, "model"), currency)
 plots.cost_per_mtok_bar(per_model, "model", period=period);
 """),
-    md("""
+        md("""
 ## Tokens by class
 
 Uncached input, cache reads and writes, and output; reasoning is a part of
 output, shown apart and hatched.
 """),
-    code("plots.token_mix(tl.token_totals(con), period=period);"),
-    md("""
+        code("plots.token_mix(tl.token_totals(con), period=period);"),
+        md("""
 ## Input/output and cached-token ratios
 
 `io_ratio` is all input (uncached, cache reads and writes) over output;
@@ -302,16 +316,16 @@ output, shown apart and hatched.
 A high cached ratio on a model with cheap cache reads lowers its cost per
 million tokens.
 """),
-    code('tl.token_ratios(con, "model")'),
-    md("""
+        code('tl.token_ratios(con, "model")'),
+        md("""
 ## Cache and batch savings
 
 Money saved against list price: cache reads priced at the input price less
 what they cost, net of the premium cache writes pay; batch traffic priced at
 the standard tier less what it cost.
 """),
-    code("nb.in_currency(tl.savings(con), currency)"),
-    md("""
+        code("nb.in_currency(tl.savings(con), currency)"),
+        md("""
 ## Token-to-spend drift
 
 Where a bill carries money for tokens, the cost computed from those tokens
@@ -320,34 +334,35 @@ should match it, on UTC days.
 The chart says so when there is nothing to compare: no bill for tokens in the
 period, or billed tokens whose model has no price.
 """),
-    code("""
+        code("""
 drift = nb.in_currency(tl.drift(con), currency)
 plots.drift_chart(drift, period=period);
 """),
-    md("""
+        md("""
 The same by provider, over days that have both figures; an empty table means
 nothing could be compared.
 """),
-    code("""
+        code("""
 both = drift.dropna(subset=["computed", "billed"])
 both.groupby("provider")[["computed", "billed", "drift"]].sum()
 """),
-    md("""
+        md("""
 ## Unpriced tokens
 
 Tokens whose model has no price, with their share of all tokens.
 
 Their cost is missing from every money figure, not counted as zero.
 """),
-    code("tl.unpriced(con)"),
-    md("""
+        code("tl.unpriced(con)"),
+        md("""
 ## Model-name resolution
 
 How each reported model name matched the price catalogue: `exact`, `alias`
 (a dated snapshot or other name) or `unknown`, which stays unpriced.
 """),
-    code("tl.model_resolution(con)"),
-] + tail("""
+        code("tl.model_resolution(con)"),
+    ]
+    + tail("""
 - Cost per million tokens blends all token classes; it moves with the mix of
   cache reads and output as much as with prices.
 - Savings are against list price, on priced usage only; negotiated rates
@@ -357,6 +372,7 @@ How each reported model name matched the price catalogue: `exact`, `alias`
 - Bucketed usage (daily exports) cannot tell long-context requests apart and
   is priced at the base tier.
 """)
+)
 
 SERIES = {
     "00_overview": OVERVIEW,
@@ -375,7 +391,10 @@ def build_notebook(stem: str, cells: list) -> nbformat.NotebookNode:
             cell.metadata["tags"] = list(tags)
         nb.cells.append(cell)
     nb.metadata["kernelspec"] = {
-        "name": "python3", "display_name": "Python 3", "language": "python"}
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.metadata["language_info"] = {"name": "python"}
     return nb
 

@@ -7,20 +7,33 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import write_csv
 
 ROWS = [
-    {"start": "2026-06-01T10:00:00Z", "provider": "anthropic",
-     "model": "claude-sonnet-4-5", "input_tokens": 100_000, "output_tokens": 10_000},
-    {"start": "2026-06-02T10:00:00Z", "provider": "internal",
-     "model": "acme-llm-7b", "input_tokens": 5_000, "output_tokens": 500},
+    {
+        "start": "2026-06-01T10:00:00Z",
+        "provider": "anthropic",
+        "model": "claude-sonnet-4-5",
+        "input_tokens": 100_000,
+        "output_tokens": 10_000,
+    },
+    {
+        "start": "2026-06-02T10:00:00Z",
+        "provider": "internal",
+        "model": "acme-llm-7b",
+        "input_tokens": 5_000,
+        "output_tokens": 500,
+    },
 ]
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tokenlib.cli", *args],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "tokenlib.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture
@@ -43,8 +56,14 @@ def test_metrics_json_has_the_documented_keys_and_values(ledger):
     assert got["total_cost"] == pytest.approx(0.45)
     assert got["currency"] == "USD" and got["days"] == 2
     assert got["avg_daily_cost"] == pytest.approx(0.225)
-    assert got["tokens"] == {"input": 105_000, "cache_read": 0, "cache_write_5m": 0,
-                             "cache_write_1h": 0, "output": 10_500, "reasoning": 0}
+    assert got["tokens"] == {
+        "input": 105_000,
+        "cache_read": 0,
+        "cache_write_5m": 0,
+        "cache_write_1h": 0,
+        "output": 10_500,
+        "reasoning": 0,
+    }
     assert got["unpriced_tokens"] == 5_500
     assert got["io_ratio"] == pytest.approx(10.0)
     assert [d["day"] for d in got["by_day"]] == ["2026-06-01"]
@@ -53,18 +72,29 @@ def test_metrics_json_has_the_documented_keys_and_values(ledger):
 
 
 def test_metrics_period_and_zone_are_reported(ledger):
-    out = run("metrics", "--ledger", str(ledger), "--json", "--tz", "Asia/Tokyo",
-              "--start", "2026-06-02")
+    out = run(
+        "metrics",
+        "--ledger",
+        str(ledger),
+        "--json",
+        "--tz",
+        "Asia/Tokyo",
+        "--start",
+        "2026-06-02",
+    )
     got = json.loads(out.stdout)
     assert got["tz"] == "Asia/Tokyo" and got["start"] == "2026-06-02"
     assert got["total_cost"] is None and got["unpriced_tokens"] == 5_500
 
 
-@pytest.mark.parametrize("args, message", [
-    (["ingest", "nope.csv"], "nope.csv: no such file"),
-    (["metrics", "--tz", "Mars/Olympus", "--json"], "time zone 'Mars/Olympus'"),
-    (["metrics", "--start", "June", "--json"], "--start 'June': expected a date"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["ingest", "nope.csv"], "nope.csv: no such file"),
+        (["metrics", "--tz", "Mars/Olympus", "--json"], "time zone 'Mars/Olympus'"),
+        (["metrics", "--start", "June", "--json"], "--start 'June': expected a date"),
+    ],
+)
 def test_user_mistakes_exit_nonzero_without_traceback(ledger, args, message):
     out = run(*args, "--ledger", str(ledger))
     assert out.returncode == 2
@@ -74,7 +104,13 @@ def test_user_mistakes_exit_nonzero_without_traceback(ledger, args, message):
 
 def test_missing_column_names_file_and_column(tmp_path):
     bad = write_csv(tmp_path / "bad.csv", [{"start": "2026-06-01", "cost": 1}])
-    out = run("ingest", str(bad), "--format", "request_log",
-              "--ledger", str(tmp_path / "l.duckdb"))
+    out = run(
+        "ingest",
+        str(bad),
+        "--format",
+        "request_log",
+        "--ledger",
+        str(tmp_path / "l.duckdb"),
+    )
     assert out.returncode == 2
     assert "bad.csv" in out.stderr and "token column" in out.stderr

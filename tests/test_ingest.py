@@ -102,7 +102,10 @@ def test_ingesting_the_same_file_twice_changes_nothing(con, name):
     assert ledger(con) == ledger_before
     assert quarantine(con) == quarantine_before
     assert (again.rows_read, again.ingested, again.quarantined) == (
-        first.rows_read, 0, first.quarantined)
+        first.rows_read,
+        0,
+        first.quarantined,
+    )
     assert again.duplicate == first.ingested + first.duplicate
 
 
@@ -164,13 +167,15 @@ def test_record_ids_are_the_same_in_a_fresh_ledger(con, tmp_path):
 
 def test_restated_focus_row_replaces_the_earlier_copy(con, tmp_path):
     first = write_lines(
-        tmp_path / "sep_v1.csv", FOCUS_HEADER,
+        tmp_path / "sep_v1.csv",
+        FOCUS_HEADER,
         focus_row("ModelX-input-tokens", "1000", "10.00"),
         focus_row("ModelX-output-tokens", "200", "4.00"),
     )
     # Re-exported: the input charge restated, a cache-read charge added.
     second = write_lines(
-        tmp_path / "sep_v2.csv", FOCUS_HEADER,
+        tmp_path / "sep_v2.csv",
+        FOCUS_HEADER,
         focus_row("ModelX-input-tokens", "1250", "12.50"),
         focus_row("ModelX-cache-read-input-token-count", "300", "1.00"),
     )
@@ -186,11 +191,15 @@ def test_restated_focus_row_replaces_the_earlier_copy(con, tmp_path):
 
 def test_focus_correction_is_added_not_replacing_the_charge(con, tmp_path):
     charge = write_lines(
-        tmp_path / "v1.csv", FOCUS_HEADER,
-        focus_row("ModelX-input-tokens", "1000", "10.00"))
+        tmp_path / "v1.csv",
+        FOCUS_HEADER,
+        focus_row("ModelX-input-tokens", "1000", "10.00"),
+    )
     correction = write_lines(
-        tmp_path / "v2.csv", FOCUS_HEADER,
-        focus_row("ModelX-input-tokens", "-250", "-2.50", "Correction"))
+        tmp_path / "v2.csv",
+        FOCUS_HEADER,
+        focus_row("ModelX-input-tokens", "-250", "-2.50", "Correction"),
+    )
     tokenlib.ingest_file(con, charge)
     tokenlib.ingest_file(con, correction)
     got = con.execute(
@@ -220,7 +229,8 @@ def test_request_id_repeated_in_a_file_keeps_the_last_copy(con, tmp_path):
     summary = tokenlib.ingest_file(con, path)
     assert (summary.rows_read, summary.ingested, summary.duplicate) == (3, 2, 1)
     got = con.execute(
-        "SELECT input_tokens, output_tokens FROM ledger ORDER BY start").fetchall()
+        "SELECT input_tokens, output_tokens FROM ledger ORDER BY start"
+    ).fetchall()
     assert got == [(11, 3), (20, 2)]
 
 
@@ -230,15 +240,25 @@ def test_request_id_repeated_in_a_file_keeps_the_last_copy(con, tmp_path):
 def test_wrong_rows_go_to_quarantine_with_file_row_column_value_reason(con):
     path = FIXTURES / "azure_trace_bad_rows.csv"
     summary = tokenlib.ingest_file(con, path)
-    assert (summary.rows_read, summary.ingested, summary.duplicate,
-            summary.quarantined) == (8, 2, 0, 6)
+    assert (
+        summary.rows_read,
+        summary.ingested,
+        summary.duplicate,
+        summary.quarantined,
+    ) == (8, 2, 0, 6)
     got = [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in quarantine(con)]
     label = str(path.resolve())
     assert got == [
         ("request_log", label, 2, "ContextTokens", "-5", "negative token count"),
         ("request_log", label, 3, "ContextTokens", "abc", "not a whole number"),
-        ("request_log", label, 4, "TIMESTAMP", "0005-11-16 18:15:03",
-         "unparseable time"),
+        (
+            "request_log",
+            label,
+            4,
+            "TIMESTAMP",
+            "0005-11-16 18:15:03",
+            "unparseable time",
+        ),
         ("request_log", label, 5, "TIMESTAMP", None, "missing required value"),
         ("request_log", label, 6, "ContextTokens", "12.5", "not a whole number"),
         ("request_log", label, 7, "TIMESTAMP", "not a time", "unparseable time"),
@@ -252,8 +272,10 @@ def test_quarantine_keeps_the_whole_row_as_json(con):
     tokenlib.ingest_file(con, FIXTURES / "azure_trace_bad_rows.csv")
     raw = json.loads(quarantine(con)[0][6])
     assert {k: raw[k] for k in ("TIMESTAMP", "ContextTokens", "GeneratedTokens")} == {
-        "TIMESTAMP": "2023-11-16 18:15:01", "ContextTokens": "-5",
-        "GeneratedTokens": "10"}
+        "TIMESTAMP": "2023-11-16 18:15:01",
+        "ContextTokens": "-5",
+        "GeneratedTokens": "10",
+    }
 
 
 def test_ledger_and_quarantine_reconcile_with_the_file_totals(con):
@@ -277,7 +299,8 @@ def test_ledger_and_quarantine_reconcile_with_the_file_totals(con):
     held_in = sum(whole(r["ContextTokens"]) for r in raws)
     held_out = sum(whole(r["GeneratedTokens"]) for r in raws)
     led_in, led_out = con.execute(
-        "SELECT sum(input_tokens), sum(output_tokens) FROM ledger").fetchone()
+        "SELECT sum(input_tokens), sum(output_tokens) FROM ledger"
+    ).fetchone()
     assert (led_in + held_in, led_out + held_out) == (file_in, file_out)
 
 
@@ -294,8 +317,10 @@ def test_every_input_row_is_accounted_for(con, name):
 
 
 def test_a_fixed_file_clears_its_quarantine(con, tmp_path):
-    path = write_trace(tmp_path / "t.csv", [
-        ("2023-11-16 18:15:00", 100, 1), ("2023-11-16 18:15:01", -7, 2)])
+    path = write_trace(
+        tmp_path / "t.csv",
+        [("2023-11-16 18:15:00", 100, 1), ("2023-11-16 18:15:01", -7, 2)],
+    )
     assert tokenlib.ingest_file(con, path).quarantined == 1
     write_trace(path, [("2023-11-16 18:15:00", 100, 1), ("2023-11-16 18:15:01", 7, 2)])
     summary = tokenlib.ingest_file(con, path)
@@ -308,7 +333,8 @@ def test_ingest_log_records_each_summary(con):
     summary = tokenlib.ingest_file(con, FIXTURES / "azure_trace_bad_rows.csv")
     got = con.execute(
         "SELECT source_file, source, rows_read, ingested, duplicate, quarantined "
-        "FROM ingest_log").fetchall()
+        "FROM ingest_log"
+    ).fetchall()
     assert got == [(summary.path, "request_log", 8, 2, 0, 6)]
 
 
@@ -346,8 +372,9 @@ def test_a_folder_is_not_an_export(con, tmp_path):
 
 
 def test_missing_column_error_is_also_a_key_error_with_a_plain_message(con, tmp_path):
-    path = write_lines(tmp_path / "f.csv", "ChargePeriodStart,BilledCost",
-                       "2026-03-02,1")
+    path = write_lines(
+        tmp_path / "f.csv", "ChargePeriodStart,BilledCost", "2026-03-02,1"
+    )
     with pytest.raises(KeyError) as err:
         tokenlib.ingest_file(con, path)
     assert isinstance(err.value, MissingColumnError)
@@ -362,13 +389,15 @@ def test_missing_column_error_is_also_a_key_error_with_a_plain_message(con, tmp_
 @pytest.mark.parametrize("name", ["colour", "record_id", "source_file"])
 def test_set_values_refuse_what_is_not_a_settable_column(con, name):
     with pytest.raises(ParameterError, match=name):
-        tokenlib.ingest_file(con, FIXTURES / "azure_trace_small.csv",
-                             set_values={name: "x"})
+        tokenlib.ingest_file(
+            con, FIXTURES / "azure_trace_small.csv", set_values={name: "x"}
+        )
     assert ledger(con) == []
 
 
 def test_ingest_paths_returns_one_summary_per_file_in_order(con):
     paths = [FIXTURES / "azure_trace_small.csv", FIXTURES / "azure_trace_bad_rows.csv"]
-    got = [(s.source, s.ingested, s.quarantined)
-           for s in tokenlib.ingest_paths(con, paths)]
+    got = [
+        (s.source, s.ingested, s.quarantined) for s in tokenlib.ingest_paths(con, paths)
+    ]
     assert got == [("request_log", 4, 0), ("request_log", 2, 6)]

@@ -9,17 +9,25 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from conftest import write_csv
 
 import tokenlib
-from conftest import write_csv
 
 SONNET = {"provider": "anthropic", "model": "claude-sonnet-4-5"}
 
 
 def _r(start, team=None, **tokens):
-    row = {**SONNET, "start": start, "team": team or "", "input_tokens": 0,
-           "cache_read_tokens": 0, "cache_write_5m_tokens": 0,
-           "cache_write_1h_tokens": 0, "output_tokens": 0, "reasoning_tokens": 0}
+    row = {
+        **SONNET,
+        "start": start,
+        "team": team or "",
+        "input_tokens": 0,
+        "cache_read_tokens": 0,
+        "cache_write_5m_tokens": 0,
+        "cache_write_1h_tokens": 0,
+        "output_tokens": 0,
+        "reasoning_tokens": 0,
+    }
     return {**row, **tokens}
 
 
@@ -27,13 +35,22 @@ def _r(start, team=None, **tokens):
 def small(ledger_of):
     # Three requests: $0.30, $1.50 and $0.027 (1000 x 3 + 10k x 0.30 + 2k x
     # 3.75 + 1k x 6 + 500 x 15 = 27,000 per million).
-    return ledger_of([
-        _r("2026-06-01T03:00:00Z", "search", input_tokens=100_000),        # $0.30
-        _r("2026-06-01T15:00:00Z", "search", output_tokens=100_000),       # $1.50
-        _r("2026-06-02T12:00:00Z", "", input_tokens=1000, cache_read_tokens=10_000,
-           cache_write_5m_tokens=2000, cache_write_1h_tokens=1000,
-           output_tokens=500, reasoning_tokens=200),                        # $0.027
-    ])
+    return ledger_of(
+        [
+            _r("2026-06-01T03:00:00Z", "search", input_tokens=100_000),  # $0.30
+            _r("2026-06-01T15:00:00Z", "search", output_tokens=100_000),  # $1.50
+            _r(
+                "2026-06-02T12:00:00Z",
+                "",
+                input_tokens=1000,
+                cache_read_tokens=10_000,
+                cache_write_5m_tokens=2000,
+                cache_write_1h_tokens=1000,
+                output_tokens=500,
+                reasoning_tokens=200,
+            ),  # $0.027
+        ]
+    )
 
 
 def test_total_and_average_daily_cost(small):
@@ -70,9 +87,14 @@ def test_spend_by_team_with_unowned_and_other(small):
 def test_token_totals_keep_reasoning_inside_output(small):
     tokenlib.price_ledger(small)
     summary = tokenlib.summarise(small)
-    assert summary["tokens"] == {"input": 101_000, "cache_read": 10_000,
-                                 "cache_write_5m": 2000, "cache_write_1h": 1000,
-                                 "output": 100_500, "reasoning": 200}
+    assert summary["tokens"] == {
+        "input": 101_000,
+        "cache_read": 10_000,
+        "cache_write_5m": 2000,
+        "cache_write_1h": 1000,
+        "output": 100_500,
+        "reasoning": 200,
+    }
     # Blended: $1.827 over 214,500 tokens (reasoning not added again).
     assert summary["cost_per_mtok"] == pytest.approx(1.827 / 214_500 * 1e6)
 
@@ -96,19 +118,30 @@ def test_cache_saving_is_net_of_write_premium(small):
 def _focus_rows(day, quantity_in, cost_in, model=None):
     tags = '{"team": "claims"' + (f', "model": "{model}"' if model else "") + "}"
     return {
-        "ChargePeriodStart": f"{day}T00:00:00Z", "ChargePeriodEnd": f"{day}T23:59:59Z",
-        "BilledCost": cost_in, "EffectiveCost": cost_in, "BillingCurrency": "USD",
-        "ServiceCategory": "AI and Machine Learning", "ServiceName": "Claude API",
-        "ChargeCategory": "Usage", "ProviderName": "Anthropic",
-        "ConsumedQuantity": quantity_in, "ConsumedUnit": "Tokens",
-        "SkuMeter": "sonnet-input-tokens", "Tags": tags,
+        "ChargePeriodStart": f"{day}T00:00:00Z",
+        "ChargePeriodEnd": f"{day}T23:59:59Z",
+        "BilledCost": cost_in,
+        "EffectiveCost": cost_in,
+        "BillingCurrency": "USD",
+        "ServiceCategory": "AI and Machine Learning",
+        "ServiceName": "Claude API",
+        "ChargeCategory": "Usage",
+        "ProviderName": "Anthropic",
+        "ConsumedQuantity": quantity_in,
+        "ConsumedUnit": "Tokens",
+        "SkuMeter": "sonnet-input-tokens",
+        "Tags": tags,
     }
 
 
 def test_charge_is_money_of_record_and_usage_splits_it(ledger_of, tmp_path):
     # Usage on 1 June prices at $0.30 + $1.50; the bill says $1.60 for the day.
-    con = ledger_of([_r("2026-06-01T03:00:00Z", "search", input_tokens=100_000),
-                     _r("2026-06-01T15:00:00Z", "ads", output_tokens=100_000)])
+    con = ledger_of(
+        [
+            _r("2026-06-01T03:00:00Z", "search", input_tokens=100_000),
+            _r("2026-06-01T15:00:00Z", "ads", output_tokens=100_000),
+        ]
+    )
     bill = write_csv(tmp_path / "bill.csv", [_focus_rows("2026-06-01", 100_000, 1.6)])
     tokenlib.ingest_file(con, bill)
     tokenlib.price_ledger(con)
@@ -127,24 +160,36 @@ def test_charge_is_money_of_record_and_usage_splits_it(ledger_of, tmp_path):
 def test_drift_by_model_on_a_token_metered_bill(ledger_of, tmp_path):
     # 2M input tokens of Sonnet billed $6.30 against $6.00 at list.
     con = tokenlib.open_ledger(tmp_path / "l.duckdb")
-    bill = write_csv(tmp_path / "bill.csv", [
-        _focus_rows("2026-06-01", 2_000_000, 6.3, model="claude-sonnet-4-5")])
+    bill = write_csv(
+        tmp_path / "bill.csv",
+        [_focus_rows("2026-06-01", 2_000_000, 6.3, model="claude-sonnet-4-5")],
+    )
     tokenlib.ingest_file(con, bill)
     tokenlib.price_ledger(con)
     drift = tokenlib.drift(con)
     assert drift[["model", "computed", "billed"]].values.tolist() == [
-        ["claude-sonnet-4-5", pytest.approx(6.0), pytest.approx(6.3)]]
+        ["claude-sonnet-4-5", pytest.approx(6.0), pytest.approx(6.3)]
+    ]
     assert drift["drift_pct"].iloc[0] == pytest.approx(-0.3 / 6.3 * 100)
     assert tokenlib.summarise(con)["total_cost"] == pytest.approx(6.3)
 
 
 def test_scope_all_adds_non_ai_bill_rows(ledger_of, tmp_path):
     con = tokenlib.open_ledger(tmp_path / "l.duckdb")
-    compute = {**_focus_rows("2026-06-01", "", 10.0), "ServiceCategory": "Compute",
-               "ServiceName": "Amazon EC2", "ConsumedUnit": "Hours",
-               "ConsumedQuantity": 5}
-    tokenlib.ingest_file(con, write_csv(tmp_path / "b.csv", [
-        _focus_rows("2026-06-01", 1000, 0.5, model="claude-sonnet-4-5"), compute]))
+    compute = {
+        **_focus_rows("2026-06-01", "", 10.0),
+        "ServiceCategory": "Compute",
+        "ServiceName": "Amazon EC2",
+        "ConsumedUnit": "Hours",
+        "ConsumedQuantity": 5,
+    }
+    tokenlib.ingest_file(
+        con,
+        write_csv(
+            tmp_path / "b.csv",
+            [_focus_rows("2026-06-01", 1000, 0.5, model="claude-sonnet-4-5"), compute],
+        ),
+    )
     tokenlib.price_ledger(con)
     assert tokenlib.summarise(con)["total_cost"] == pytest.approx(0.5)
     tokenlib.price_ledger(con, scope=tokenlib.Scope("all"))
@@ -164,8 +209,12 @@ def test_no_ai_rows_says_so_without_failing(tmp_path):
 
 
 def test_top_movers_compare_equal_windows(ledger_of):
-    rows = [_r(f"2026-06-{d:02d}T12:00:00Z", "a", input_tokens=100_000) for d in range(1, 5)]
-    rows += [_r(f"2026-06-{d:02d}T12:00:00Z", "b", input_tokens=100_000) for d in (3, 4)]
+    rows = [
+        _r(f"2026-06-{d:02d}T12:00:00Z", "a", input_tokens=100_000) for d in range(1, 5)
+    ]
+    rows += [
+        _r(f"2026-06-{d:02d}T12:00:00Z", "b", input_tokens=100_000) for d in (3, 4)
+    ]
     con = ledger_of(rows)
     tokenlib.price_ledger(con)
     movers = tokenlib.top_movers(con, "team", days=2).set_index("team")

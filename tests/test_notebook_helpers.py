@@ -54,37 +54,50 @@ def test_resolve_path_uses_the_project_root_not_the_cwd(tmp_path, monkeypatch):
     assert nb.resolve_path(tmp_path / "l.duckdb") == tmp_path / "l.duckdb"
 
 
-@pytest.mark.parametrize("amount, text", [
-    (9001.918674, "9,001.92 USD"),
-    (0.745, "0.74 USD"),  # 0.745 is stored just below; display only
-    (-150, "-150.00 USD"),
-    (0, "0.00 USD"),
-    (0.004, "< 0.01 USD"),
-    (-0.004, "> -0.01 USD"),
-    (None, "n/a"),
-    (float("nan"), "n/a"),
-])
+@pytest.mark.parametrize(
+    "amount, text",
+    [
+        (9001.918674, "9,001.92 USD"),
+        (0.745, "0.74 USD"),  # 0.745 is stored just below; display only
+        (-150, "-150.00 USD"),
+        (0, "0.00 USD"),
+        (0.004, "< 0.01 USD"),
+        (-0.004, "> -0.01 USD"),
+        (None, "n/a"),
+        (float("nan"), "n/a"),
+    ],
+)
 def test_fmt_money(amount, text):
     assert nb.fmt_money(amount, "USD") == text
 
 
 def test_check_params_returns_the_parameters(ledger):
     params = nb.check_params(ledger, start="2026-03-01", end="2026-04-01")
-    assert params == {"ledger": ledger, "prices": "", "start": "2026-03-01",
-                      "end": "2026-04-01", "tz": "UTC", "currency": "USD",
-                      "scope": "ai", "group_by": "team"}
+    assert params == {
+        "ledger": ledger,
+        "prices": "",
+        "start": "2026-03-01",
+        "end": "2026-04-01",
+        "tz": "UTC",
+        "currency": "USD",
+        "scope": "ai",
+        "group_by": "team",
+    }
 
 
-@pytest.mark.parametrize("bad, words", [
-    ({"start": "2026-13-01"}, "start='2026-13-01': expected a date YYYY-MM-DD"),
-    ({"end": "March"}, "end='March': expected a date"),
-    ({"start": "2026-03-02", "end": "2026-03-01"}, "end='2026-03-01' is not after"),
-    ({"tz": "Europe/Pariss"}, "time zone 'Europe/Pariss' is unknown"),
-    ({"scope": "AI"}, "scope='AI': expected one of ai, all"),
-    ({"currency": "usd"}, "currency='usd': expected a three-letter ISO code"),
-    ({"group_by": "teams"}, "group_by='teams': expected one of provider"),
-    ({"prices": "no/such.csv"}, "prices='no/such.csv': no file at "),
-])
+@pytest.mark.parametrize(
+    "bad, words",
+    [
+        ({"start": "2026-13-01"}, "start='2026-13-01': expected a date YYYY-MM-DD"),
+        ({"end": "March"}, "end='March': expected a date"),
+        ({"start": "2026-03-02", "end": "2026-03-01"}, "end='2026-03-01' is not after"),
+        ({"tz": "Europe/Pariss"}, "time zone 'Europe/Pariss' is unknown"),
+        ({"scope": "AI"}, "scope='AI': expected one of ai, all"),
+        ({"currency": "usd"}, "currency='usd': expected a three-letter ISO code"),
+        ({"group_by": "teams"}, "group_by='teams': expected one of provider"),
+        ({"prices": "no/such.csv"}, "prices='no/such.csv': no file at "),
+    ],
+)
 def test_check_params_names_the_bad_parameter(ledger, bad, words):
     with pytest.raises(ParameterError, match="notebook parameters are invalid") as e:
         nb.check_params(ledger, **bad)
@@ -140,8 +153,7 @@ def test_headline(priced):
 
 def test_headline_in_a_currency_with_no_spend(priced):
     values = dict(nb.headline(priced, "EUR").itertuples(index=False))
-    assert values == {"total spend": "no spend in EUR",
-                      "other currencies": "1.50 USD"}
+    assert values == {"total spend": "no spend in EUR", "other currencies": "1.50 USD"}
 
 
 def test_in_currency_keeps_attrs():
@@ -155,7 +167,11 @@ def test_in_currency_keeps_attrs():
 def test_ledger_contents(priced):
     row = nb.ledger_contents(priced).iloc[0]
     assert (row["source"], row["files"], row["rows"], row["quarantined"]) == (
-        "request_log", 1, 2, 0)
+        "request_log",
+        1,
+        2,
+        0,
+    )
     assert str(row["last_utc_day"])[:10] == "2026-03-02"
 
 
@@ -204,6 +220,11 @@ def test_setup_sets_style_display_and_logging():
         assert logger.level == logging.WARNING
     finally:
         logger.setLevel(level)
-        for option in ("max_rows", "max_columns", "width", "max_colwidth",
-                       "float_format"):
+        for option in (
+            "max_rows",
+            "max_columns",
+            "width",
+            "max_colwidth",
+            "float_format",
+        ):
             pd.reset_option(f"display.{option}")

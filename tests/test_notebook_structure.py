@@ -12,8 +12,14 @@ from tokenlib.report import DEFAULT_PARAMS
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
 HOUSE_TAGS = {
-    "parameters", "nbval-ignore-output", "nbval-check-output", "nbval-skip",
-    "raises-exception", "keep_output", "solution", "remove-input",
+    "parameters",
+    "nbval-ignore-output",
+    "nbval-check-output",
+    "nbval-skip",
+    "raises-exception",
+    "keep_output",
+    "solution",
+    "remove-input",
 }
 
 
@@ -27,8 +33,11 @@ def _tags(cell):
 
 def test_the_series_is_there():
     names = [p.name for p in NOTEBOOKS]
-    for name in ("00_overview.ipynb", "01_spend_visibility.ipynb",
-                 "02_unit_economics.ipynb"):
+    for name in (
+        "00_overview.ipynb",
+        "01_spend_visibility.ipynb",
+        "02_unit_economics.ipynb",
+    ):
         assert name in names
 
 
@@ -95,8 +104,13 @@ def test_code_cells_are_short_and_narrow(notebook):
 
 
 def test_body_steps_are_sentence_case_h2(notebook):
-    heads = [line[3:] for c in notebook.cells[3:] if c.cell_type == "markdown"
-             for line in c.source.splitlines() if line.startswith("## ")]
+    heads = [
+        line[3:]
+        for c in notebook.cells[3:]
+        if c.cell_type == "markdown"
+        for line in c.source.splitlines()
+        if line.startswith("## ")
+    ]
     assert heads, "the body has H2 steps"
     for head in heads:
         assert head[0].isupper() and head[1:] != head[1:].title(), head

@@ -46,7 +46,8 @@ def test_environment_yml_lists_the_same_packages_and_versions():
 
 def test_lock_file_agrees_with_the_direct_pins():
     lock = dict(
-        line.split("==") for line in (ROOT / "requirements.lock").read_text().splitlines()
+        line.split("==")
+        for line in (ROOT / "requirements.lock").read_text().splitlines()
         if "==" in line
     )
     lock = {k.lower().replace("_", "-"): v for k, v in lock.items()}

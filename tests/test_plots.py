@@ -29,11 +29,13 @@ def _days(*days):
 
 def _daily(currency=("USD", "USD", "USD")):
     """Three priced rows over two days, and one unpriced row (no currency)."""
-    frame = pd.DataFrame({
-        "day": _days("2026-03-01", "2026-03-01", "2026-03-02", "2026-03-02"),
-        "currency": [*currency, None],
-        "cost": [2.0, 3.0, 4.0, np.nan],
-    })
+    frame = pd.DataFrame(
+        {
+            "day": _days("2026-03-01", "2026-03-01", "2026-03-02", "2026-03-02"),
+            "currency": [*currency, None],
+            "cost": [2.0, 3.0, 4.0, np.nan],
+        }
+    )
     frame.attrs["tz"] = "Europe/Paris"
     return frame
 
@@ -43,9 +45,11 @@ def _title(ax):
 
 
 def test_import_leaves_the_style_alone():
-    code = ("import matplotlib as mpl; before = mpl.rcParams['lines.linewidth']; "
-            "import tokenlib.plots; "
-            "assert mpl.rcParams['lines.linewidth'] == before")
+    code = (
+        "import matplotlib as mpl; before = mpl.rcParams['lines.linewidth']; "
+        "import tokenlib.plots; "
+        "assert mpl.rcParams['lines.linewidth'] == before"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -99,10 +103,14 @@ def test_stacked_daily_folds_values_not_kept_into_other():
 
 
 def test_spend_bar_puts_largest_on_top_and_other_last():
-    frame = pd.DataFrame({
-        "model": ["Other", "small", "big"], "currency": "USD",
-        "cost": [9.0, 1.0, 10.0], "share": [0.45, 0.05, 0.5],
-    })
+    frame = pd.DataFrame(
+        {
+            "model": ["Other", "small", "big"],
+            "currency": "USD",
+            "cost": [9.0, 1.0, 10.0],
+            "share": [0.45, 0.05, 0.5],
+        }
+    )
     ax = plots.spend_bar(frame, "model", period="2026-03 (UTC)")
     assert [t.get_text() for t in ax.get_yticklabels()] == ["big", "small", "Other"]
     assert len(ax.patches) == 3
@@ -120,10 +128,15 @@ def test_spend_bar_names_the_dimension_in_words():
 
 
 def test_cost_per_mtok_bar_draws_the_blended_line():
-    frame = pd.DataFrame({
-        "model": ["a", "b"], "currency": "USD",
-        "cost": [1.0, 3.0], "tokens": [1e6, 1e6], "cost_per_mtok": [1.0, 3.0],
-    })
+    frame = pd.DataFrame(
+        {
+            "model": ["a", "b"],
+            "currency": "USD",
+            "cost": [1.0, 3.0],
+            "tokens": [1e6, 1e6],
+            "cost_per_mtok": [1.0, 3.0],
+        }
+    )
     ax = plots.cost_per_mtok_bar(frame, "model")
     assert [t.get_text() for t in ax.get_yticklabels()] == ["b", "a"]
     [line] = ax.get_lines()
@@ -132,19 +145,33 @@ def test_cost_per_mtok_bar_draws_the_blended_line():
 
 
 def test_cost_per_mtok_bar_without_blended_has_no_legend():
-    frame = pd.DataFrame({"model": ["a"], "currency": "USD",
-                          "cost": [1.0], "tokens": [1e6], "cost_per_mtok": [1.0]})
+    frame = pd.DataFrame(
+        {
+            "model": ["a"],
+            "currency": "USD",
+            "cost": [1.0],
+            "tokens": [1e6],
+            "cost_per_mtok": [1.0],
+        }
+    )
     ax = plots.cost_per_mtok_bar(frame, "model", blended=False)
     assert ax.get_lines() == []
     assert ax.get_legend() is None
 
 
 def test_token_mix_shows_millions_by_class():
-    frame = pd.DataFrame({
-        "team": ["a", "b"], "input": [1e6, 2e6], "cache_read": [0, 5e5],
-        "cache_write_5m": [0, 0], "cache_write_1h": [0, 0],
-        "output": [2.5e5, 2.5e5], "reasoning": [0, 1e5], "requests": [3, 4],
-    })
+    frame = pd.DataFrame(
+        {
+            "team": ["a", "b"],
+            "input": [1e6, 2e6],
+            "cache_read": [0, 5e5],
+            "cache_write_5m": [0, 0],
+            "cache_write_1h": [0, 0],
+            "output": [2.5e5, 2.5e5],
+            "reasoning": [0, 1e5],
+            "requests": [3, 4],
+        }
+    )
     ax = plots.token_mix(frame, period="2026-03 (UTC)")
     widths = [p.get_width() for p in ax.patches]
     assert widths == pytest.approx([3.0, 0.5, 0.0, 0.0, 0.5, 0.1])
@@ -154,11 +181,16 @@ def test_token_mix_shows_millions_by_class():
 
 
 def _drift(computed):
-    return pd.DataFrame({
-        "utc_day": _days("2026-03-01", "2026-03-01", "2026-03-02"),
-        "provider": "aws", "model": ["m1", "m2", "m1"], "currency": "USD",
-        "computed": computed, "billed": [1.0, 2.0, 4.0],
-    })
+    return pd.DataFrame(
+        {
+            "utc_day": _days("2026-03-01", "2026-03-01", "2026-03-02"),
+            "provider": "aws",
+            "model": ["m1", "m2", "m1"],
+            "currency": "USD",
+            "computed": computed,
+            "billed": [1.0, 2.0, 4.0],
+        }
+    )
 
 
 def test_drift_chart_draws_computed_and_billed_per_day():
@@ -179,8 +211,18 @@ def test_drift_chart_says_when_nothing_can_be_compared():
 
 
 def test_drift_chart_on_an_empty_frame():
-    empty = pd.DataFrame(columns=["utc_day", "provider", "model", "currency",
-                                  "computed", "billed", "drift", "drift_pct"])
+    empty = pd.DataFrame(
+        columns=[
+            "utc_day",
+            "provider",
+            "model",
+            "currency",
+            "computed",
+            "billed",
+            "drift",
+            "drift_pct",
+        ]
+    )
     ax = plots.drift_chart(empty, period="2026-03 (UTC)")
     assert ax.get_lines() == []
     assert "no billed token charges" in ax.texts[0].get_text()
@@ -193,12 +235,18 @@ def _two_currencies(kind):
         frame = _daily(("USD", "EUR", "USD")).assign(team="web")
         return plots.stacked_daily, (frame, "team")
     if kind == "bar":
-        frame = pd.DataFrame({"team": ["a", "b"], "currency": ["USD", "EUR"],
-                              "cost": [1.0, 2.0]})
+        frame = pd.DataFrame(
+            {"team": ["a", "b"], "currency": ["USD", "EUR"], "cost": [1.0, 2.0]}
+        )
         return plots.spend_bar, (frame, "team")
     if kind == "mtok":
-        frame = pd.DataFrame({"model": ["a", "b"], "currency": ["USD", "EUR"],
-                              "cost_per_mtok": [1.0, 2.0]})
+        frame = pd.DataFrame(
+            {
+                "model": ["a", "b"],
+                "currency": ["USD", "EUR"],
+                "cost_per_mtok": [1.0, 2.0],
+            }
+        )
         return plots.cost_per_mtok_bar, (frame, "model")
     frame = _drift([1.0, 2.0, 3.0])
     frame.loc[2, "currency"] = "EUR"

@@ -59,7 +59,12 @@ def one(con, sql: str, *params):
 def test_azure_trace_is_ingested_whole_without_quarantine(summaries):
     s = summaries[AZURE_CODE.name]
     assert (s.source, s.rows_read, s.ingested, s.duplicate, s.quarantined) == (
-        "request_log", 5100, 5100, 0, 0)
+        "request_log",
+        5100,
+        5100,
+        0,
+        0,
+    )
 
 
 def test_azure_trace_token_sums_match_the_file(con, summaries):
@@ -67,9 +72,12 @@ def test_azure_trace_token_sums_match_the_file(con, summaries):
     assert len(records) == 5100
     context = sum(int(r["ContextTokens"]) for r in records)
     generated = sum(int(r["GeneratedTokens"]) for r in records)
-    got = one(con, "SELECT count(*), sum(input_tokens), sum(output_tokens), "
-                   "sum(cache_read_tokens), sum(requests) FROM ledger "
-                   "WHERE source = 'request_log'")
+    got = one(
+        con,
+        "SELECT count(*), sum(input_tokens), sum(output_tokens), "
+        "sum(cache_read_tokens), sum(requests) FROM ledger "
+        "WHERE source = 'request_log'",
+    )
     assert got == (5100, context, generated, 0, 5100)
 
 
@@ -81,8 +89,9 @@ def test_azure_trace_times_are_utc_and_within_the_cut(con, summaries):
         day, frac = text.split(".")
         return datetime.fromisoformat(f"{day}.{frac[:6]}").replace(tzinfo=UTC)
 
-    got = one(con, "SELECT min(start), max(start) FROM ledger "
-                   "WHERE source = 'request_log'")
+    got = one(
+        con, "SELECT min(start), max(start) FROM ledger WHERE source = 'request_log'"
+    )
     assert got == (min(map(parse, stamps)), max(map(parse, stamps)))
     # The README's cut: every request before 2023-11-16 18:45 UTC.
     assert got[1] < datetime(2023, 11, 16, 18, 45, tzinfo=UTC)
@@ -97,7 +106,11 @@ def test_openai_export_reads_every_non_empty_bucket(summaries):
     assert (len(buckets), results) == (15, 14)  # one bucket is empty
     s = summaries[OPENAI.name]
     assert (s.source, s.rows_read, s.ingested, s.quarantined) == (
-        "openai_usage", results, results, 0)
+        "openai_usage",
+        results,
+        results,
+        0,
+    )
 
 
 def test_openai_input_is_uncached_and_cache_reads_kept_apart(con, summaries):
@@ -106,9 +119,12 @@ def test_openai_input_is_uncached_and_cache_reads_kept_apart(con, summaries):
     cached = sum(r["input_cached_tokens"] for r in results)
     output = sum(r["output_tokens"] for r in results)
     requests = sum(r["num_model_requests"] for r in results)
-    got = one(con, "SELECT sum(input_tokens), sum(cache_read_tokens), "
-                   "sum(output_tokens), sum(requests), sum(reasoning_tokens) "
-                   "FROM ledger WHERE source = 'openai_usage'")
+    got = one(
+        con,
+        "SELECT sum(input_tokens), sum(cache_read_tokens), "
+        "sum(output_tokens), sum(requests), sum(reasoning_tokens) "
+        "FROM ledger WHERE source = 'openai_usage'",
+    )
     assert got == (uncached, cached, output, requests, 0)
     assert cached > 0, "the cut holds cached tokens, so the split is exercised"
 
@@ -118,10 +134,17 @@ def test_openai_partial_first_bucket_and_ungrouped_fields(con, summaries):
     start = datetime.fromtimestamp(first["start_time"], UTC)
     assert start == datetime(2025, 1, 11, 17, 31, tzinfo=UTC)
     got = con.execute(
-        "SELECT start, \"end\", model, project, \"user\", service_tier FROM ledger "
-        "WHERE source = 'openai_usage' ORDER BY start LIMIT 1").fetchone()
-    assert got == (start, datetime.fromtimestamp(first["end_time"], UTC),
-                   None, None, None, "standard")
+        'SELECT start, "end", model, project, "user", service_tier FROM ledger '
+        "WHERE source = 'openai_usage' ORDER BY start LIMIT 1"
+    ).fetchone()
+    assert got == (
+        start,
+        datetime.fromtimestamp(first["end_time"], UTC),
+        None,
+        None,
+        None,
+        "standard",
+    )
 
 
 # --- FOCUS 1.0 sample ------------------------------------------------------------
@@ -130,7 +153,12 @@ def test_openai_partial_first_bucket_and_ungrouped_fields(con, summaries):
 def test_focus_sample_keeps_all_612_rows_without_quarantine(con, summaries):
     s = summaries[FOCUS.name]
     assert (s.source, s.rows_read, s.ingested, s.duplicate, s.quarantined) == (
-        "focus", 612, 612, 0, 0)
+        "focus",
+        612,
+        612,
+        0,
+        0,
+    )
     assert one(con, "SELECT count(*) FROM quarantine")[0] == 0
 
 
@@ -138,9 +166,12 @@ def test_focus_billed_cost_per_service_category_matches_the_file(con, summaries)
     expected: dict[str, Decimal] = defaultdict(Decimal)
     for r in read_csv(FOCUS):
         expected[r["ServiceCategory"]] += Decimal(r["BilledCost"])
-    got = dict(con.execute(
-        "SELECT service_category, sum(billed_cost) FROM ledger "
-        "WHERE source = 'focus' GROUP BY 1").fetchall())
+    got = dict(
+        con.execute(
+            "SELECT service_category, sum(billed_cost) FROM ledger "
+            "WHERE source = 'focus' GROUP BY 1"
+        ).fetchall()
+    )
     assert got == expected
     assert sum(got.values()) == Decimal("11.15367699036")
 
@@ -154,8 +185,11 @@ def test_focus_effective_cost_total_matches_the_file(con, summaries):
 def test_focus_ai_category_rows_are_all_there(con, summaries):
     expected = sum(1 for r in read_csv(FOCUS) if r["ServiceCategory"] == AI)
     assert expected == 9
-    got = one(con, "SELECT count(*) FROM ledger "
-                   "WHERE source = 'focus' AND service_category = ?", AI)
+    got = one(
+        con,
+        "SELECT count(*) FROM ledger WHERE source = 'focus' AND service_category = ?",
+        AI,
+    )
     assert got == (expected,)
 
 
@@ -163,20 +197,30 @@ def test_focus_rows_per_provider_and_charge_category(con, summaries):
     records = read_csv(FOCUS)
     providers = Counter(r["ProviderName"].lower() for r in records)
     assert providers == {"aws": 558, "microsoft": 51, "oracle": 3}  # README
-    got = dict(con.execute("SELECT provider, count(*) FROM ledger "
-                           "WHERE source = 'focus' GROUP BY 1").fetchall())
+    got = dict(
+        con.execute(
+            "SELECT provider, count(*) FROM ledger WHERE source = 'focus' GROUP BY 1"
+        ).fetchall()
+    )
     assert got == providers
     categories = Counter(r["ChargeCategory"] for r in records)
-    got = dict(con.execute("SELECT charge_category, count(*) FROM ledger "
-                           "WHERE source = 'focus' GROUP BY 1").fetchall())
+    got = dict(
+        con.execute(
+            "SELECT charge_category, count(*) FROM ledger "
+            "WHERE source = 'focus' GROUP BY 1"
+        ).fetchall()
+    )
     assert got == categories == {"Usage": 610, "Adjustment": 2}
 
 
 def test_focus_sample_has_no_token_units_so_no_tokens(con, summaries):
     units = {r["ConsumedUnit"] for r in read_csv(FOCUS)}
     assert not any("token" in u.lower() for u in units)
-    got = one(con, "SELECT sum(input_tokens + cache_read_tokens + output_tokens), "
-                   "count(DISTINCT record_type) FROM ledger WHERE source = 'focus'")
+    got = one(
+        con,
+        "SELECT sum(input_tokens + cache_read_tokens + output_tokens), "
+        "count(DISTINCT record_type) FROM ledger WHERE source = 'focus'",
+    )
     assert got == (0, 1)
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import REAL_DATA
 
 import tokenlib
-from conftest import REAL_DATA
 from tokenlib.demo import write_demo
 from tokenlib.errors import ReportError
 from tokenlib.report import notebooks, read_params, run_report
@@ -30,7 +30,9 @@ def demo_ledger(tmp_path_factory) -> Path:
 def test_report_on_demo_data_writes_html_metrics_and_notebooks(demo_ledger, tmp_path):
     folder = run_report(read_params(None, ledger=str(demo_ledger)), out=tmp_path)
     assert (tmp_path / "LATEST").read_text().strip() == folder.name
-    assert sorted(p.name for p in folder.glob("*.ipynb")) == [p.name for p in notebooks()]
+    assert sorted(p.name for p in folder.glob("*.ipynb")) == [
+        p.name for p in notebooks()
+    ]
     html = (folder / "report.html").read_text()
     assert "Notes and limitations" in html and "<img" in html
     got = json.loads((folder / "metrics.json").read_text())
@@ -40,25 +42,39 @@ def test_report_on_demo_data_writes_html_metrics_and_notebooks(demo_ledger, tmp_
     assert got["days"] == 10
     for path in folder.glob("*.ipynb"):
         nb = nbformat.read(path, as_version=4)
-        errors = [o for c in nb.cells for o in c.get("outputs", [])
-                  if o.get("output_type") == "error"]
+        errors = [
+            o
+            for c in nb.cells
+            for o in c.get("outputs", [])
+            if o.get("output_type") == "error"
+        ]
         assert not errors, path.name
 
 
 def test_failing_notebook_names_notebook_and_cell_and_keeps_last_report(
-        demo_ledger, tmp_path):
+    demo_ledger, tmp_path
+):
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("# Broken"),
-                nbformat.v4.new_code_cell("ledger = ''", metadata={"tags": ["parameters"]}),
-                nbformat.v4.new_code_cell("1 / 0")]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Broken"),
+        nbformat.v4.new_code_cell("ledger = ''", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("1 / 0"),
+    ]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     broken = tmp_path / "99_broken.ipynb"
     nbformat.write(nb, broken)
     (tmp_path / "LATEST").write_text("2026-01-01_000000\n")
-    with pytest.raises(ReportError, match=r"99_broken.ipynb failed in cell 3 .*1 / 0.*ZeroDivisionError"):
-        run_report(read_params(None, ledger=str(demo_ledger)), out=tmp_path,
-                   series=[broken])
+    with pytest.raises(
+        ReportError,
+        match=r"99_broken.ipynb failed in cell 3 .*1 / 0.*ZeroDivisionError",
+    ):
+        run_report(
+            read_params(None, ledger=str(demo_ledger)), out=tmp_path, series=[broken]
+        )
     assert (tmp_path / "LATEST").read_text() == "2026-01-01_000000\n"
 
 
@@ -88,23 +104,29 @@ def test_report_on_real_public_data(tmp_path):
     focus = REAL_DATA / "focus_1.0_sample_charges_2024-09-01_to_09-20.csv"
     ledger = tmp_path / "real.duckdb"
     con = tokenlib.open_ledger(ledger)
-    tokenlib.ingest_file(con, azure, set_values={"provider": "openai",
-                                                 "model": "gpt-4o-mini"})
+    tokenlib.ingest_file(
+        con, azure, set_values={"provider": "openai", "model": "gpt-4o-mini"}
+    )
     tokenlib.ingest_file(con, openai)
     tokenlib.ingest_file(con, focus)
     con.close()
 
     # Independent figures: gpt-4o-mini lists at $0.15 in / $0.60 out per MTok.
-    azure_cost = (_column_sum(azure, "ContextTokens") * 0.15
-                  + _column_sum(azure, "GeneratedTokens") * 0.60) / 1e6
+    azure_cost = (
+        _column_sum(azure, "ContextTokens") * 0.15
+        + _column_sum(azure, "GeneratedTokens") * 0.60
+    ) / 1e6
     ai_rows = lambda r: r["ServiceCategory"] == "AI and Machine Learning"  # noqa: E731
     focus_ai = _column_sum(focus, "EffectiveCost", ai_rows)
     buckets = json.loads(openai.read_text())
-    openai_tokens = sum(r["input_tokens"] + r["output_tokens"]
-                        for b in buckets for r in b["results"])
+    openai_tokens = sum(
+        r["input_tokens"] + r["output_tokens"] for b in buckets for r in b["results"]
+    )
 
     folder = run_report(read_params(None, ledger=str(ledger)), out=tmp_path / "reports")
     got = json.loads((folder / "metrics.json").read_text())
     assert got["total_cost"] == pytest.approx(azure_cost + focus_ai)
     assert got["unpriced_tokens"] == openai_tokens
-    assert got["billed_cost"] == pytest.approx(_column_sum(focus, "BilledCost", ai_rows))
+    assert got["billed_cost"] == pytest.approx(
+        _column_sum(focus, "BilledCost", ai_rows)
+    )

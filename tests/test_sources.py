@@ -52,8 +52,9 @@ def rows(con: duckdb.DuckDBPyConnection, order: str = "source_row") -> list[dict
 def totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Sum of each token column over the ledger."""
     sums = ", ".join(f"sum({c})" for c in TOKENS)
-    return dict(zip(TOKENS, con.execute(f"SELECT {sums} FROM ledger").fetchone(),
-                    strict=True))
+    return dict(
+        zip(TOKENS, con.execute(f"SELECT {sums} FROM ledger").fetchone(), strict=True)
+    )
 
 
 def utc(*args: int) -> datetime:
@@ -76,16 +77,45 @@ def test_semicolon_file_with_decimal_comma_and_null_strings(con):
     summary = tokenlib.ingest_file(con, FIXTURES / "request_log_messy.csv")
     assert (summary.rows_read, summary.ingested, summary.quarantined) == (3, 3, 0)
     got = [
-        (r["start"], r["model"], r["input_tokens"], r["cache_read_tokens"],
-         r["output_tokens"], r["reasoning_tokens"], r["billed_cost"],
-         r["currency"], r["team"], r["record_type"])
+        (
+            r["start"],
+            r["model"],
+            r["input_tokens"],
+            r["cache_read_tokens"],
+            r["output_tokens"],
+            r["reasoning_tokens"],
+            r["billed_cost"],
+            r["currency"],
+            r["team"],
+            r["record_type"],
+        )
         for r in rows(con)
     ]
     assert got == [
-        (utc(2025, 3, 1, 9), "gpt-4.1", 1200, 300, 450, 200, Decimal("0.0125"),
-         "USD", "search", "token_charge"),
-        (utc(2025, 3, 1, 8, 5), "gpt-4.1", 800, 0, 100, 0, Decimal("0.5"),
-         "USD", None, "token_charge"),
+        (
+            utc(2025, 3, 1, 9),
+            "gpt-4.1",
+            1200,
+            300,
+            450,
+            200,
+            Decimal("0.0125"),
+            "USD",
+            "search",
+            "token_charge",
+        ),
+        (
+            utc(2025, 3, 1, 8, 5),
+            "gpt-4.1",
+            800,
+            0,
+            100,
+            0,
+            Decimal("0.5"),
+            "USD",
+            None,
+            "token_charge",
+        ),
         (utc(2025, 3, 1, 10), None, 50, 0, 5, 0, None, None, "ops", "usage"),
     ]
 
@@ -106,19 +136,54 @@ def test_azure_trace_is_recognised_and_its_times_read_as_utc(con):
     summary = tokenlib.ingest_file(con, FIXTURES / "azure_trace_small.csv")
     assert summary.source == "request_log"
     got = [
-        (r["start"], r["end"], r["input_tokens"], r["output_tokens"],
-         r["requests"], r["grain"], r["record_type"])
+        (
+            r["start"],
+            r["end"],
+            r["input_tokens"],
+            r["output_tokens"],
+            r["requests"],
+            r["grain"],
+            r["record_type"],
+        )
         for r in rows(con)
     ]
     assert got == [
-        (utc(2023, 11, 16, 18, 15), utc(2023, 11, 16, 18, 15), 1000, 10, 1,
-         "request", "usage"),
-        (utc(2023, 11, 16, 18, 15, 1, 500000), utc(2023, 11, 16, 18, 15, 1, 500000),
-         2500, 20, 1, "request", "usage"),
-        (utc(2023, 11, 16, 18, 16, 30, 250000), utc(2023, 11, 16, 18, 16, 30, 250000),
-         400, 300, 1, "request", "usage"),
-        (utc(2023, 11, 16, 23, 59, 59, 999999), utc(2023, 11, 16, 23, 59, 59, 999999),
-         100, 1, 1, "request", "usage"),
+        (
+            utc(2023, 11, 16, 18, 15),
+            utc(2023, 11, 16, 18, 15),
+            1000,
+            10,
+            1,
+            "request",
+            "usage",
+        ),
+        (
+            utc(2023, 11, 16, 18, 15, 1, 500000),
+            utc(2023, 11, 16, 18, 15, 1, 500000),
+            2500,
+            20,
+            1,
+            "request",
+            "usage",
+        ),
+        (
+            utc(2023, 11, 16, 18, 16, 30, 250000),
+            utc(2023, 11, 16, 18, 16, 30, 250000),
+            400,
+            300,
+            1,
+            "request",
+            "usage",
+        ),
+        (
+            utc(2023, 11, 16, 23, 59, 59, 999999),
+            utc(2023, 11, 16, 23, 59, 59, 999999),
+            100,
+            1,
+            1,
+            "request",
+            "usage",
+        ),
     ]
 
 
@@ -130,15 +195,23 @@ def test_other_layouts_are_read_through_a_mapping(con, tmp_path):
         "2025-05-01T12:00:02Z,r2,10,0,5,claude-y\n"
     )
     mapping = {
-        "start": "ts", "request_id": "req", "input_tokens": "uncached_in",
-        "cache_read_tokens": "cached_in", "output_tokens": "completion",
+        "start": "ts",
+        "request_id": "req",
+        "input_tokens": "uncached_in",
+        "cache_read_tokens": "cached_in",
+        "output_tokens": "completion",
         "model": "model_name",
     }
     summary = tokenlib.ingest_file(con, path, mapping=mapping)
     assert summary.source == "request_log"
     got = [
-        (r["start"], r["input_tokens"], r["cache_read_tokens"], r["output_tokens"],
-         r["model"])
+        (
+            r["start"],
+            r["input_tokens"],
+            r["cache_read_tokens"],
+            r["output_tokens"],
+            r["model"],
+        )
         for r in rows(con)
     ]
     assert got == [
@@ -157,8 +230,12 @@ def test_unmapped_other_layout_asks_for_format_and_mapping(con, tmp_path):
 
 
 def test_set_values_fill_provider_model_use_case_and_team(con):
-    values = {"provider": "azure", "model": "gpt-4", "use_case": "code",
-              "team": "dev-tools"}
+    values = {
+        "provider": "azure",
+        "model": "gpt-4",
+        "use_case": "code",
+        "team": "dev-tools",
+    }
     tokenlib.ingest_file(con, FIXTURES / "azure_trace_small.csv", set_values=values)
     got = {(r["provider"], r["model"], r["use_case"], r["team"]) for r in rows(con)}
     assert got == {("azure", "gpt-4", "code", "dev-tools")}
@@ -166,22 +243,27 @@ def test_set_values_fill_provider_model_use_case_and_team(con):
 
 
 def test_set_values_fill_only_what_the_file_leaves_empty(con):
-    tokenlib.ingest_file(con, FIXTURES / "request_log_messy.csv",
-                         set_values={"team": "platform"})
+    tokenlib.ingest_file(
+        con, FIXTURES / "request_log_messy.csv", set_values={"team": "platform"}
+    )
     assert [r["team"] for r in rows(con)] == ["search", "platform", "ops"]
 
 
 def test_mapping_to_a_missing_file_column_names_it(con):
     with pytest.raises(MissingColumnError, match="when_sent") as err:
-        tokenlib.ingest_file(con, FIXTURES / "azure_trace_small.csv",
-                             mapping={"start": "when_sent"})
+        tokenlib.ingest_file(
+            con, FIXTURES / "azure_trace_small.csv", mapping={"start": "when_sent"}
+        )
     assert "azure_trace_small.csv" in str(err.value)
 
 
 def test_mapping_to_an_unknown_ledger_column_is_refused(con):
     with pytest.raises(ParameterError, match="prompt_tokens"):
-        tokenlib.ingest_file(con, FIXTURES / "azure_trace_small.csv",
-                             mapping={"prompt_tokens": "ContextTokens"})
+        tokenlib.ingest_file(
+            con,
+            FIXTURES / "azure_trace_small.csv",
+            mapping={"prompt_tokens": "ContextTokens"},
+        )
 
 
 def test_request_log_without_a_token_column_says_what_is_missing(con, tmp_path):
@@ -258,7 +340,9 @@ def test_focus_credits_and_corrections_are_kept_typed_and_negative(con):
     assert credit["effective_cost"] == Decimal("-1.00")
     assert credit["consumed_quantity"] is None
     assert (correction["charge_category"], correction["charge_class"]) == (
-        "Usage", "Correction")
+        "Usage",
+        "Correction",
+    )
     assert correction["billed_cost"] == Decimal("-0.03")
 
 
@@ -266,7 +350,10 @@ def test_focus_tags_with_embedded_commas_and_quotes(con):
     tokenlib.ingest_file(con, FIXTURES / "focus_1_2_ai.csv")
     row = rows(con)[1]
     assert json.loads(row["tags"]) == {
-        "team": "search", "note": 'a, b "quoted"', "env": "prod"}
+        "team": "search",
+        "note": 'a, b "quoted"',
+        "env": "prod",
+    }
     assert (row["team"], row["environment"]) == ("search", "prod")
 
 
@@ -275,9 +362,15 @@ def test_focus_money_and_dimensions(con):
     r = rows(con)[4]
     assert (r["start"], r["end"]) == (utc(2026, 3, 2), utc(2026, 3, 3))
     assert (r["provider"], r["service_name"], r["service_category"]) == (
-        "microsoft", "Azure OpenAI Service", "AI and Machine Learning")
+        "microsoft",
+        "Azure OpenAI Service",
+        "AI and Machine Learning",
+    )
     assert (r["billed_cost"], r["currency"], r["region"]) == (
-        Decimal("0.08875"), "USD", "eastus")
+        Decimal("0.08875"),
+        "USD",
+        "eastus",
+    )
     assert (r["consumed_quantity"], r["consumed_unit"]) == (35.5, "1K Tokens")
     assert (r["grain"], r["sku_id"]) == ("bucket", "SKU2")
 
@@ -301,7 +394,9 @@ def test_focus_semicolon_file_with_decimal_comma_keeps_tokens(con):
     assert (out["output_tokens"], out["record_type"]) == (1500, "token_charge")
     assert inp["input_tokens"] == 120000
     assert (out["billed_cost"], inp["billed_cost"]) == (
-        Decimal("0.0225"), Decimal("0.3"))
+        Decimal("0.0225"),
+        Decimal("0.3"),
+    )
     assert out["consumed_quantity"] == 1.5
     assert json.loads(out["tags"]) == {"team": "data; ml"}
     assert (out["team"], out["charge_class"], inp["tags"]) == ("data; ml", None, None)
@@ -342,6 +437,8 @@ def test_focus_token_units(con, tmp_path, unit, tokens):
         ("gpt-4o-mini-0718-Outp-glbl", "output_tokens"),
         ("gpt 4o 0513 cached Input global Tokens", "cache_read_tokens"),
         ("gpt 4o 0513 Input global Tokens", "input_tokens"),
+        ("Chat Completions input tokens", "input_tokens"),
+        ("Chat Completions tokens", "output_tokens"),
     ],
 )
 def test_focus_token_class_from_the_meter(con, tmp_path, meter, column):
@@ -378,9 +475,12 @@ def test_focus_from_parquet_with_typed_columns(con, tmp_path):
     summary = tokenlib.ingest_file(con, path)
     assert (summary.source, summary.ingested, summary.quarantined) == ("focus", 11, 0)
     assert totals(con) == {
-        "input_tokens": 285500, "cache_read_tokens": 1230000,
-        "cache_write_5m_tokens": 40000, "cache_write_1h_tokens": 0,
-        "output_tokens": 192500, "reasoning_tokens": 0,
+        "input_tokens": 285500,
+        "cache_read_tokens": 1230000,
+        "cache_write_5m_tokens": 40000,
+        "cache_write_1h_tokens": 0,
+        "output_tokens": 192500,
+        "reasoning_tokens": 0,
     }
     billed = con.execute("SELECT sum(billed_cost) FROM ledger").fetchone()[0]
     assert billed == Decimal("8.18275")
@@ -404,24 +504,38 @@ def write_json(path: Path, value: object) -> Path:
 
 
 def bucket(start: int, end: int, *results: dict) -> dict:
-    return {"object": "bucket", "start_time": start, "end_time": end,
-            "results": list(results)}
+    return {
+        "object": "bucket",
+        "start_time": start,
+        "end_time": end,
+        "results": list(results),
+    }
 
 
 def result(**fields) -> dict:
-    out = {"object": "organization.usage.completions.result", "input_tokens": 0,
-           "input_cached_tokens": 0, "output_tokens": 0, "num_model_requests": 1,
-           "project_id": None, "model": None, "batch": None}
+    out = {
+        "object": "organization.usage.completions.result",
+        "input_tokens": 0,
+        "input_cached_tokens": 0,
+        "output_tokens": 0,
+        "num_model_requests": 1,
+        "project_id": None,
+        "model": None,
+        "batch": None,
+    }
     return {**out, **fields}
 
 
 def test_openai_cached_input_is_split_out_of_input(con):
     summary = tokenlib.ingest_file(con, FIXTURES / "openai_usage_page.json")
     assert (summary.source, summary.rows_read, summary.ingested) == (
-        "openai_usage", 3, 3)
+        "openai_usage",
+        3,
+        3,
+    )
     got = [
-        (r["input_tokens"], r["cache_read_tokens"], r["output_tokens"],
-         r["requests"]) for r in rows(con)
+        (r["input_tokens"], r["cache_read_tokens"], r["output_tokens"], r["requests"])
+        for r in rows(con)
     ]
     assert got == [(21000, 31000, 4100, 37), (9000, 0, 1500, 2), (7000, 0, 800, 5)]
     # Uncached plus cached is what the export called input_tokens.
@@ -465,34 +579,52 @@ def test_openai_list_of_buckets_gives_the_same_records_as_a_page(con):
     after = rows(con, "record_id")
     strip = ("source_file",)
     assert [{k: v for k, v in r.items() if k not in strip} for r in after] == [
-        {k: v for k, v in r.items() if k not in strip} for r in before]
+        {k: v for k, v in r.items() if k not in strip} for r in before
+    ]
 
 
 def test_openai_json_lines_of_pages(con, tmp_path):
     pages = [
-        {"object": "page", "data": [bucket(D0, D0 + DAY, result(input_tokens=10))],
-         "has_more": True, "next_page": "p2"},
-        {"object": "page", "data": [bucket(D0 + DAY, D0 + 2 * DAY,
-                                           result(input_tokens=20, output_tokens=3))],
-         "has_more": False, "next_page": None},
+        {
+            "object": "page",
+            "data": [bucket(D0, D0 + DAY, result(input_tokens=10))],
+            "has_more": True,
+            "next_page": "p2",
+        },
+        {
+            "object": "page",
+            "data": [
+                bucket(D0 + DAY, D0 + 2 * DAY, result(input_tokens=20, output_tokens=3))
+            ],
+            "has_more": False,
+            "next_page": None,
+        },
     ]
     path = tmp_path / "usage.jsonl"
     path.write_text("".join(json.dumps(p) + "\n" for p in pages))
     summary = tokenlib.ingest_file(con, path)
     assert (summary.source, summary.ingested) == ("openai_usage", 2)
     assert [(r["input_tokens"], r["output_tokens"]) for r in rows(con)] == [
-        (10, 0), (20, 3)]
+        (10, 0),
+        (20, 3),
+    ]
 
 
 @pytest.mark.parametrize("shape", ["page", "list"])
 def test_openai_export_of_only_empty_buckets_reads_no_rows(con, tmp_path, shape):
     buckets = [bucket(D0, D0 + DAY), bucket(D0 + DAY, D0 + 2 * DAY)]
-    value = {"object": "page", "data": buckets, "has_more": False} if shape == "page" \
+    value = (
+        {"object": "page", "data": buckets, "has_more": False}
+        if shape == "page"
         else buckets
+    )
     path = write_json(tmp_path / "usage.json", value)
     summary = tokenlib.ingest_file(con, path)
     assert (summary.source, summary.rows_read, summary.ingested) == (
-        "openai_usage", 0, 0)
+        "openai_usage",
+        0,
+        0,
+    )
     assert rows(con) == []
 
 
@@ -506,37 +638,55 @@ def test_openai_results_without_output_tokens_name_the_column(con, tmp_path):
 
 
 def test_openai_bad_counts_go_to_quarantine(con, tmp_path):
-    path = write_json(tmp_path / "usage.json", [bucket(
-        D0, D0 + DAY,
-        result(model="a", input_tokens=100, input_cached_tokens=40, output_tokens=1),
-        result(model="b", input_tokens=100, input_cached_tokens=140),
-        result(model="c", input_tokens=-3),
-        result(model="d", input_tokens=5, output_tokens=-1),
-    )])
+    path = write_json(
+        tmp_path / "usage.json",
+        [
+            bucket(
+                D0,
+                D0 + DAY,
+                result(
+                    model="a", input_tokens=100, input_cached_tokens=40, output_tokens=1
+                ),
+                result(model="b", input_tokens=100, input_cached_tokens=140),
+                result(model="c", input_tokens=-3),
+                result(model="d", input_tokens=5, output_tokens=-1),
+            )
+        ],
+    )
     summary = tokenlib.ingest_file(con, path)
     assert (summary.rows_read, summary.ingested, summary.quarantined) == (4, 1, 3)
-    assert [(r["model"], r["input_tokens"], r["cache_read_tokens"]) for r in rows(con)
-            ] == [("a", 60, 40)]
+    assert [
+        (r["model"], r["input_tokens"], r["cache_read_tokens"]) for r in rows(con)
+    ] == [("a", 60, 40)]
     got = con.execute(
         "SELECT source_row, column_name, value, reason FROM quarantine "
-        "ORDER BY source_row").fetchall()
+        "ORDER BY source_row"
+    ).fetchall()
     assert got == [
-        (2, "input_cached_tokens", "140",
-         "cached tokens exceed input_tokens, which include them"),
+        (
+            2,
+            "input_cached_tokens",
+            "140",
+            "cached tokens exceed input_tokens, which include them",
+        ),
         (3, "input_tokens", "-3", "negative token count"),
         (4, "output_tokens", "-1", "negative token count"),
     ]
 
 
 def test_openai_implausible_bucket_time_goes_to_quarantine(con, tmp_path):
-    path = write_json(tmp_path / "usage.json", [
-        bucket(5, 5 + DAY, result(input_tokens=1)),
-        bucket(D0, D0 + DAY, result(input_tokens=2)),
-    ])
+    path = write_json(
+        tmp_path / "usage.json",
+        [
+            bucket(5, 5 + DAY, result(input_tokens=1)),
+            bucket(D0, D0 + DAY, result(input_tokens=2)),
+        ],
+    )
     summary = tokenlib.ingest_file(con, path)
     assert (summary.ingested, summary.quarantined) == (1, 1)
-    got = con.execute("SELECT source_row, column_name, value FROM quarantine"
-                      ).fetchall()
+    got = con.execute(
+        "SELECT source_row, column_name, value FROM quarantine"
+    ).fetchall()
     assert got == [(1, "bucket_start", "5")]
 
 
@@ -553,10 +703,14 @@ def test_openai_absent_and_null_group_field_are_the_same_record(con, tmp_path):
 
 
 def test_openai_restated_bucket_replaces_the_earlier_copy(con, tmp_path):
-    a = write_json(tmp_path / "a.json", [bucket(D0, D0 + DAY, result(
-        model="m", input_tokens=100, output_tokens=10))])
-    b = write_json(tmp_path / "b.json", [bucket(D0, D0 + DAY, result(
-        model="m", input_tokens=130, output_tokens=12))])
+    a = write_json(
+        tmp_path / "a.json",
+        [bucket(D0, D0 + DAY, result(model="m", input_tokens=100, output_tokens=10))],
+    )
+    b = write_json(
+        tmp_path / "b.json",
+        [bucket(D0, D0 + DAY, result(model="m", input_tokens=130, output_tokens=12))],
+    )
     tokenlib.ingest_file(con, a)
     tokenlib.ingest_file(con, b)
     assert [(r["input_tokens"], r["output_tokens"]) for r in rows(con)] == [(130, 12)]
@@ -564,14 +718,20 @@ def test_openai_restated_bucket_replaces_the_earlier_copy(con, tmp_path):
 
 def test_openai_partial_last_bucket_is_replaced_by_the_full_bucket(con, tmp_path):
     # Monday's export ends at 10:00 on day 2; Tuesday's has all of day 2.
-    monday = write_json(tmp_path / "mon.json", [
-        bucket(D0, D0 + DAY, result(input_tokens=100)),
-        bucket(D0 + DAY, D0 + DAY + 36000, result(input_tokens=40)),
-    ])
-    tuesday = write_json(tmp_path / "tue.json", [
-        bucket(D0 + DAY, D0 + 2 * DAY, result(input_tokens=90)),
-        bucket(D0 + 2 * DAY, D0 + 3 * DAY, result(input_tokens=7)),
-    ])
+    monday = write_json(
+        tmp_path / "mon.json",
+        [
+            bucket(D0, D0 + DAY, result(input_tokens=100)),
+            bucket(D0 + DAY, D0 + DAY + 36000, result(input_tokens=40)),
+        ],
+    )
+    tuesday = write_json(
+        tmp_path / "tue.json",
+        [
+            bucket(D0 + DAY, D0 + 2 * DAY, result(input_tokens=90)),
+            bucket(D0 + 2 * DAY, D0 + 3 * DAY, result(input_tokens=7)),
+        ],
+    )
     tokenlib.ingest_file(con, monday)
     summary = tokenlib.ingest_file(con, tuesday)
     assert (summary.ingested, summary.duplicate) == (1, 1)
@@ -583,18 +743,22 @@ def test_openai_partial_last_bucket_is_replaced_by_the_full_bucket(con, tmp_path
     ]
 
 
-def test_openai_partial_first_bucket_does_not_replace_the_full_bucket(
-    con, tmp_path
-):
+def test_openai_partial_first_bucket_does_not_replace_the_full_bucket(con, tmp_path):
     # A rolling export started at 11:11 on day 2 overlaps one that has all of it.
-    full = write_json(tmp_path / "full.json", [
-        bucket(D0, D0 + DAY, result(input_tokens=100)),
-        bucket(D0 + DAY, D0 + 2 * DAY, result(input_tokens=90)),
-    ])
-    rolling = write_json(tmp_path / "rolling.json", [
-        bucket(D0 + DAY + 40260, D0 + 2 * DAY, result(input_tokens=60)),
-        bucket(D0 + 2 * DAY, D0 + 3 * DAY, result(input_tokens=7)),
-    ])
+    full = write_json(
+        tmp_path / "full.json",
+        [
+            bucket(D0, D0 + DAY, result(input_tokens=100)),
+            bucket(D0 + DAY, D0 + 2 * DAY, result(input_tokens=90)),
+        ],
+    )
+    rolling = write_json(
+        tmp_path / "rolling.json",
+        [
+            bucket(D0 + DAY + 40260, D0 + 2 * DAY, result(input_tokens=60)),
+            bucket(D0 + 2 * DAY, D0 + 3 * DAY, result(input_tokens=7)),
+        ],
+    )
     tokenlib.ingest_file(con, full)
     summary = tokenlib.ingest_file(con, rolling)
     assert (summary.ingested, summary.duplicate) == (1, 1)

@@ -37,11 +37,15 @@ def _date(value: str | None, name: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise ParameterError(f"--{name} {value!r}: expected a date YYYY-MM-DD") from None
+        raise ParameterError(
+            f"--{name} {value!r}: expected a date YYYY-MM-DD"
+        ) from None
 
 
 _ledger_option = click.option(
-    "--ledger", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    "--ledger",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
     help="Ledger file (default: $TOKENLIB_LEDGER or data/ledger.duckdb).",
 )
 
@@ -59,10 +63,20 @@ def cli(verbose: bool) -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Skip detection.")
-@click.option("--map", "maps", multiple=True, metavar="LEDGER_COL=FILE_COL",
-              help="Map a request-log column onto a ledger column.")
-@click.option("--set", "sets", multiple=True, metavar="COLUMN=VALUE",
-              help="Fill a ledger column for the whole file (provider, model, team...).")
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="LEDGER_COL=FILE_COL",
+    help="Map a request-log column onto a ledger column.",
+)
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="COLUMN=VALUE",
+    help="Fill a ledger column for the whole file (provider, model, team...).",
+)
 @_ledger_option
 def ingest(paths, fmt, maps, sets, ledger) -> None:
     """Load export files into the ledger; re-ingesting never double counts."""
@@ -80,31 +94,60 @@ def ingest(paths, fmt, maps, sets, ledger) -> None:
 
 @cli.command()
 @_ledger_option
-@click.option("--prices", type=click.Path(dir_okay=False, path_type=Path),
-              help="Negotiated-rates CSV overriding list prices.")
+@click.option(
+    "--prices",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Negotiated-rates CSV overriding list prices.",
+)
 @click.option("--start", help="First reporting day, YYYY-MM-DD.")
 @click.option("--end", help="Day after the last reporting day (exclusive).")
-@click.option("--tz", default="UTC", show_default=True, help="Zone days are bucketed in.")
-@click.option("--scope", type=click.Choice(["ai", "all"]), default="ai", show_default=True)
-@click.option("--scope-rules", type=click.Path(dir_okay=False, path_type=Path),
-              help="YAML adding services, SKUs or tags to the AI scope.")
+@click.option(
+    "--tz", default="UTC", show_default=True, help="Zone days are bucketed in."
+)
+@click.option(
+    "--scope", type=click.Choice(["ai", "all"]), default="ai", show_default=True
+)
+@click.option(
+    "--scope-rules",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="YAML adding services, SKUs or tags to the AI scope.",
+)
 @click.option("--currency", default="USD", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def metrics(ledger, prices, start, end, tz, scope, scope_rules, currency, as_json) -> None:
+def metrics(
+    ledger, prices, start, end, tz, scope, scope_rules, currency, as_json
+) -> None:
     """Print the stage 1-2 headline metrics."""
     path = ledger or default_ledger_path()
     if not Path(path).exists():
         raise ParameterError(f"ledger {path} does not exist; run tokenlib ingest first")
     con = open_ledger(path, read_only=True)
-    price_ledger(con, negotiated=prices, scope=read_scope_rules(scope_rules, scope),
-                 tz=tz, start=_date(start, "start"), end=_date(end, "end"))
+    price_ledger(
+        con,
+        negotiated=prices,
+        scope=read_scope_rules(scope_rules, scope),
+        tz=tz,
+        start=_date(start, "start"),
+        end=_date(end, "end"),
+    )
     result = summarise(con, currency.upper())
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return
-    for key in ("currency", "tz", "scope", "total_cost", "billed_cost", "days",
-                "avg_daily_cost", "requests", "cost_per_mtok", "io_ratio",
-                "cached_ratio", "unpriced_tokens"):
+    for key in (
+        "currency",
+        "tz",
+        "scope",
+        "total_cost",
+        "billed_cost",
+        "days",
+        "avg_daily_cost",
+        "requests",
+        "cost_per_mtok",
+        "io_ratio",
+        "cached_ratio",
+        "unpriced_tokens",
+    ):
         click.echo(f"{key:>16}: {result[key]}")
     click.echo(f"{'tokens':>16}: {result['tokens']}")
 
@@ -112,8 +155,12 @@ def metrics(ledger, prices, start, end, tz, scope, scope_rules, currency, as_jso
 @cli.command()
 @click.option("--seed", default=7, show_default=True)
 @click.option("--days", default=90, show_default=True)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              default=PROJECT_ROOT / "data" / "demo", show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=PROJECT_ROOT / "data" / "demo",
+    show_default=True,
+)
 @_ledger_option
 def demo(seed, days, out, ledger) -> None:
     """Write the seeded demo organisation and ingest it into its own ledger."""
@@ -126,10 +173,16 @@ def demo(seed, days, out, ledger) -> None:
 
 
 @cli.command()
-@click.option("--params", type=click.Path(dir_okay=False, path_type=Path),
-              help="YAML file of notebook parameters.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for dated reports (default: reports/).")
+@click.option(
+    "--params",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="YAML file of notebook parameters.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for dated reports (default: reports/).",
+)
 @_ledger_option
 def report(params, out, ledger) -> None:
     """Run the notebook series into a dated folder with HTML and metrics.json."""

@@ -28,12 +28,22 @@ DEFAULT_END = date(2026, 11, 30)
 #: Bedrock list price of Claude 3.5 Haiku in us-east-1, USD per token.
 BEDROCK_PRICES = {"input": 0.80e-6, "output": 4.00e-6}
 
-_REGIONS = {"openai": "us", "anthropic": "us", "google": "europe-west4",
-            "internal": "on-prem"}
+_REGIONS = {
+    "openai": "us",
+    "anthropic": "us",
+    "google": "europe-west4",
+    "internal": "on-prem",
+}
 _USERS_PER_TEAM = {"platform": 7, "web": 6, "mobile": 4, "support": 7, "data": 6}
 # The OpenAI project: model -> requests on a weekday, batch traffic on top.
-_OPENAI_MODELS = {"gpt-4o-mini": 900, "gpt-4.1-nano": 300, "gpt-4.1-mini": 200,
-                  "gpt-4o": 120, "gpt-4.1": 60, "o4-mini": 40}
+_OPENAI_MODELS = {
+    "gpt-4o-mini": 900,
+    "gpt-4.1-nano": 300,
+    "gpt-4.1-mini": 200,
+    "gpt-4o": 120,
+    "gpt-4.1": 60,
+    "o4-mini": 40,
+}
 
 
 @dataclass(frozen=True)
@@ -60,31 +70,114 @@ class _UseCase:
 
 
 _USE_CASES = (
-    _UseCase("coding_assistant", 1200, 0.3, 12, (14.5, 2.5), 45,
-             (("anthropic", "claude-sonnet-4-5", 0.8),
-              ("anthropic", "claude-haiku-4-5", 0.2)),
-             ("platform", "web", "mobile"), True, "code-assistant", "ide-copilot",
-             "prod", (45_000, 0.5), (800, 0.6), cache="anthropic"),
-    _UseCase("support_chat", 1000, 0.65, 6, (15.0, 4.0), 30,
-             (("openai", "gpt-4.1-mini", 1.0),),
-             ("support",), True, "support-copilot", "helpdesk", "prod",
-             (1_800, 0.35), (250, 0.3), cache="prefix"),
-    _UseCase("doc_summarisation", 400, 1.0, 40, (2.0, 0.4), 3,
-             (("openai", "gpt-4.1", 1.0),),
-             ("legal",), False, "doc-summariser", "contract-digest", "prod",
-             (12_000, 0.6), (700, 0.4), tier="batch"),
-    _UseCase("analytics_agent", 300, 0.25, 8, (15.0, 2.5), 20,
-             (("openai", "o4-mini", 0.7), ("google", "gemini-2.5-flash", 0.3)),
-             ("data",), True, "analytics-agent", "insights", "prod",
-             (6_000, 0.6), (500, 0.5), reasoning=(2_000, 0.8), cache="prefix"),
-    _UseCase("prototyping", 150, 0.3, 3, (16.0, 3.5), 60,
-             (("openai", "gpt-4.1", 0.4), ("google", "gemini-2.5-flash", 0.4),
-              ("anthropic", "claude-haiku-4-5", 0.2)),
-             (), True, None, "sandbox", "dev", (3_000, 0.9), (400, 0.7)),
-    _UseCase("ticket_triage", 120, 0.65, 1.5, (15.0, 4.0), 1,
-             (("internal", "acme-llm-7b", 1.0),),
-             ("support",), False, "ticket-triage", "helpdesk", "prod",
-             (900, 0.4), (20, 0.3)),
+    _UseCase(
+        "coding_assistant",
+        1200,
+        0.3,
+        12,
+        (14.5, 2.5),
+        45,
+        (
+            ("anthropic", "claude-sonnet-4-5", 0.8),
+            ("anthropic", "claude-haiku-4-5", 0.2),
+        ),
+        ("platform", "web", "mobile"),
+        True,
+        "code-assistant",
+        "ide-copilot",
+        "prod",
+        (45_000, 0.5),
+        (800, 0.6),
+        cache="anthropic",
+    ),
+    _UseCase(
+        "support_chat",
+        1000,
+        0.65,
+        6,
+        (15.0, 4.0),
+        30,
+        (("openai", "gpt-4.1-mini", 1.0),),
+        ("support",),
+        True,
+        "support-copilot",
+        "helpdesk",
+        "prod",
+        (1_800, 0.35),
+        (250, 0.3),
+        cache="prefix",
+    ),
+    _UseCase(
+        "doc_summarisation",
+        400,
+        1.0,
+        40,
+        (2.0, 0.4),
+        3,
+        (("openai", "gpt-4.1", 1.0),),
+        ("legal",),
+        False,
+        "doc-summariser",
+        "contract-digest",
+        "prod",
+        (12_000, 0.6),
+        (700, 0.4),
+        tier="batch",
+    ),
+    _UseCase(
+        "analytics_agent",
+        300,
+        0.25,
+        8,
+        (15.0, 2.5),
+        20,
+        (("openai", "o4-mini", 0.7), ("google", "gemini-2.5-flash", 0.3)),
+        ("data",),
+        True,
+        "analytics-agent",
+        "insights",
+        "prod",
+        (6_000, 0.6),
+        (500, 0.5),
+        reasoning=(2_000, 0.8),
+        cache="prefix",
+    ),
+    _UseCase(
+        "prototyping",
+        150,
+        0.3,
+        3,
+        (16.0, 3.5),
+        60,
+        (
+            ("openai", "gpt-4.1", 0.4),
+            ("google", "gemini-2.5-flash", 0.4),
+            ("anthropic", "claude-haiku-4-5", 0.2),
+        ),
+        (),
+        True,
+        None,
+        "sandbox",
+        "dev",
+        (3_000, 0.9),
+        (400, 0.7),
+    ),
+    _UseCase(
+        "ticket_triage",
+        120,
+        0.65,
+        1.5,
+        (15.0, 4.0),
+        1,
+        (("internal", "acme-llm-7b", 1.0),),
+        ("support",),
+        False,
+        "ticket-triage",
+        "helpdesk",
+        "prod",
+        (900, 0.4),
+        (20, 0.3),
+    ),
 )
 
 
@@ -102,16 +195,22 @@ def _day_factors(dates: pd.DatetimeIndex, weekend: float) -> np.ndarray:
     return growth * np.where(dates.day_of_week >= 5, weekend, 1.0)
 
 
-def _sessions(uc: _UseCase, dates: pd.DatetimeIndex, users: pd.DataFrame,
-              rng: np.random.Generator) -> pd.DataFrame:
+def _sessions(
+    uc: _UseCase, dates: pd.DatetimeIndex, users: pd.DataFrame, rng: np.random.Generator
+) -> pd.DataFrame:
     """One row per session: day, start, size, model, owner."""
     lam = uc.per_day * _day_factors(dates, uc.weekend) / uc.per_session
     counts = rng.poisson(lam)
     n = int(counts.sum())
     day = np.repeat(dates.as_unit("ms").asi8, counts)  # ms since epoch
     hour = rng.normal(*uc.hour, n) % 24
-    s = pd.DataFrame({"day": day, "start": day + (hour * 3.6e6).astype(np.int64),
-                      "size": 1 + rng.poisson(uc.per_session - 1, n)})
+    s = pd.DataFrame(
+        {
+            "day": day,
+            "start": day + (hour * 3.6e6).astype(np.int64),
+            "size": 1 + rng.poisson(uc.per_session - 1, n),
+        }
+    )
     share = np.array([m[2] for m in uc.models])
     pick = rng.choice(len(uc.models), n, p=share / share.sum())
     s["provider"], s["model"] = np.array([m[:2] for m in uc.models])[pick].T
@@ -128,8 +227,13 @@ def _sessions(uc: _UseCase, dates: pd.DatetimeIndex, users: pd.DataFrame,
     return s
 
 
-def _cache_split(uc: _UseCase, prompt: np.ndarray, later: np.ndarray,
-                 long_cache: np.ndarray, rng: np.random.Generator) -> dict:
+def _cache_split(
+    uc: _UseCase,
+    prompt: np.ndarray,
+    later: np.ndarray,
+    long_cache: np.ndarray,
+    rng: np.random.Generator,
+) -> dict:
     """Split prompt tokens into uncached input, cache reads and writes."""
     n = len(prompt)
     read, write = np.zeros(n), np.zeros(n)
@@ -179,10 +283,12 @@ def _requests(uc: _UseCase, s: pd.DataFrame, rng: np.random.Generator) -> pd.Dat
 def _request_log(dates: pd.DatetimeIndex, rng: np.random.Generator) -> pd.DataFrame:
     """Return the organisation's request log, one row per request, by time."""
     teams = list(_USERS_PER_TEAM)
-    users = pd.DataFrame({
-        "user": [f"u{i:03d}" for i in range(1, 31)],
-        "team": rng.permutation(np.repeat(teams, list(_USERS_PER_TEAM.values()))),
-    })
+    users = pd.DataFrame(
+        {
+            "user": [f"u{i:03d}" for i in range(1, 31)],
+            "team": rng.permutation(np.repeat(teams, list(_USERS_PER_TEAM.values()))),
+        }
+    )
     parts, offset = [], 0
     for uc in _USE_CASES:
         s = _sessions(uc, dates, users, rng)
@@ -191,9 +297,24 @@ def _request_log(dates: pd.DatetimeIndex, rng: np.random.Generator) -> pd.DataFr
         parts.append(_requests(uc, s, rng))
     log = pd.concat(parts).sort_values("start", kind="stable", ignore_index=True)
     log.insert(0, "request_id", "req_" + pd.Series(log.index).astype(str).str.zfill(8))
-    return log[["request_id", "start", "provider", "model", "service_tier", "region",
-                *TOKEN_COLUMNS, "team", "user", "agent", "session", "use_case",
-                "application", "environment"]]
+    return log[
+        [
+            "request_id",
+            "start",
+            "provider",
+            "model",
+            "service_tier",
+            "region",
+            *TOKEN_COLUMNS,
+            "team",
+            "user",
+            "agent",
+            "session",
+            "use_case",
+            "application",
+            "environment",
+        ]
+    ]
 
 
 def _openai_usage(dates: pd.DatetimeIndex, rng: np.random.Generator) -> dict:
@@ -208,16 +329,22 @@ def _openai_usage(dates: pd.DatetimeIndex, rng: np.random.Generator) -> dict:
 
     # Cached input is part of input, as in the API; other group-bys are null.
     grid = grid.assign(
-        object="organization.usage.completions.result", project_id=None,
-        user_id=None, api_key_id=None, input_tokens=inp.astype(np.int64),
+        object="organization.usage.completions.result",
+        project_id=None,
+        user_id=None,
+        api_key_id=None,
+        input_tokens=inp.astype(np.int64),
         input_cached_tokens=np.floor(inp * rng.uniform(0.2, 0.45, len(grid))),
         output_tokens=np.round(n * 420 * noise[1]).astype(np.int64),
         num_model_requests=n,
     )[n > 0].astype({"input_cached_tokens": np.int64})
     buckets = [
-        {"object": "bucket", "start_time": int(day.timestamp()),
-         "end_time": int(day.timestamp()) + 86_400,
-         "results": results.drop(columns="day").to_dict("records")}
+        {
+            "object": "bucket",
+            "start_time": int(day.timestamp()),
+            "end_time": int(day.timestamp()) + 86_400,
+            "results": results.drop(columns="day").to_dict("records"),
+        }
         for day, results in grid.groupby("day")
     ]
     return {"object": "page", "data": buckets, "has_more": False, "next_page": None}
@@ -230,19 +357,26 @@ def _focus_tokens(dates: pd.DatetimeIndex, rng: np.random.Generator) -> pd.DataF
     way = pd.Series(np.repeat(["input", "output"], len(dates)))
     qty = np.round(np.concatenate([inp, out]))
     price = way.map(BEDROCK_PRICES).to_numpy()
-    return pd.DataFrame({
-        "day": np.tile(dates, 2), "end": np.tile(dates + pd.Timedelta(days=1), 2),
-        "BilledCost": qty * price, "ListUnitPrice": price * 1000,
-        "ConsumedQuantity": qty, "ConsumedUnit": "Tokens",
-        "PricingQuantity": qty / 1000, "PricingUnit": "1K Tokens",
-        "ServiceName": "Amazon Bedrock", "ServiceCategory": "AI and Machine Learning",
-        "SkuId": "BDRK-C35H-" + way.str.upper(),
-        "SkuMeter": "USE1-Claude3.5Haiku-" + way + "-tokens",
-        "ChargeDescription": "Claude 3.5 Haiku " + way + " tokens",
-        "ResourceId": "arn:aws:bedrock:us-east-1::foundation-model/"
-        "anthropic.claude-3-5-haiku-20241022-v1:0",
-        "Tags": json.dumps({"team": "claims", "application": "claims-intake"}),
-    })
+    return pd.DataFrame(
+        {
+            "day": np.tile(dates, 2),
+            "end": np.tile(dates + pd.Timedelta(days=1), 2),
+            "BilledCost": qty * price,
+            "ListUnitPrice": price * 1000,
+            "ConsumedQuantity": qty,
+            "ConsumedUnit": "Tokens",
+            "PricingQuantity": qty / 1000,
+            "PricingUnit": "1K Tokens",
+            "ServiceName": "Amazon Bedrock",
+            "ServiceCategory": "AI and Machine Learning",
+            "SkuId": "BDRK-C35H-" + way.str.upper(),
+            "SkuMeter": "USE1-Claude3.5Haiku-" + way + "-tokens",
+            "ChargeDescription": "Claude 3.5 Haiku " + way + " tokens",
+            "ResourceId": "arn:aws:bedrock:us-east-1::foundation-model/"
+            "anthropic.claude-3-5-haiku-20241022-v1:0",
+            "Tags": json.dumps({"team": "claims", "application": "claims-intake"}),
+        }
+    )
 
 
 def _focus_other(dates: pd.DatetimeIndex) -> pd.DataFrame:
@@ -250,26 +384,45 @@ def _focus_other(dates: pd.DatetimeIndex) -> pd.DataFrame:
     months = pd.Series(dates).groupby(dates.tz_localize(None).to_period("M"))
     day, end = months.min().to_numpy(), months.max().to_numpy() + pd.Timedelta(days=1)
     hours = (end - day) / pd.Timedelta(hours=1)
-    gpu = pd.DataFrame({
-        "day": day, "end": end, "ConsumedQuantity": hours, "ConsumedUnit": "Hours",
-        "BilledCost": hours * 1.006, "ServiceCategory": "Compute",
-        "ServiceName": "Amazon Elastic Compute Cloud",
-        "SkuMeter": "USE1-BoxUsage:g5.xlarge", "ResourceId": "i-0a1b2c3d4e5f60789",
-        "Tags": json.dumps({"team": "platform", "application": "model-serving"}),
-    })
-    storage = pd.DataFrame({
-        "day": day, "end": end, "ConsumedQuantity": 2_048 * hours / 720,
-        "ConsumedUnit": "GB-Mo", "BilledCost": 2_048 * hours / 720 * 0.023,
-        "ServiceCategory": "Storage", "ServiceName": "Amazon Simple Storage Service",
-        "SkuMeter": "USE1-TimedStorage-ByteHrs", "ResourceId": "claims-documents",
-        "Tags": json.dumps({"team": "claims", "application": "claims-intake"}),
-    })
-    credit = pd.DataFrame({
-        "day": day[-1:], "end": day[-1:] + pd.Timedelta(days=1),
-        "BilledCost": -150.0, "ChargeCategory": "Credit",
-        "ServiceName": "Amazon Bedrock", "ServiceCategory": "AI and Machine Learning",
-        "ChargeDescription": "AWS promotional credit",
-    })
+    gpu = pd.DataFrame(
+        {
+            "day": day,
+            "end": end,
+            "ConsumedQuantity": hours,
+            "ConsumedUnit": "Hours",
+            "BilledCost": hours * 1.006,
+            "ServiceCategory": "Compute",
+            "ServiceName": "Amazon Elastic Compute Cloud",
+            "SkuMeter": "USE1-BoxUsage:g5.xlarge",
+            "ResourceId": "i-0a1b2c3d4e5f60789",
+            "Tags": json.dumps({"team": "platform", "application": "model-serving"}),
+        }
+    )
+    storage = pd.DataFrame(
+        {
+            "day": day,
+            "end": end,
+            "ConsumedQuantity": 2_048 * hours / 720,
+            "ConsumedUnit": "GB-Mo",
+            "BilledCost": 2_048 * hours / 720 * 0.023,
+            "ServiceCategory": "Storage",
+            "ServiceName": "Amazon Simple Storage Service",
+            "SkuMeter": "USE1-TimedStorage-ByteHrs",
+            "ResourceId": "claims-documents",
+            "Tags": json.dumps({"team": "claims", "application": "claims-intake"}),
+        }
+    )
+    credit = pd.DataFrame(
+        {
+            "day": day[-1:],
+            "end": day[-1:] + pd.Timedelta(days=1),
+            "BilledCost": -150.0,
+            "ChargeCategory": "Credit",
+            "ServiceName": "Amazon Bedrock",
+            "ServiceCategory": "AI and Machine Learning",
+            "ChargeDescription": "AWS promotional credit",
+        }
+    )
     return pd.concat([gpu, storage, credit], ignore_index=True)
 
 
@@ -279,29 +432,57 @@ def _focus(dates: pd.DatetimeIndex, rng: np.random.Generator) -> pd.DataFrame:
     iso = "%Y-%m-%dT%H:%M:%SZ"
     month = f.day.dt.tz_localize(None).dt.to_period("M")
     f = f.assign(
-        BillingAccountId="123456789012", SubAccountId="210987654321",
+        BillingAccountId="123456789012",
+        SubAccountId="210987654321",
         SubAccountName="claims-processing",
         BillingPeriodStart=month.dt.start_time.dt.strftime(iso),
         BillingPeriodEnd=(month + 1).dt.start_time.dt.strftime(iso),
         ChargePeriodStart=f.day.dt.strftime(iso),
         ChargePeriodEnd=f.end.dt.strftime(iso),
-        ChargeCategory=f.ChargeCategory.fillna("Usage"), ChargeClass=None,
+        ChargeCategory=f.ChargeCategory.fillna("Usage"),
+        ChargeClass=None,
         EffectiveCost=f.BilledCost,
         ListCost=np.where(f.ChargeCategory == "Credit", 0.0, f.BilledCost),
-        BillingCurrency="USD", ProviderName="AWS", RegionId="us-east-1",
+        BillingCurrency="USD",
+        ProviderName="AWS",
+        RegionId="us-east-1",
     )
-    return f[[
-        "BillingAccountId", "SubAccountId", "SubAccountName", "BillingPeriodStart",
-        "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd", "ChargeCategory",
-        "ChargeClass", "ChargeDescription", "BilledCost", "EffectiveCost", "ListCost",
-        "ListUnitPrice", "BillingCurrency", "ConsumedQuantity", "ConsumedUnit",
-        "PricingQuantity", "PricingUnit", "ProviderName", "ServiceCategory",
-        "ServiceName", "RegionId", "ResourceId", "SkuId", "SkuMeter", "Tags",
-    ]]
+    return f[
+        [
+            "BillingAccountId",
+            "SubAccountId",
+            "SubAccountName",
+            "BillingPeriodStart",
+            "BillingPeriodEnd",
+            "ChargePeriodStart",
+            "ChargePeriodEnd",
+            "ChargeCategory",
+            "ChargeClass",
+            "ChargeDescription",
+            "BilledCost",
+            "EffectiveCost",
+            "ListCost",
+            "ListUnitPrice",
+            "BillingCurrency",
+            "ConsumedQuantity",
+            "ConsumedUnit",
+            "PricingQuantity",
+            "PricingUnit",
+            "ProviderName",
+            "ServiceCategory",
+            "ServiceName",
+            "RegionId",
+            "ResourceId",
+            "SkuId",
+            "SkuMeter",
+            "Tags",
+        ]
+    ]
 
 
-def write_demo(out_dir: Path, seed: int = 7, days: int = 90,
-               end: date | None = None) -> list[Path]:
+def write_demo(
+    out_dir: Path, seed: int = 7, days: int = 90, end: date | None = None
+) -> list[Path]:
     """Write the demo organisation's usage exports into a folder.
 
     Parameters
@@ -344,8 +525,9 @@ def write_demo(out_dir: Path, seed: int = 7, days: int = 90,
     if days < 1:
         raise ParameterError(f"days={days!r}: expected a whole number of days >= 1")
     rng = np.random.default_rng(seed)
-    dates = pd.date_range(end=pd.Timestamp(end or DEFAULT_END), periods=days,
-                          freq="D", tz="UTC")
+    dates = pd.date_range(
+        end=pd.Timestamp(end or DEFAULT_END), periods=days, freq="D", tz="UTC"
+    )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / name for name in DEMO_FILES]

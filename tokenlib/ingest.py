@@ -67,8 +67,7 @@ def _parse(f: Field, plan: Plan, columns: Mapping[str, str]) -> tuple[str, str, 
         return (
             v,
             f"({bad} OR {bad_neg})",
-            f"CASE WHEN {bad} THEN 'not a whole number' "
-            f"ELSE 'negative {what}' END",
+            f"CASE WHEN {bad} THEN 'not a whole number' ELSE 'negative {what}' END",
         )
     if f.kind in ("money", "float"):
         if not typed and plan.decimal_comma:
@@ -86,7 +85,8 @@ def _parse(f: Field, plan: Plan, columns: Mapping[str, str]) -> tuple[str, str, 
         else:
             v = f"TRY_CAST({t} AS TIMESTAMPTZ)"
         lo, hi = _PLAUSIBLE_YEARS
-        bad = f"({t} IS NOT NULL AND ({v} IS NULL OR year({v}) NOT BETWEEN {lo} AND {hi}))"
+        odd = f"year({v}) NOT BETWEEN {lo} AND {hi}"
+        bad = f"({t} IS NOT NULL AND ({v} IS NULL OR {odd}))"
         return v, bad, "'unparseable time'"
     if f.kind == "json":
         v = f"TRY_CAST({t} AS JSON)"
@@ -215,15 +215,23 @@ def ingest_file(
     staged = _staged_sql(plan, columns, defaults)
     good = f"SELECT * FROM ({staged}) WHERE _bad_column IS NULL"
     if plan.key_is_unique:
-        good += " QUALIFY row_number() OVER (PARTITION BY record_id ORDER BY _row DESC) = 1"
+        good += (
+            " QUALIFY row_number() OVER (PARTITION BY record_id ORDER BY _row DESC) = 1"
+        )
 
     con.execute("BEGIN TRANSACTION")
     try:
         summary = _apply(con, plan, staged, good, defaults, label)
         con.execute(
             "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, now())",
-            [label, plan.source, summary.rows_read, summary.ingested,
-             summary.duplicate, summary.quarantined],
+            [
+                label,
+                plan.source,
+                summary.rows_read,
+                summary.ingested,
+                summary.duplicate,
+                summary.quarantined,
+            ],
         )
         con.execute("COMMIT")
     except BaseException:

@@ -21,7 +21,9 @@ _INGEST_LOG_DDL = """CREATE TABLE IF NOT EXISTS ingest_log (
 
 def default_ledger_path() -> Path:
     """The ledger file: ``$TOKENLIB_LEDGER`` or ``data/ledger.duckdb``."""
-    return Path(os.environ.get("TOKENLIB_LEDGER", PROJECT_ROOT / "data" / "ledger.duckdb"))
+    return Path(
+        os.environ.get("TOKENLIB_LEDGER", PROJECT_ROOT / "data" / "ledger.duckdb")
+    )
 
 
 def open_ledger(

@@ -35,11 +35,15 @@ BASIS = (
     "charges at EffectiveCost where a bill carries money (split over priced "
     "usage on the same provider-day); elsewhere tokens x list or negotiated price"
 )
-_ALL_IN = "(input_tokens + cache_read_tokens + cache_write_5m_tokens + cache_write_1h_tokens)"
+_ALL_IN = (
+    "(input_tokens + cache_read_tokens + cache_write_5m_tokens + cache_write_1h_tokens)"
+)
 _ALL = f"({_ALL_IN} + output_tokens)"
 
 
-def _df(con: duckdb.DuckDBPyConnection, sql: str, tz: str | None = None) -> pd.DataFrame:
+def _df(
+    con: duckdb.DuckDBPyConnection, sql: str, tz: str | None = None
+) -> pd.DataFrame:
     frame = con.execute(sql).df()
     frame.attrs["basis"] = BASIS
     if tz is not None:
@@ -62,14 +66,18 @@ def total_spend(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         ``days`` (days with data), ``avg_daily_cost`` (cost over days with
         data), ``first_day``, ``last_day``.
     """
-    return _df(con, """
+    return _df(
+        con,
+        """
         SELECT cost_currency AS currency, sum(cost) AS cost,
                sum(billed_cost)::DOUBLE AS billed_cost,
                count(DISTINCT day) AS days,
                sum(cost) / count(DISTINCT day) AS avg_daily_cost,
                min(day) AS first_day, max(day) AS last_day
         FROM spend WHERE cost IS NOT NULL
-        GROUP BY ALL ORDER BY cost DESC""", _zone(con))
+        GROUP BY ALL ORDER BY cost DESC""",
+        _zone(con),
+    )
 
 
 def spend_by_day(con: duckdb.DuckDBPyConnection, by: str | None = None) -> pd.DataFrame:
@@ -82,11 +90,15 @@ def spend_by_day(con: duckdb.DuckDBPyConnection, by: str | None = None) -> pd.Da
         except reasoning, which sits inside output), ``requests``.
     """
     group = f"{_dim(by)} AS {_q(by)}, " if by else ""
-    return _df(con, f"""
+    return _df(
+        con,
+        f"""
         SELECT day, {group}cost_currency AS currency, sum(cost) AS cost,
                sum(CASE WHEN counted THEN {_ALL} END) AS tokens,
                sum(requests) AS requests
-        FROM spend GROUP BY ALL ORDER BY ALL""", _zone(con))
+        FROM spend GROUP BY ALL ORDER BY ALL""",
+        _zone(con),
+    )
 
 
 def _q(name: str) -> str:
@@ -94,7 +106,12 @@ def _q(name: str) -> str:
 
 
 def _dim(by: str) -> str:
-    if by not in DIMENSIONS and by not in ("source", "service_name", "record_type", "basis"):
+    if by not in DIMENSIONS and by not in (
+        "source",
+        "service_name",
+        "record_type",
+        "basis",
+    ):
         raise ParameterError(
             f"cannot group by {by!r}; expected one of {', '.join(DIMENSIONS)}"
         )
@@ -120,23 +137,33 @@ def spend_by(
         ``by``, ``currency``, ``cost``, ``share`` (of the currency's total),
         ``tokens``, ``requests``. A missing value shows as ``(none)``.
     """
-    frame = _df(con, f"""
+    frame = _df(
+        con,
+        f"""
         SELECT {_dim(by)} AS {_q(by)}, cost_currency AS currency, sum(cost) AS cost,
                sum(CASE WHEN counted THEN {_ALL} END) AS tokens,
                sum(requests) AS requests
         FROM spend WHERE cost_currency IS NOT NULL
-        GROUP BY ALL""")
+        GROUP BY ALL""",
+    )
     frame["share"] = frame["cost"] / frame.groupby("currency")["cost"].transform("sum")
     small = frame["share"].abs() < other_below
     if small.any():
-        folded = frame[small].groupby("currency", as_index=False)[
-            ["cost", "tokens", "requests", "share"]].sum()
+        folded = (
+            frame[small]
+            .groupby("currency", as_index=False)[
+                ["cost", "tokens", "requests", "share"]
+            ]
+            .sum()
+        )
         folded[by] = "Other"
         frame = pd.concat([frame[~small], folded], ignore_index=True)
     frame = frame.sort_values(["currency", "cost"], ascending=[True, False])
     frame.attrs["basis"] = BASIS
     frame.attrs["other_below"] = other_below
-    return frame[[by, "currency", "cost", "share", "tokens", "requests"]].reset_index(drop=True)
+    return frame[[by, "currency", "cost", "share", "tokens", "requests"]].reset_index(
+        drop=True
+    )
 
 
 def top_movers(con: duckdb.DuckDBPyConnection, by: str, days: int = 7) -> pd.DataFrame:
@@ -149,13 +176,18 @@ def top_movers(con: duckdb.DuckDBPyConnection, by: str, days: int = 7) -> pd.Dat
         ``change_pct`` (None where the previous window had no spend),
         sorted by absolute change.
     """
-    frame = _df(con, f"""
+    frame = _df(
+        con,
+        f"""
         WITH last AS (SELECT max(day) AS d FROM spend WHERE cost IS NOT NULL)
         SELECT {_dim(by)} AS {_q(by)}, cost_currency AS currency,
-          coalesce(sum(cost) FILTER (WHERE day > d - {2 * days} AND day <= d - {days}), 0)
+          coalesce(sum(cost) FILTER (
+            WHERE day > d - {2 * days} AND day <= d - {days}), 0)
             AS previous,
           coalesce(sum(cost) FILTER (WHERE day > d - {days}), 0) AS recent
-        FROM spend, last WHERE cost IS NOT NULL GROUP BY ALL""", _zone(con))
+        FROM spend, last WHERE cost IS NOT NULL GROUP BY ALL""",
+        _zone(con),
+    )
     frame["change"] = frame["recent"] - frame["previous"]
     prev = frame["previous"].where(frame["previous"] != 0)
     frame["change_pct"] = 100 * frame["change"] / prev
@@ -173,11 +205,16 @@ def token_totals(con: duckdb.DuckDBPyConnection, by: str | None = None) -> pd.Da
     """
     group = f"{_dim(by)} AS {_q(by)}, " if by else ""
     sums = ", ".join(f"sum({c}_tokens) AS {c}" for c in TOKEN_CLASSES)
-    return _df(con, f"""SELECT {group}{sums}, sum(requests) AS requests
-        FROM spend WHERE counted GROUP BY ALL ORDER BY ALL""")
+    return _df(
+        con,
+        f"""SELECT {group}{sums}, sum(requests) AS requests
+        FROM spend WHERE counted GROUP BY ALL ORDER BY ALL""",
+    )
 
 
-def cost_per_mtok(con: duckdb.DuckDBPyConnection, by: str | None = None) -> pd.DataFrame:
+def cost_per_mtok(
+    con: duckdb.DuckDBPyConnection, by: str | None = None
+) -> pd.DataFrame:
     """Cost per million tokens, blended over all token classes.
 
     Only rows with a cost and tokens count, so unpriced tokens do not dilute
@@ -189,10 +226,14 @@ def cost_per_mtok(con: duckdb.DuckDBPyConnection, by: str | None = None) -> pd.D
         [``by``], ``currency``, ``cost``, ``tokens``, ``cost_per_mtok``.
     """
     group = f"{_dim(by)} AS {_q(by)}, " if by else ""
-    frame = _df(con, f"""
-        SELECT {group}cost_currency AS currency, sum(cost) AS cost, sum({_ALL}) AS tokens
+    frame = _df(
+        con,
+        f"""
+        SELECT {group}cost_currency AS currency, sum(cost) AS cost,
+               sum({_ALL}) AS tokens
         FROM spend WHERE counted AND cost IS NOT NULL AND {_ALL} > 0
-        GROUP BY ALL ORDER BY cost DESC""")
+        GROUP BY ALL ORDER BY cost DESC""",
+    )
     frame["cost_per_mtok"] = frame["cost"] / frame["tokens"] * 1e6
     return frame
 
@@ -210,12 +251,15 @@ def token_ratios(con: duckdb.DuckDBPyConnection, by: str | None = None) -> pd.Da
         ``cached_ratio`` (None where the denominator is zero).
     """
     group = f"{_dim(by)} AS {_q(by)}, " if by else ""
-    return _df(con, f"""
+    return _df(
+        con,
+        f"""
         SELECT {group}sum({_ALL_IN}) AS input_all, sum(output_tokens) AS output,
           sum(cache_read_tokens) AS cache_read,
           sum({_ALL_IN}) / nullif(sum(output_tokens), 0) AS io_ratio,
           sum(cache_read_tokens) / nullif(sum({_ALL_IN}), 0) AS cached_ratio
-        FROM spend WHERE counted GROUP BY ALL ORDER BY ALL""")
+        FROM spend WHERE counted GROUP BY ALL ORDER BY ALL""",
+    )
 
 
 def savings(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -232,7 +276,9 @@ def savings(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         ``currency``, ``cache_saving``, ``cache_write_premium``,
         ``batch_saving``.
     """
-    return _df(con, """
+    return _df(
+        con,
+        """
         SELECT computed_currency AS currency,
           sum(cache_read_tokens * (input_price - cache_read_price)) / 1e6
             - sum(cache_write_5m_tokens * (cache_write_5m_price - input_price)
@@ -244,7 +290,8 @@ def savings(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
           coalesce(sum(standard_cost - computed_cost)
             FILTER (WHERE price_tier = 'batch'), 0) AS batch_saving
         FROM spend WHERE computed_cost IS NOT NULL AND counted
-        GROUP BY ALL""")
+        GROUP BY ALL""",
+    )
 
 
 def drift(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -261,7 +308,9 @@ def drift(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         ``utc_day``, ``provider``, ``model``, ``currency``, ``computed``,
         ``billed``, ``drift`` (computed - billed), ``drift_pct``.
     """
-    frame = _df(con, """
+    frame = _df(
+        con,
+        """
         WITH covered AS (SELECT DISTINCT provider, utc_day FROM spend
                          WHERE record_type = 'token_charge')
         SELECT s.utc_day, s.provider,
@@ -270,16 +319,28 @@ def drift(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
           s.computed_currency, s.currency AS bill_currency, s.record_type,
           s.computed_cost, s.billed_cost, s.counted
         FROM spend s JOIN covered c USING (provider, utc_day)
-        WINDOW w AS (PARTITION BY s.provider, s.utc_day)""")
+        WINDOW w AS (PARTITION BY s.provider, s.utc_day)""",
+    )
     if frame.empty:
-        return pd.DataFrame(columns=["utc_day", "provider", "model", "currency",
-                                     "computed", "billed", "drift", "drift_pct"])
+        return pd.DataFrame(
+            columns=[
+                "utc_day",
+                "provider",
+                "model",
+                "currency",
+                "computed",
+                "billed",
+                "drift",
+                "drift_pct",
+            ]
+        )
     frame["computed"] = frame["computed_cost"].where(frame["counted"])
     charges = frame["record_type"] == "token_charge"
     frame["billed"] = frame["billed_cost"].astype(float).where(charges)
     frame["currency"] = frame["bill_currency"].fillna(frame["computed_currency"])
     out = frame.groupby(["utc_day", "provider", "model", "currency"], as_index=False)[
-        ["computed", "billed"]].sum(min_count=1)
+        ["computed", "billed"]
+    ].sum(min_count=1)
     out["drift"] = out["computed"] - out["billed"]
     out["drift_pct"] = 100 * out["drift"] / out["billed"].where(out["billed"] != 0)
     return out
@@ -294,15 +355,21 @@ def unpriced(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         ``provider``, ``model``, ``resolution``, ``tokens``, ``requests``,
         ``share`` (of all counted tokens).
     """
-    return _df(con, f"""
+    return _df(
+        con,
+        f"""
         WITH t AS (SELECT sum({_ALL}) AS total FROM spend WHERE counted)
         SELECT provider, model, resolution, sum({_ALL}) AS tokens,
                sum(requests) AS requests, sum({_ALL}) / any_value(total) AS share
         FROM spend, t WHERE counted AND cost IS NULL AND {_ALL} > 0
-        GROUP BY ALL ORDER BY tokens DESC""")
+        GROUP BY ALL ORDER BY tokens DESC""",
+    )
 
 
 def model_resolution(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """How each reported model name was matched to the price catalogue."""
-    return _df(con, """SELECT provider, model, catalogue_provider, catalogue_model,
-        resolution FROM model_map ORDER BY resolution, provider, model""")
+    return _df(
+        con,
+        """SELECT provider, model, catalogue_provider, catalogue_model,
+        resolution FROM model_map ORDER BY resolution, provider, model""",
+    )

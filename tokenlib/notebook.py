@@ -42,8 +42,10 @@ __all__ = [
 ]
 
 SCOPES = ("ai", "all")
-_TOKENS = ("(input_tokens + cache_read_tokens + cache_write_5m_tokens"
-           " + cache_write_1h_tokens + output_tokens)")
+_TOKENS = (
+    "(input_tokens + cache_read_tokens + cache_write_5m_tokens"
+    " + cache_write_1h_tokens + output_tokens)"
+)
 
 
 def _number(x: float) -> str:
@@ -102,9 +104,7 @@ def _file(value: str, name: str, hint: str) -> Path:
 
 def _choice(value: str, name: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
-        raise ParameterError(
-            f"{name}={value!r}: expected one of {', '.join(allowed)}"
-        )
+        raise ParameterError(f"{name}={value!r}: expected one of {', '.join(allowed)}")
     return value
 
 
@@ -161,8 +161,12 @@ def check_params(
     - time zone 'Mars/Olympus' is unknown; use an IANA name such as UTC ...
     """
     checks: list[Callable[[], object]] = [
-        lambda: _file(ledger, "ledger", "ingest exports into a ledger first "
-                      "or point ledger at one (relative to the project root)"),
+        lambda: _file(
+            ledger,
+            "ledger",
+            "ingest exports into a ledger first "
+            "or point ledger at one (relative to the project root)",
+        ),
         lambda: prices and _file(prices, "prices", "use '' for list prices"),
         lambda: _period(start, end),
         lambda: check_zone(tz),
@@ -177,11 +181,17 @@ def check_params(
         except ParameterError as exc:
             problems.append(f"- {exc}")
     if problems:
-        raise ParameterError(
-            "notebook parameters are invalid:\n" + "\n".join(problems)
-        )
-    return {"ledger": ledger, "prices": prices, "start": start, "end": end,
-            "tz": tz, "currency": currency, "scope": scope, "group_by": group_by}
+        raise ParameterError("notebook parameters are invalid:\n" + "\n".join(problems))
+    return {
+        "ledger": ledger,
+        "prices": prices,
+        "start": start,
+        "end": end,
+        "tz": tz,
+        "currency": currency,
+        "scope": scope,
+        "group_by": group_by,
+    }
 
 
 def open_priced(
@@ -223,8 +233,9 @@ def open_priced(
     mode = _choice(scope, "scope", SCOPES)
     con = open_ledger(path, read_only=True)
     try:
-        price_ledger(con, negotiated=negotiated, scope=Scope(mode), tz=tz,
-                     start=first, end=stop)
+        price_ledger(
+            con, negotiated=negotiated, scope=Scope(mode), tz=tz, start=first, end=stop
+        )
     except BaseException:
         con.close()
         raise
@@ -238,7 +249,8 @@ def period_label(con: duckdb.DuckDBPyConnection) -> str:
     the last day is inclusive: ``2026-09-01 to 2026-09-30 (UTC)``.
     """
     tz, start, end = con.execute(
-        'SELECT tz, start, "end" FROM report_params').fetchone()
+        'SELECT tz, start, "end" FROM report_params'
+    ).fetchone()
     first, last = con.execute("SELECT min(day), max(day) FROM spend").fetchone()
     first = start or first
     last = end - timedelta(days=1) if end else last
@@ -293,11 +305,12 @@ def headline(con: duckdb.DuckDBPyConnection, currency: str) -> pd.DataFrame:
             "average daily cost": fmt_money(row["avg_daily_cost"], currency),
             "days with spend": f"{row['days']:,}",
             "first and last day": f"{row['first_day']:%Y-%m-%d} to "
-                                  f"{row['last_day']:%Y-%m-%d} ({tz})",
+            f"{row['last_day']:%Y-%m-%d} ({tz})",
             "billed in the data": fmt_money(row["billed_cost"], currency),
         }
-    values["other currencies"] = ", ".join(
-        fmt_money(r.cost, r.currency) for r in others.itertuples()) or "none"
+    values["other currencies"] = (
+        ", ".join(fmt_money(r.cost, r.currency) for r in others.itertuples()) or "none"
+    )
     return pd.DataFrame({"figure": list(values), "value": list(values.values())})
 
 
@@ -331,9 +344,7 @@ def _status(share: float | None) -> str:
     return "yes" if share >= 0.99 else "partly"
 
 
-def data_readiness(
-    con: duckdb.DuckDBPyConnection, owner: str = "team"
-) -> pd.DataFrame:
+def data_readiness(con: duckdb.DuckDBPyConnection, owner: str = "team") -> pd.DataFrame:
     """Which figures of the series the loaded data can give, by stage.
 
     Parameters
@@ -354,7 +365,8 @@ def data_readiness(
     """
     # Shares of money are taken on absolute cost so credits do not cancel.
     col = f'"{_choice(owner, "owner", DIMENSIONS)}"'
-    s = con.execute(f"""
+    s = (
+        con.execute(f"""
         SELECT count(*) FILTER (WHERE cost IS NOT NULL) AS costed,
           count(*) FILTER (WHERE basis LIKE 'charge%') AS bill_rows,
           sum(abs(cost)) FILTER (WHERE model IS NOT NULL) / sum(abs(cost)) AS model,
@@ -364,29 +376,64 @@ def data_readiness(
           sum({_TOKENS}) FILTER (WHERE counted) AS tokens,
           sum({_TOKENS}) FILTER (WHERE counted AND cost IS NOT NULL) AS priced,
           sum(output_tokens) FILTER (WHERE counted) AS output
-        FROM spend""").df().iloc[0].fillna(0)
+        FROM spend""")
+        .df()
+        .iloc[0]
+        .fillna(0)
+    )
     priced = s["priced"] / s["tokens"] if s["tokens"] else 0.0
     compared = drift(con).dropna(subset=["computed", "billed"])
 
     # One row per figure: stage, figure, ready, evidence.
     rows = [
-        ("1 spend visibility", "total and daily spend",
-         "yes" if s["costed"] else "no",
-         f"{s['costed']:,.0f} rows with cost, {s['bill_rows']:,.0f} from bills"),
-        ("1 spend visibility", "spend by provider and model",
-         _status(s["model"]), f"model named on {s['model']:.0%} of cost"),
-        ("1 spend visibility", f"spend by {_label(owner)}",
-         _status(s["owner"]), f"{_label(owner)} set on {s['owner']:.0%} of cost"),
-        ("2 economics", "cost per million tokens", _status(priced),
-         f"{priced:.0%} of {s['tokens'] / 1e6:,.1f} M tokens priced"),
-        ("2 economics", "input/output and cache ratios",
-         "yes" if s["output"] else "no", f"{s['output'] / 1e6:,.1f} M output tokens"),
-        ("2 economics", "token-to-spend drift", "yes" if len(compared) else "no",
-         f"{len(compared)} provider-days with both a bill and priced tokens"),
-        ("3 value", "cost per outcome", "no",
-         "the ledger holds no outcomes (tickets resolved, documents read)"),
-        ("3 value", "cost per use case", _status(s["use_case"]),
-         f"use case set on {s['use_case']:.0%} of cost"),
+        (
+            "1 spend visibility",
+            "total and daily spend",
+            "yes" if s["costed"] else "no",
+            f"{s['costed']:,.0f} rows with cost, {s['bill_rows']:,.0f} from bills",
+        ),
+        (
+            "1 spend visibility",
+            "spend by provider and model",
+            _status(s["model"]),
+            f"model named on {s['model']:.0%} of cost",
+        ),
+        (
+            "1 spend visibility",
+            f"spend by {_label(owner)}",
+            _status(s["owner"]),
+            f"{_label(owner)} set on {s['owner']:.0%} of cost",
+        ),
+        (
+            "2 economics",
+            "cost per million tokens",
+            _status(priced),
+            f"{priced:.0%} of {s['tokens'] / 1e6:,.1f} M tokens priced",
+        ),
+        (
+            "2 economics",
+            "input/output and cache ratios",
+            "yes" if s["output"] else "no",
+            f"{s['output'] / 1e6:,.1f} M output tokens",
+        ),
+        (
+            "2 economics",
+            "token-to-spend drift",
+            "yes" if len(compared) else "no",
+            f"{len(compared)} provider-days with both a bill and priced tokens",
+        ),
+        (
+            "3 value",
+            "cost per outcome",
+            "no",
+            "the ledger holds no outcomes (tickets resolved, documents read)",
+        ),
+        (
+            "3 value",
+            "cost per use case",
+            _status(s["use_case"]),
+            f"use case set on {s['use_case']:.0%} of cost",
+        ),
     ]
     return pd.DataFrame(rows, columns=["stage", "figure", "ready", "evidence"])
 
@@ -430,8 +477,10 @@ def run_metadata(
     """
     from . import __version__
 
-    items = {name: str(value) if value != "" else "(not set)"
-             for name, value in params.items()}
+    items = {
+        name: str(value) if value != "" else "(not set)"
+        for name, value in params.items()
+    }
     if "ledger" in params:
         items["ledger file"] = str(resolve_path(params["ledger"]))
     if con is not None:

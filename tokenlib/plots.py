@@ -35,8 +35,16 @@ __all__ = [
 ]
 
 #: Okabe-Ito colours, told apart by readers with colour-vision deficiency.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9",
-           "#D55E00", "#F0E442", "#000000")
+PALETTE = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#000000",
+)
 OTHER_COLOUR = "#999999"
 
 #: Matplotlib settings of every workbook figure.
@@ -111,9 +119,7 @@ def _span(days: pd.Series, tz: str | None) -> str:
     return f"{text} ({tz})" if tz else text
 
 
-def _title(
-    ax: Axes, subject: str, period: str | None, note: str | None = None
-) -> None:
+def _title(ax: Axes, subject: str, period: str | None, note: str | None = None) -> None:
     """Title at the left: subject and period, and a second line if a note."""
     text = f"{subject}, {period}" if period else subject
     ax.set_title(f"{text}\n{note}" if note else text, loc="left")
@@ -148,8 +154,16 @@ def _empty(ax: Axes, why: str) -> None:
     """Say on the Axes why a chart has nothing to show; no ticks."""
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.text(0.5, 0.5, why, transform=ax.transAxes, ha="center", va="center",
-            color="0.3", bbox={"facecolor": "white", "edgecolor": "0.8"})
+    ax.text(
+        0.5,
+        0.5,
+        why,
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        color="0.3",
+        bbox={"facecolor": "white", "edgecolor": "0.8"},
+    )
 
 
 def daily_spend(
@@ -199,8 +213,7 @@ def daily_spend(
         _empty(ax, "no priced spend in this period")
     else:
         gaps = bool(cost.isna().any())
-        ax.plot(cost.index, cost.to_numpy(), marker="o" if gaps else None,
-                markersize=3)
+        ax.plot(cost.index, cost.to_numpy(), marker="o" if gaps else None, markersize=3)
         _dates(ax)
     _plain(ax.yaxis)
     ax.set_xlabel(f"day ({tz})" if tz else "day")
@@ -268,26 +281,35 @@ def stacked_daily(
         priced[by] = priced[by].where(kept, "Other")
 
     # One column per value, largest total first, Other last.
-    wide = priced.pivot_table(index="day", columns=by, values="cost",
-                              aggfunc="sum", fill_value=0.0)
+    wide = priced.pivot_table(
+        index="day", columns=by, values="cost", aggfunc="sum", fill_value=0.0
+    )
     order = wide.sum().sort_values(ascending=False).index.tolist()
     if "Other" in order:
         order.remove("Other")
         order.append("Other")
     wide = _every_day(wide[order], 0.0)
 
-    colours = [OTHER_COLOUR if c == "Other" else PALETTE[i % len(PALETTE)]
-               for i, c in enumerate(order)]
+    colours = [
+        OTHER_COLOUR if c == "Other" else PALETTE[i % len(PALETTE)]
+        for i, c in enumerate(order)
+    ]
     if wide.empty:
         _empty(ax, "no priced spend in this period")
     else:
-        ax.stackplot(wide.index, wide.T.to_numpy(), labels=order,
-                     colors=colours, linewidth=0)
+        ax.stackplot(
+            wide.index, wide.T.to_numpy(), labels=order, colors=colours, linewidth=0
+        )
         _dates(ax)
     if len(order) > 1:
         handles, labels = ax.get_legend_handles_labels()
-        ax.legend(handles[::-1], labels[::-1], loc="upper left",
-                  bbox_to_anchor=(1.0, 1.0), title=_label(by))
+        ax.legend(
+            handles[::-1],
+            labels[::-1],
+            loc="upper left",
+            bbox_to_anchor=(1.0, 1.0),
+            title=_label(by),
+        )
     _plain(ax.yaxis)
     ax.set_xlabel(f"day ({tz})" if tz else "day")
     ax.set_ylabel(_money(currency))
@@ -353,10 +375,12 @@ def spend_bar(
     colours = [OTHER_COLOUR if x else PALETTE[0] for x in rows["_other"]]
     _barh(ax, labels, rows["cost"], colours)
     if "share" in rows:
-        for i, (cost, share) in enumerate(zip(rows["cost"], rows["share"],
-                                              strict=True)):
-            ax.annotate(f" {share:.0%}", (max(cost, 0), i), va="center",
-                        fontsize=9, color="0.3")
+        for i, (cost, share) in enumerate(
+            zip(rows["cost"], rows["share"], strict=True)
+        ):
+            ax.annotate(
+                f" {share:.0%}", (max(cost, 0), i), va="center", fontsize=9, color="0.3"
+            )
     if rows.empty:
         _empty(ax, "no priced spend in this period")
     ax.set_xlabel(_money(currency))
@@ -418,8 +442,13 @@ def cost_per_mtok_bar(
     _barh(ax, rows[by].astype(str).tolist(), rows["cost_per_mtok"])
     if blended and {"cost", "tokens"} <= set(rows) and rows["tokens"].sum():
         mean = rows["cost"].sum() / rows["tokens"].sum() * 1e6
-        ax.axvline(mean, color=PALETTE[5], linestyle="--", linewidth=1.5,
-                   label=f"blended: {mean:,.3g}")
+        ax.axvline(
+            mean,
+            color=PALETTE[5],
+            linestyle="--",
+            linewidth=1.5,
+            label=f"blended: {mean:,.3g}",
+        )
         ax.legend(loc="lower right")
     if rows.empty:
         _empty(ax, "no priced tokens in this period")
@@ -528,11 +557,16 @@ def drift_chart(
 
     # With one line there is no legend: the axis says which, the title why.
     what = {"computed": "cost computed from tokens", "billed": "billed cost"}
-    why = {"computed": "no billed money on these days",
-           "billed": "no tokens priced on billed days"}
+    why = {
+        "computed": "no billed money on these days",
+        "billed": "no tokens priced on billed days",
+    }
     one = drawn[0] if len(drawn) == 1 else None
     ax.set_ylabel(_money(currency, what[one] if one else "cost"))
-    _title(ax, "Computed vs billed cost",
-           period or _span(frame["utc_day"], "UTC"),
-           f"nothing to compare: {why[one]}" if one else None)
+    _title(
+        ax,
+        "Computed vs billed cost",
+        period or _span(frame["utc_day"], "UTC"),
+        f"nothing to compare: {why[one]}" if one else None,
+    )
     return ax

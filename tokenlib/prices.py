@@ -62,9 +62,13 @@ def _class_prices(mp: gp.ModelPrice) -> dict[str, object] | None:
     cw = mp.cache_write_mtok if mp.cache_write_mtok is not None else mp.input_mtok
     return {
         "input": mp.input_mtok,
-        "cache_read": mp.cache_read_mtok if mp.cache_read_mtok is not None else mp.input_mtok,
+        "cache_read": mp.cache_read_mtok
+        if mp.cache_read_mtok is not None
+        else mp.input_mtok,
         "cache_write_5m": cw,
-        "cache_write_1h": mp.cache_write_1h_mtok if mp.cache_write_1h_mtok is not None else cw,
+        "cache_write_1h": mp.cache_write_1h_mtok
+        if mp.cache_write_1h_mtok is not None
+        else cw,
         "output": mp.output_mtok,
     }
 
@@ -116,23 +120,30 @@ def _model_rows(provider: str, model: gp.ModelInfo) -> list[dict]:
             prices = _class_prices(model.get_prices(when, context if exact else None))
             if prices is None:
                 continue
-            starts = sorted({0} | {
-                t.start for p in prices.values()
-                if isinstance(p, gp.TieredPrices) for t in p.tiers
-            })
+            starts = sorted(
+                {0}
+                | {
+                    t.start
+                    for p in prices.values()
+                    if isinstance(p, gp.TieredPrices)
+                    for t in p.tiers
+                }
+            )
             for j, lo in enumerate(starts):
-                rows.append({
-                    "catalogue_provider": provider,
-                    "catalogue_model": model.id,
-                    "service_tier": tier,
-                    "tier_fallback": not exact,
-                    "valid_from": valid_from,
-                    "valid_to": valid_to,
-                    "context_above": lo if j else -1,
-                    "context_upto": starts[j + 1] if j + 1 < len(starts) else None,
-                    "has_context_tiers": len(starts) > 1,
-                    **{c: _at(prices[c], lo) for c in PRICED_TOKEN_CLASSES},
-                })
+                rows.append(
+                    {
+                        "catalogue_provider": provider,
+                        "catalogue_model": model.id,
+                        "service_tier": tier,
+                        "tier_fallback": not exact,
+                        "valid_from": valid_from,
+                        "valid_to": valid_to,
+                        "context_above": lo if j else -1,
+                        "context_upto": starts[j + 1] if j + 1 < len(starts) else None,
+                        "has_context_tiers": len(starts) > 1,
+                        **{c: _at(prices[c], lo) for c in PRICED_TOKEN_CLASSES},
+                    }
+                )
     return rows
 
 
@@ -204,23 +215,37 @@ def resolve_models(pairs: pd.DataFrame) -> pd.DataFrame:
                     break
                 except LookupError:
                     continue
-        out.append({
-            "provider": provider,
-            "model": model,
-            "catalogue_provider": _owner(found) if found else None,
-            "catalogue_model": found.id if found else None,
-            "resolution": "unknown" if not found else (
-                "exact" if found.id == model.lower() else "alias"
-            ),
-        })
-    return pd.DataFrame(out, columns=[
-        "provider", "model", "catalogue_provider", "catalogue_model", "resolution",
-    ])
+        out.append(
+            {
+                "provider": provider,
+                "model": model,
+                "catalogue_provider": _owner(found) if found else None,
+                "catalogue_model": found.id if found else None,
+                "resolution": "unknown"
+                if not found
+                else ("exact" if found.id == model.lower() else "alias"),
+            }
+        )
+    return pd.DataFrame(
+        out,
+        columns=[
+            "provider",
+            "model",
+            "catalogue_provider",
+            "catalogue_model",
+            "resolution",
+        ],
+    )
 
 
 _NEGOTIATED_COLUMNS = (
-    "provider", "model", "token_class", "price_per_mtok", "currency",
-    "valid_from", "valid_to",
+    "provider",
+    "model",
+    "token_class",
+    "price_per_mtok",
+    "currency",
+    "valid_from",
+    "valid_to",
 )
 
 
@@ -272,28 +297,54 @@ def _check_negotiated(path: Path, frame: pd.DataFrame) -> pd.DataFrame:
             if not r[col]:
                 raise _fail(path, i, col, r[col], "a value is required")
         if r["token_class"] not in PRICED_TOKEN_CLASSES:
-            raise _fail(path, i, "token_class", r["token_class"],
-                        "expected one of " + ", ".join(PRICED_TOKEN_CLASSES))
+            raise _fail(
+                path,
+                i,
+                "token_class",
+                r["token_class"],
+                "expected one of " + ", ".join(PRICED_TOKEN_CLASSES),
+            )
         if r["service_tier"] not in (None, *SERVICE_TIERS):
-            raise _fail(path, i, "service_tier", r["service_tier"],
-                        "expected empty or one of " + ", ".join(SERVICE_TIERS))
+            raise _fail(
+                path,
+                i,
+                "service_tier",
+                r["service_tier"],
+                "expected empty or one of " + ", ".join(SERVICE_TIERS),
+            )
         try:
             price = Decimal(str(r["price_per_mtok"]).strip())
         except ArithmeticError:
-            raise _fail(path, i, "price_per_mtok", r["price_per_mtok"], "not a number") from None
+            raise _fail(
+                path, i, "price_per_mtok", r["price_per_mtok"], "not a number"
+            ) from None
         if not PRICE_BAND[0] <= price <= PRICE_BAND[1]:
-            raise _fail(path, i, "price_per_mtok", r["price_per_mtok"],
-                        "outside the sane band of $0.000001 to $1,000 per million tokens")
+            raise _fail(
+                path,
+                i,
+                "price_per_mtok",
+                r["price_per_mtok"],
+                "outside the sane band of $0.000001 to $1,000 per million tokens",
+            )
         dates = {}
         for col in ("valid_from", "valid_to"):
             try:
                 dates[col] = date.fromisoformat(r[col]) if r[col] else None
             except ValueError:
-                raise _fail(path, i, col, r[col], "expected a date YYYY-MM-DD") from None
+                raise _fail(
+                    path, i, col, r[col], "expected a date YYYY-MM-DD"
+                ) from None
         if dates["valid_to"] and dates["valid_to"] <= dates["valid_from"]:
             raise _fail(path, i, "valid_to", r["valid_to"], "must be after valid_from")
-        rows.append({**r, **dates, "price_per_mtok": float(price),
-                     "currency": r["currency"].strip().upper(), "row": i})
+        rows.append(
+            {
+                **r,
+                **dates,
+                "price_per_mtok": float(price),
+                "currency": r["currency"].strip().upper(),
+                "row": i,
+            }
+        )
     out = pd.DataFrame(rows, columns=[*_NEGOTIATED_COLUMNS, "service_tier", "row"])
     _check_overlaps(path, out)
     return out
@@ -304,7 +355,14 @@ def _check_overlaps(path: Path, rates: pd.DataFrame) -> None:
     for _, group in rates.fillna({"service_tier": "*"}).groupby(keys):
         group = group.sort_values("valid_from")
         ends = group["valid_to"].tolist()
-        for (prev_end, (_, nxt)) in zip(ends[:-1], group.iloc[1:].iterrows(), strict=True):
+        for prev_end, (_, nxt) in zip(
+            ends[:-1], group.iloc[1:].iterrows(), strict=True
+        ):
             if prev_end is None or prev_end > nxt["valid_from"]:
-                raise _fail(path, nxt["row"], "valid_from", str(nxt["valid_from"]),
-                            "overlaps an earlier period for the same model and class")
+                raise _fail(
+                    path,
+                    nxt["row"],
+                    "valid_from",
+                    str(nxt["valid_from"]),
+                    "overlaps an earlier period for the same model and class",
+                )

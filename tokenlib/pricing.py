@@ -64,14 +64,19 @@ class Scope:
             return "true"
         if self.mode != "ai":
             raise ParameterError(f"--scope {self.mode}: expected ai or all")
-        parts = ["service_category IS NULL", f"service_category = {literal(AI_CATEGORY)}"]
+        parts = [
+            "service_category IS NULL",
+            f"service_category = {literal(AI_CATEGORY)}",
+        ]
         if self.services:
             parts.append(f"service_name IN ({', '.join(map(literal, self.services))})")
         if self.skus:
             parts.append(f"sku_id IN ({', '.join(map(literal, self.skus))})")
         for key, pattern in self.tags.items():
             like = literal(pattern.replace("*", "%"))
-            parts.append(f"json_extract_string(tags, {literal('$.' + key)}) LIKE {like}")
+            parts.append(
+                f"json_extract_string(tags, {literal('$.' + key)}) LIKE {like}"
+            )
         return "(" + " OR ".join(parts) + ")"
 
 
@@ -109,7 +114,9 @@ def check_zone(tz: str) -> str:
     return tz
 
 
-def _register_prices(con: duckdb.DuckDBPyConnection, negotiated: str | Path | None) -> None:
+def _register_prices(
+    con: duckdb.DuckDBPyConnection, negotiated: str | Path | None
+) -> None:
     """Create temp tables model_map, price_book and negotiated_rates."""
     pairs = con.execute(
         "SELECT DISTINCT provider, model FROM ledger WHERE model IS NOT NULL"
@@ -131,14 +138,26 @@ def _register_prices(con: duckdb.DuckDBPyConnection, negotiated: str | Path | No
     con.execute("CREATE OR REPLACE TEMP TABLE price_book AS SELECT * FROM _book")
 
     if rates is None:
-        rates = pd.DataFrame(columns=["model_key", "token_class", "service_tier",
-                                      "valid_from", "valid_to", "price_per_mtok", "currency"])
+        rates = pd.DataFrame(
+            columns=[
+                "model_key",
+                "token_class",
+                "service_tier",
+                "valid_from",
+                "valid_to",
+                "price_per_mtok",
+                "currency",
+            ]
+        )
     else:
-        rates = rates.merge(mm[["provider", "model", "model_key"]], on=["provider", "model"])
+        rates = rates.merge(
+            mm[["provider", "model", "model_key"]], on=["provider", "model"]
+        )
         rates = _expand_tiers(rates)
     con.register("_rates", rates)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE negotiated_rates AS SELECT model_key, token_class, "
+        "CREATE OR REPLACE TEMP TABLE negotiated_rates AS "
+        "SELECT model_key, token_class, "
         "service_tier, CAST(valid_from AS DATE) AS valid_from, "
         "CAST(valid_to AS DATE) AS valid_to, CAST(price_per_mtok AS DOUBLE) AS price, "
         "currency FROM _rates"
@@ -150,13 +169,21 @@ def _register_prices(con: duckdb.DuckDBPyConnection, negotiated: str | Path | No
 def _expand_tiers(rates: pd.DataFrame) -> pd.DataFrame:
     """Rates with no tier apply to every tier without a tier-specific rate."""
     specific = rates[rates["service_tier"].notna()]
-    taken = set(zip(specific["model_key"], specific["token_class"],
-                    specific["service_tier"], strict=True))
+    taken = set(
+        zip(
+            specific["model_key"],
+            specific["token_class"],
+            specific["service_tier"],
+            strict=True,
+        )
+    )
     rows = [specific]
     for tier in SERVICE_TIERS:
         anyt = rates[rates["service_tier"].isna()].assign(service_tier=tier)
-        keep = [(k, c, tier) not in taken for k, c in
-                zip(anyt["model_key"], anyt["token_class"], strict=True)]
+        keep = [
+            (k, c, tier) not in taken
+            for k, c in zip(anyt["model_key"], anyt["token_class"], strict=True)
+        ]
         rows.append(anyt[keep])
     return pd.concat(rows, ignore_index=True)
 
@@ -175,9 +202,11 @@ def _priced_sql(with_negotiated: bool) -> str:
     )
     joins = [
         "LEFT JOIN price_book lp ON "
-        + in_force.format(a="lp", tier="r.price_tier") + context.format(a="lp"),
+        + in_force.format(a="lp", tier="r.price_tier")
+        + context.format(a="lp"),
         "LEFT JOIN price_book sp ON "
-        + in_force.format(a="sp", tier="'standard'") + context.format(a="sp"),
+        + in_force.format(a="sp", tier="'standard'")
+        + context.format(a="sp"),
     ]
     price, cur = {}, {}
     for c in _C:
@@ -187,8 +216,10 @@ def _priced_sql(with_negotiated: bool) -> str:
                 + in_force.format(a=f"n_{c}", tier="r.price_tier")
             )
             price[c] = f"coalesce(n_{c}.price, lp.{c})"
-            cur[c] = f"CASE WHEN n_{c}.price IS NOT NULL THEN n_{c}.currency " \
-                     f"WHEN lp.{c} IS NOT NULL THEN 'USD' END"
+            cur[c] = (
+                f"CASE WHEN n_{c}.price IS NOT NULL THEN n_{c}.currency "
+                f"WHEN lp.{c} IS NOT NULL THEN 'USD' END"
+            )
         else:
             price[c] = f"lp.{c}"
             cur[c] = f"CASE WHEN lp.{c} IS NOT NULL THEN 'USD' END"
@@ -198,13 +229,17 @@ def _priced_sql(with_negotiated: bool) -> str:
     )
     missing = " OR ".join(f"({tokens[c]} <> 0 AND {price[c]} IS NULL)" for c in _C)
     amount = " + ".join(f"{tokens[c]} * coalesce({price[c]}, 0)" for c in _C)
-    negotiated_used = " OR ".join(f"n_{c}.price IS NOT NULL" for c in _C) \
-        if with_negotiated else "false"
+    negotiated_used = (
+        " OR ".join(f"n_{c}.price IS NOT NULL" for c in _C)
+        if with_negotiated
+        else "false"
+    )
     std = " + ".join(f"{tokens[c]} * sp.{c}" for c in _C)
     return f"""
     WITH r AS (
       SELECT l.*, coalesce(mm.model_key,
-               'raw:' || coalesce(l.provider, '') || '/' || coalesce(l.model, '')) AS model_key,
+               'raw:' || coalesce(l.provider, '') || '/' || coalesce(l.model, ''))
+               AS model_key,
              mm.catalogue_model,
              coalesce(mm.resolution, CASE WHEN l.model IS NULL THEN 'no model'
                                           ELSE 'unknown' END) AS resolution,
@@ -219,7 +254,7 @@ def _priced_sql(with_negotiated: bool) -> str:
        AND l.model = mm.model
     )
     SELECT r.*,
-      {', '.join(f'{price[c]} AS {c}_price' for c in _C)},
+      {", ".join(f"{price[c]} AS {c}_price" for c in _C)},
       CASE WHEN r.record_type = 'charge' OR ({missing}) OR ({mixed}) THEN NULL
            ELSE ({amount}) / 1e6 END AS computed_cost,
       CASE WHEN r.record_type = 'charge' OR ({missing}) OR ({mixed}) THEN NULL
@@ -229,11 +264,13 @@ def _priced_sql(with_negotiated: bool) -> str:
       CASE WHEN {negotiated_used} THEN 'negotiated'
            WHEN lp.input IS NOT NULL THEN 'list' END AS price_origin,
       nullif(concat_ws(',',
-        CASE WHEN lp.tier_fallback THEN r.price_tier || ' price missing: standard used' END,
+        CASE WHEN lp.tier_fallback
+             THEN r.price_tier || ' price missing: standard used' END,
         CASE WHEN r.grain = 'bucket' AND lp.has_context_tiers
              THEN 'bucketed: long-context tier unknown, base price used' END,
-        CASE WHEN {mixed} THEN 'prices in more than one currency' END), '') AS price_flag
-    FROM r {' '.join(joins)}
+        CASE WHEN {mixed} THEN 'prices in more than one currency' END), '')
+        AS price_flag
+    FROM r {" ".join(joins)}
     """
 
 
@@ -298,7 +335,7 @@ def _spend_sql(scope: Scope, tz: str, start: date | None, end: date | None) -> s
       LEFT JOIN usage u ON u.provider IS NOT DISTINCT FROM p.provider
         AND u.utc_day = p.utc_day
     )
-    SELECT * FROM b WHERE {' AND '.join(period)}
+    SELECT * FROM b WHERE {" AND ".join(period)}
     """
 
 
@@ -329,10 +366,13 @@ def price_ledger(
     _register_prices(con, negotiated)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE report_params AS SELECT ? AS tz, ? AS scope, "
-        "CAST(? AS DATE) AS start, CAST(? AS DATE) AS \"end\"",
+        'CAST(? AS DATE) AS start, CAST(? AS DATE) AS "end"',
         [tz, (scope or Scope()).mode, start, end],
     )
-    con.execute(f"CREATE OR REPLACE TEMP VIEW priced AS {_priced_sql(negotiated is not None)}")
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW spend AS {_spend_sql(scope or Scope(), tz, start, end)}"
+        f"CREATE OR REPLACE TEMP VIEW priced AS {_priced_sql(negotiated is not None)}"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW spend AS "
+        + _spend_sql(scope or Scope(), tz, start, end)
     )

@@ -108,12 +108,15 @@ def _html(executed: list[Path], params: Mapping[str, str]) -> str:
     for path in executed:
         nb = nbformat.read(path, as_version=4)
         merged.cells.extend(
-            c for c in nb.cells if "parameters" not in c.metadata.get("tags", [])
+            c
+            for c in nb.cells
+            if "parameters" not in c.metadata.get("tags", [])
             and "injected-parameters" not in c.metadata.get("tags", [])
         )
     merged.metadata["title"] = "Tokenomics Workbook report"
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
+    exporter = HTMLExporter(
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    )
     body, _ = exporter.from_notebook_node(merged)
     return body
 
@@ -169,8 +172,13 @@ def run_report(
         target = work / nb.name
         try:
             pm.execute_notebook(
-                str(nb), str(target), parameters=dict(params), kernel_name="python3",
-                cwd=str(PROJECT_ROOT), execution_timeout=timeout, progress_bar=False,
+                str(nb),
+                str(target),
+                parameters=dict(params),
+                kernel_name="python3",
+                cwd=str(PROJECT_ROOT),
+                execution_timeout=timeout,
+                progress_bar=False,
             )
         except pm.PapermillExecutionError as exc:
             failed = out / f"failed-{stamp}"

@@ -38,7 +38,7 @@ def summarise(con: duckdb.DuckDBPyConnection, currency: str = "USD") -> dict:
     under ``other_currencies`` and never added in. ``total_cost`` is None when
     nothing is priced in ``currency``.
     """
-    params = con.execute("SELECT tz, scope, start, \"end\" FROM report_params").fetchone()
+    params = con.execute('SELECT tz, scope, start, "end" FROM report_params').fetchone()
     totals = metrics.total_spend(con)
     mine = totals[totals["currency"] == currency]
     tokens = metrics.token_totals(con)
@@ -68,15 +68,26 @@ def summarise(con: duckdb.DuckDBPyConnection, currency: str = "USD") -> dict:
         "avg_daily_cost": total / days if total is not None and days else None,
         "tokens": {c: int(_clean(tokens[c].sum()) or 0) for c in TOKEN_CLASSES},
         "requests": int(_clean(tokens["requests"].sum()) or 0),
-        "cost_per_mtok": _clean(per_mtok["cost_per_mtok"].iloc[0]) if len(per_mtok) else None,
+        "cost_per_mtok": _clean(per_mtok["cost_per_mtok"].iloc[0])
+        if len(per_mtok)
+        else None,
         "io_ratio": _clean(ratios["io_ratio"].iloc[0]) if len(ratios) else None,
         "cached_ratio": _clean(ratios["cached_ratio"].iloc[0]) if len(ratios) else None,
         "unpriced_tokens": int(_clean(unpriced["tokens"].sum()) or 0),
         "other_currencies": {
-            r["currency"]: _clean(r["cost"]) for r in _records(totals)
+            r["currency"]: _clean(r["cost"])
+            for r in _records(totals)
             if r["currency"] != currency
         },
-        "by_day": _records(by_day[by_day["currency"] == currency][["day", "cost", "tokens", "requests"]]),
-        "by_model": _records(by_model[by_model["currency"] == currency][["model", "cost", "share", "tokens", "requests"]]),
+        "by_day": _records(
+            by_day[by_day["currency"] == currency][
+                ["day", "cost", "tokens", "requests"]
+            ]
+        ),
+        "by_model": _records(
+            by_model[by_model["currency"] == currency][
+                ["model", "cost", "share", "tokens", "requests"]
+            ]
+        ),
         "drift": _records(drift),
     }

@@ -37,7 +37,10 @@ def detect_format(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     columns = open_table(con, path).columns
     found = [
         name
-        for name, test in (("focus", looks_like_focus), ("request_log", looks_like_request_log))
+        for name, test in (
+            ("focus", looks_like_focus),
+            ("request_log", looks_like_request_log),
+        )
         if test(columns)
     ]
     if len(found) != 1:
@@ -57,7 +60,9 @@ def plan_for(
     _check_readable(path)  # JSON too: a missing file is not an unknown format
     fmt = fmt or (detect_format(con, path) if not mapping else "request_log")
     if fmt not in FORMATS:
-        raise UnknownFormatError(f"--format {fmt}: unknown; expected one of {', '.join(FORMATS)}")
+        raise UnknownFormatError(
+            f"--format {fmt}: unknown; expected one of {', '.join(FORMATS)}"
+        )
     if fmt == "openai_usage":
         return plan_openai_usage(con, path)
     table = open_table(con, path)

@@ -69,8 +69,7 @@ def _csv_relation(con: duckdb.DuckDBPyConnection, path: Path) -> Table:
 def _parquet_relation(con: duckdb.DuckDBPyConnection, path: Path) -> Table:
     reader = f"read_parquet({literal(str(path))}, file_row_number = true)"
     relation = (
-        f"SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS _row "
-        f"FROM {reader}"
+        f"SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS _row FROM {reader}"
     )
     return Table(path, relation, _describe(con, path, relation))
 

@@ -37,12 +37,30 @@ _REQUIRED = (
 )
 # Columns that identify a charge row, money excluded so restated rows replace.
 _KEY = (
-    "BillingAccountId", "SubAccountId", "BillingPeriodStart", "ChargePeriodStart",
-    "ChargePeriodEnd", "ChargeCategory", "ChargeClass", "ChargeFrequency",
-    "ProviderName", "ServiceName", "ResourceId", "SkuId", "SkuPriceId", "SkuMeter",
-    "RegionId", "AvailabilityZone", "PricingCategory", "CommitmentDiscountId",
-    "ChargeDescription", "ConsumedUnit", "x_UsageType", "x_Operation",
-    "x_SkuMeterName", "Tags",
+    "BillingAccountId",
+    "SubAccountId",
+    "BillingPeriodStart",
+    "ChargePeriodStart",
+    "ChargePeriodEnd",
+    "ChargeCategory",
+    "ChargeClass",
+    "ChargeFrequency",
+    "ProviderName",
+    "ServiceName",
+    "ResourceId",
+    "SkuId",
+    "SkuPriceId",
+    "SkuMeter",
+    "RegionId",
+    "AvailabilityZone",
+    "PricingCategory",
+    "CommitmentDiscountId",
+    "ChargeDescription",
+    "ConsumedUnit",
+    "x_UsageType",
+    "x_Operation",
+    "x_SkuMeterName",
+    "Tags",
 )
 _METER_COLUMNS = ("SkuMeter", "x_SkuMeterName", "x_UsageType", "ChargeDescription")
 _TAG_DIMENSIONS = {
@@ -64,10 +82,19 @@ def looks_like_focus(columns: dict[str, str]) -> bool:
 def _resolve(columns: dict[str, str]) -> dict[str, str]:
     """Map each FOCUS column name we use to the name present in the file."""
     found = {}
-    for name in set(_REQUIRED) | set(_KEY) | set(_METER_COLUMNS) | {
-        "EffectiveCost", "ListCost", "ConsumedQuantity", "RegionId", "Tags",
-        "SubAccountName",
-    }:
+    for name in (
+        set(_REQUIRED)
+        | set(_KEY)
+        | set(_METER_COLUMNS)
+        | {
+            "EffectiveCost",
+            "ListCost",
+            "ConsumedQuantity",
+            "RegionId",
+            "Tags",
+            "SubAccountName",
+        }
+    ):
         for alias in _ALIASES.get(name, (name,)):
             if alias in columns:
                 found[name] = alias
@@ -91,19 +118,26 @@ def _token_sql(cols: dict[str, str], decimal_comma: bool) -> tuple[str, str]:
     qty = f"TRY_CAST({text} AS DOUBLE)"
     block = f"coalesce(TRY_CAST(regexp_extract({unit}, '^([0-9]+)', 1) AS DOUBLE), 1)"
     scale = (
-        f"CASE WHEN regexp_full_match({unit}, '([0-9]+ ?)?k tokens?') THEN 1000 * {block} "
-        f"WHEN regexp_full_match({unit}, '([0-9]+ ?)?m tokens?') THEN 1000000 * {block} "
+        f"CASE WHEN regexp_full_match({unit}, '([0-9]+ ?)?k tokens?') "
+        f"THEN 1000 * {block} "
+        f"WHEN regexp_full_match({unit}, '([0-9]+ ?)?m tokens?') "
+        f"THEN 1000000 * {block} "
         f"WHEN regexp_full_match({unit}, '([0-9]+ )?tokens?') THEN {block} END"
     )
     tokens = f"CAST(round({qty} * ({scale})) AS BIGINT)"
     meters = [_text(quote(cols[m])) for m in _METER_COLUMNS if m in cols]
     meter = f"lower(concat_ws(' ', {', '.join(meters)}))" if meters else "''"
+    # Direction words are tried from the most to the least specific, so
+    # "chat completions input tokens" is input.
     cls = (
-        f"CASE WHEN regexp_matches({meter}, 'cache[- _]?read|cached|cchd') THEN 'cache_read' "
+        f"CASE WHEN regexp_matches({meter}, 'cache[- _]?read|cached|cchd') "
+        "THEN 'cache_read' "
         f"WHEN regexp_matches({meter}, 'cache[- _]?(write|creation)') THEN "
         f"(CASE WHEN regexp_matches({meter}, '1h|1 ?hour') THEN 'cache_write_1h' "
         "ELSE 'cache_write_5m' END) "
-        f"WHEN regexp_matches({meter}, 'output|outp|generated|completion') THEN 'output' "
+        f"WHEN regexp_matches({meter}, 'output|outp|generated') THEN 'output' "
+        f"WHEN regexp_matches({meter}, 'input|inpt|prompt') THEN 'input' "
+        f"WHEN regexp_matches({meter}, 'completion') THEN 'output' "
         "ELSE 'input' END"
     )
     return tokens, cls
@@ -135,15 +169,19 @@ def plan_focus(table: Table) -> Plan:
         "grain": Field("text", expr="'bucket'"),
     }
     for ledger, focus in (
-        ("effective_cost", "EffectiveCost"), ("list_cost", "ListCost"),
+        ("effective_cost", "EffectiveCost"),
+        ("list_cost", "ListCost"),
         ("consumed_quantity", "ConsumedQuantity"),
     ):
         if focus in cols:
-            fields[ledger] = Field("money" if "cost" in ledger else "float",
-                                   column=cols[focus])
+            fields[ledger] = Field(
+                "money" if "cost" in ledger else "float", column=cols[focus]
+            )
     for ledger, focus in (
-        ("charge_class", "ChargeClass"), ("sku_id", "SkuId"),
-        ("consumed_unit", "ConsumedUnit"), ("region", "RegionId"),
+        ("charge_class", "ChargeClass"),
+        ("sku_id", "SkuId"),
+        ("consumed_unit", "ConsumedUnit"),
+        ("region", "RegionId"),
         ("project", "SubAccountName"),
     ):
         if focus in cols:
@@ -154,11 +192,19 @@ def plan_focus(table: Table) -> Plan:
     record_type = "'charge'"
     if "ConsumedUnit" in cols and "ConsumedQuantity" in cols:
         tokens, cls = _token_sql(cols, table.decimal_comma)
-        for name in ("input", "cache_read", "cache_write_5m", "cache_write_1h", "output"):
+        for name in (
+            "input",
+            "cache_read",
+            "cache_write_5m",
+            "cache_write_1h",
+            "output",
+        ):
             fields[f"{name}_tokens"] = Field(
                 "tokens", expr=f"CASE WHEN {cls} = '{name}' THEN {tokens} END"
             )
-        record_type = f"CASE WHEN {tokens} IS NULL THEN 'charge' ELSE 'token_charge' END"
+        record_type = (
+            f"CASE WHEN {tokens} IS NULL THEN 'charge' ELSE 'token_charge' END"
+        )
     fields["record_type"] = Field("text", expr=record_type)
 
     # Tags: kept whole, and the common owner keys lifted into dimensions.

@@ -21,7 +21,14 @@ from .base import Check, Field, Plan, literal, quote
 
 __all__ = ["looks_like_openai_usage", "plan_openai_usage"]
 
-_GROUP_FIELDS = ("project_id", "user_id", "api_key_id", "model", "batch", "service_tier")
+_GROUP_FIELDS = (
+    "project_id",
+    "user_id",
+    "api_key_id",
+    "model",
+    "batch",
+    "service_tier",
+)
 
 
 def _read(path: Path) -> str:
@@ -36,7 +43,10 @@ def looks_like_openai_usage(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
     if path.suffix.lower() not in (".json", ".jsonl", ".ndjson"):
         return False
     try:
-        cols = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {_read(path)}").fetchall()}
+        cols = {
+            r[0]: r[1]
+            for r in con.execute(f"DESCRIBE SELECT * FROM {_read(path)}").fetchall()
+        }
     except duckdb.Error:
         return False
     if "data" in cols:
@@ -84,9 +94,12 @@ def _slot(con: duckdb.DuckDBPyConnection, relation: str) -> str:
     at a finer slot than a later export of the same bucket.
     """
     start = "TRY_CAST(bucket_start AS BIGINT)"
-    widest = con.execute(
-        f"SELECT max(TRY_CAST(bucket_end AS BIGINT) - {start}) FROM ({relation})"
-    ).fetchone()[0] or 0
+    widest = (
+        con.execute(
+            f"SELECT max(TRY_CAST(bucket_end AS BIGINT) - {start}) FROM ({relation})"
+        ).fetchone()[0]
+        or 0
+    )
     width = next(w for w in (60, 3600, 86400) if widest <= w or w == 86400)
     return f"({start} - {start} % {width})"
 
@@ -99,13 +112,17 @@ def plan_openai_usage(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[Plan,
         raise MissingColumnError(path, missing, list(columns))
     has = set(columns)
     cached = quote("input_cached_tokens") if "input_cached_tokens" in has else "0"
+    cached_count = f"coalesce(TRY_CAST({cached} AS BIGINT), 0)"
     fields = {
         "start": Field("time", column="bucket_start", required=True),
         "end": Field("time", column="bucket_end"),
         "input_tokens": Field(
-            "tokens", expr=f"TRY_CAST(input_tokens AS BIGINT) - coalesce(TRY_CAST({cached} AS BIGINT), 0)"
+            "tokens",
+            expr=f"TRY_CAST(input_tokens AS BIGINT) - {cached_count}",
         ),
-        "cache_read_tokens": Field("tokens", expr=f"coalesce(TRY_CAST({cached} AS BIGINT), 0)"),
+        "cache_read_tokens": Field(
+            "tokens", expr=f"coalesce(TRY_CAST({cached} AS BIGINT), 0)"
+        ),
         "output_tokens": Field("tokens", column="output_tokens"),
         "provider": Field("text", expr="'openai'"),
         "grain": Field("text", expr="'bucket'"),
@@ -113,33 +130,55 @@ def plan_openai_usage(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[Plan,
     }
     if "num_model_requests" in has:
         fields["requests"] = Field("count", column="num_model_requests")
-    for ledger, col in (("model", "model"), ("project", "project_id"), ("user", "user_id")):
+    for ledger, col in (
+        ("model", "model"),
+        ("project", "project_id"),
+        ("user", "user_id"),
+    ):
         if col in has:
             fields[ledger] = Field("text", column=col)
     tier = []
     if "batch" in has:
         tier.append("CASE WHEN TRY_CAST(batch AS BOOLEAN) THEN 'batch' END")
     if "service_tier" in has:
-        tier.append("CASE WHEN service_tier = 'default' THEN 'standard' ELSE service_tier END")
+        tier.append(
+            "CASE WHEN service_tier = 'default' THEN 'standard' ELSE service_tier END"
+        )
     tiers = ", ".join([*tier, "'standard'"])
     fields["service_tier"] = Field("text", expr=f"coalesce({tiers})")
     if "api_key_id" in has:
         fields["tags"] = Field(
-            "json", expr="CASE WHEN api_key_id IS NOT NULL THEN json_object('api_key_id', api_key_id) END"
+            "json",
+            expr="CASE WHEN api_key_id IS NOT NULL "
+            "THEN json_object('api_key_id', api_key_id) END",
         )
     # Checks in the order a reader should hear of them: a negative input
     # is named as such, not as cached tokens exceeding it.
     checks = [
-        Check("input_tokens", "CAST(input_tokens AS VARCHAR)",
-              "TRY_CAST(input_tokens AS BIGINT) IS NULL AND input_tokens IS NOT NULL",
-              "not a whole number"),
-        Check("input_tokens", "CAST(input_tokens AS VARCHAR)",
-              "coalesce(TRY_CAST(input_tokens AS BIGINT) < 0, false)", "negative token count"),
-        Check("input_cached_tokens", f"CAST({cached} AS VARCHAR)",
-              f"coalesce(TRY_CAST({cached} AS BIGINT) < 0, false)", "negative token count"),
-        Check("input_cached_tokens", f"CAST({cached} AS VARCHAR)",
-              f"coalesce(TRY_CAST({cached} AS BIGINT) > TRY_CAST(input_tokens AS BIGINT), false)",
-              "cached tokens exceed input_tokens, which include them"),
+        Check(
+            "input_tokens",
+            "CAST(input_tokens AS VARCHAR)",
+            "TRY_CAST(input_tokens AS BIGINT) IS NULL AND input_tokens IS NOT NULL",
+            "not a whole number",
+        ),
+        Check(
+            "input_tokens",
+            "CAST(input_tokens AS VARCHAR)",
+            "coalesce(TRY_CAST(input_tokens AS BIGINT) < 0, false)",
+            "negative token count",
+        ),
+        Check(
+            "input_cached_tokens",
+            f"CAST({cached} AS VARCHAR)",
+            f"coalesce(TRY_CAST({cached} AS BIGINT) < 0, false)",
+            "negative token count",
+        ),
+        Check(
+            "input_cached_tokens",
+            f"CAST({cached} AS VARCHAR)",
+            f"coalesce({cached_count} > TRY_CAST(input_tokens AS BIGINT), false)",
+            "cached tokens exceed input_tokens, which include them",
+        ),
     ]
     # A bucket is keyed by its slot (start rounded down to the bucket width),
     # so a partial first or last bucket and a later export's full bucket are
@@ -148,7 +187,12 @@ def plan_openai_usage(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[Plan,
         quote(c) if c in has else "NULL" for c in _GROUP_FIELDS
     ]
     plan = Plan(
-        source="openai_usage", path=path, relation=relation, fields=fields,
-        key=key, key_is_unique=True, checks=checks,
+        source="openai_usage",
+        path=path,
+        relation=relation,
+        fields=fields,
+        key=key,
+        key_is_unique=True,
+        checks=checks,
     )
     return plan, columns

@@ -89,7 +89,9 @@ def plan_request_log(table: Table, mapping: dict[str, str]) -> Plan:
     if "requests" not in fields:
         fields["requests"] = Field("count", expr="1")
     if "end" not in fields:
-        fields["end"] = Field("time", expr=f"TRY_CAST({quote(cols['start'])} AS TIMESTAMPTZ)")
+        fields["end"] = Field(
+            "time", expr=f"TRY_CAST({quote(cols['start'])} AS TIMESTAMPTZ)"
+        )
     money = quote(cols["billed_cost"]) if "billed_cost" in cols else "NULL"
     fields["record_type"] = Field(
         "text",
