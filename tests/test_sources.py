@@ -804,3 +804,75 @@ def test_json_that_is_not_a_usage_export_asks_for_format(con, tmp_path):
 def test_unknown_format_name_lists_the_known_ones(con):
     with pytest.raises(UnknownFormatError, match="focus, openai_usage, request_log"):
         tokenlib.ingest_file(con, FIXTURES / "focus_1_2_ai.csv", fmt="cur")
+
+
+def _log(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def test_request_log_input_that_includes_cache_is_split(con, tmp_path):
+    # OpenAI-style counts: prompt 1,000 of which 300 cached; out 90 incl. 40 reasoning.
+    path = _log(
+        tmp_path / "log.csv",
+        "ts,prompt,cached,completion,reasoning\n2026-06-01T00:00:00Z,1000,300,90,40\n",
+    )
+    mapping = {
+        "start": "ts",
+        "input_tokens_with_cache": "prompt",
+        "cache_read_tokens": "cached",
+        "output_tokens": "completion",
+        "reasoning_tokens": "reasoning",
+    }
+    tokenlib.ingest_file(con, path, mapping=mapping)
+    (r,) = rows(con)
+    assert (r["input_tokens"], r["cache_read_tokens"]) == (700, 300)
+    assert (r["output_tokens"], r["reasoning_tokens"]) == (90, 40)
+
+
+def test_request_log_output_without_reasoning_gets_it_added(con, tmp_path):
+    # Gemini-style counts: candidates 50 visible, thoughts 20 outside them.
+    path = _log(
+        tmp_path / "log.csv",
+        "ts,prompt,candidates,thoughts\n2026-06-01T00:00:00Z,400,50,20\n",
+    )
+    mapping = {
+        "start": "ts",
+        "input_tokens": "prompt",
+        "visible_output_tokens": "candidates",
+        "reasoning_tokens": "thoughts",
+    }
+    tokenlib.ingest_file(con, path, mapping=mapping)
+    (r,) = rows(con)
+    assert (r["output_tokens"], r["reasoning_tokens"]) == (70, 20)
+
+
+def test_cached_more_than_the_input_that_includes_it_is_quarantined(con, tmp_path):
+    path = _log(
+        tmp_path / "log.csv",
+        "ts,prompt,cached\n2026-06-01T00:00:00Z,100,300\n2026-06-01T00:01:00Z,5,x\n"
+        "2026-06-01T00:02:00Z,500,200\n",
+    )
+    mapping = {
+        "start": "ts",
+        "input_tokens_with_cache": "prompt",
+        "cache_read_tokens": "cached",
+    }
+    summary = tokenlib.ingest_file(con, path, mapping=mapping)
+    assert (summary.ingested, summary.quarantined) == (1, 2)
+    reasons = con.execute(
+        "SELECT source_row, column_name, reason FROM quarantine ORDER BY 1"
+    ).fetchall()
+    assert reasons == [
+        (1, "prompt", "cache tokens exceed the input count that includes them"),
+        (2, "cached", "not a whole number"),
+    ]
+    (r,) = rows(con)
+    assert (r["input_tokens"], r["cache_read_tokens"]) == (300, 200)
+
+
+def test_mapping_both_conventions_of_one_count_is_refused(con, tmp_path):
+    path = _log(tmp_path / "log.csv", "ts,a,b\n2026-06-01T00:00:00Z,1,2\n")
+    mapping = {"start": "ts", "input_tokens": "a", "input_tokens_with_cache": "b"}
+    with pytest.raises(ParameterError, match="map one of them"):
+        tokenlib.ingest_file(con, path, mapping=mapping)

@@ -4,15 +4,18 @@ Columns named as in the ledger are used as they are. The Azure LLM inference
 trace layout (``TIMESTAMP, ContextTokens, GeneratedTokens``; times without a
 zone, read as UTC) is recognised; other layouts take a mapping
 ``ledger_column=file_column``. Input counts are taken as uncached input, as
-in the ledger. A log whose input count includes cache reads cannot yet say
-so: map its cached column only if the input column excludes it.
+in the ledger, and output as including reasoning. A log that counts
+otherwise says so through two mapping targets: ``input_tokens_with_cache``
+(input including cache reads and writes; the mapped cache columns are taken
+out of it) and ``visible_output_tokens`` (output without reasoning, as
+Gemini's ``candidatesTokenCount``; reasoning is added to it).
 """
 
 from __future__ import annotations
 
 from ..errors import MissingColumnError, ParameterError
 from ..schema import DIMENSIONS, LEDGER_COLUMNS, TOKEN_COLUMNS
-from .base import Field, Plan, quote
+from .base import Check, Field, Plan, quote
 from .files import Table
 
 __all__ = ["AZURE_TRACE", "plan_request_log", "looks_like_request_log"]
@@ -35,7 +38,16 @@ _KINDS = {
     "currency": "text",
     "tags": "json",
     "request_id": "text",
+    "input_tokens_with_cache": "tokens",
+    "visible_output_tokens": "tokens",
 }
+# Mapping targets that hold a count in another convention, and the ledger
+# column each one fills.
+_CONVERTED = {
+    "input_tokens_with_cache": "input_tokens",
+    "visible_output_tokens": "output_tokens",
+}
+_CACHE_COLUMNS = ("cache_read_tokens", "cache_write_5m_tokens", "cache_write_1h_tokens")
 
 
 def is_azure_trace(columns: dict[str, str]) -> bool:
@@ -76,7 +88,7 @@ def plan_request_log(table: Table, mapping: dict[str, str]) -> Plan:
     """
     cols = _resolve_mapping(table, mapping)
     missing = [] if "start" in cols else ["start (or --map start=COLUMN)"]
-    if not any(c in cols for c in TOKEN_COLUMNS):
+    if not any(c in cols for c in (*TOKEN_COLUMNS, *_CONVERTED)):
         missing.append("a token column such as input_tokens or output_tokens")
     if missing:
         raise MissingColumnError(table.path, missing, list(table.columns))
@@ -84,8 +96,9 @@ def plan_request_log(table: Table, mapping: dict[str, str]) -> Plan:
     fields = {
         target: Field(_KINDS[target], column=column, required=target == "start")
         for target, column in cols.items()
-        if target != "request_id"
+        if target != "request_id" and target not in _CONVERTED
     }
+    checks = _convert(table, cols, fields)
     if "requests" not in fields:
         fields["requests"] = Field("count", expr="1")
     if "end" not in fields:
@@ -110,5 +123,48 @@ def plan_request_log(table: Table, mapping: dict[str, str]) -> Plan:
         fields=fields,
         key=key,
         key_is_unique=unique,
+        checks=checks,
         decimal_comma=table.decimal_comma,
     )
+
+
+def _int(column: str) -> str:
+    return f"TRY_CAST(nullif(trim(CAST({quote(column)} AS VARCHAR)), '') AS BIGINT)"
+
+
+def _convert(table: Table, cols: dict[str, str], fields: dict) -> list[Check]:
+    """Fill ledger counts from columns kept in another convention."""
+    checks = []
+    for target, ledger in _CONVERTED.items():
+        if target not in cols:
+            continue
+        if ledger in cols:
+            raise ParameterError(
+                f"{table.path}: both {ledger} and {target} are mapped; map one of them"
+            )
+        raw = cols[target]
+        if target == "input_tokens_with_cache":
+            parts = [_int(cols[c]) for c in _CACHE_COLUMNS if c in cols]
+            other, why = (
+                " + ".join(f"coalesce({p}, 0)" for p in parts) or "0",
+                ("cache tokens exceed the input count that includes them"),
+            )
+        else:
+            part = _int(cols["reasoning_tokens"]) if "reasoning_tokens" in cols else "0"
+            other, why = f"-coalesce({part}, 0)", "negative token count"
+        value = f"({_int(raw)} - ({other}))"
+        fields[ledger] = Field("tokens", expr=value)
+        text = f"nullif(trim(CAST({quote(raw)} AS VARCHAR)), '')"
+        checks += [
+            Check(
+                raw,
+                text,
+                f"({text} IS NOT NULL AND {_int(raw)} IS NULL)",
+                "not a whole number",
+            ),
+            Check(
+                raw, text, f"coalesce({_int(raw)} < 0, false)", "negative token count"
+            ),
+            Check(raw, text, f"coalesce({value} < 0, false)", why),
+        ]
+    return checks
