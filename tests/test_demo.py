@@ -151,14 +151,20 @@ def test_every_model_but_the_unknown_one_is_priced(
         genai_prices.calc_price(tokens, UNKNOWN[1], provider_id=UNKNOWN[0])
 
 
-def test_focus_token_cost_is_quantity_times_list_price(focus: pd.DataFrame) -> None:
+def test_focus_token_cost_is_list_price_then_regional_premium(
+    focus: pd.DataFrame,
+) -> None:
     tokens = focus[focus.ConsumedUnit == "Tokens"]
     assert len(tokens) == 2 * DAYS
+    days = sorted(tokens.ChargePeriodStart.unique())
+    switch = days[DAYS * 2 // 3]  # two thirds into the period
     for _, row in tokens.iterrows():
         way = "output" if row.SkuMeter.endswith("-output-tokens") else "input"
-        expected = Decimal(row.ConsumedQuantity) * BEDROCK_PER_1K[way] / 1000
-        assert Decimal(row.BilledCost) == expected, row.SkuMeter
-        assert row.EffectiveCost == row.ListCost == row.BilledCost
+        listed = Decimal(row.ConsumedQuantity) * BEDROCK_PER_1K[way] / 1000
+        premium = 1.10 if row.ChargePeriodStart >= switch else 1.0
+        assert Decimal(row.ListCost) == listed, row.SkuMeter
+        assert float(row.BilledCost) == pytest.approx(float(listed) * premium)
+        assert row.EffectiveCost == row.BilledCost
 
 
 def test_focus_has_other_charges_and_one_credit(focus: pd.DataFrame) -> None:

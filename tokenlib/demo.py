@@ -19,7 +19,13 @@ import pandas as pd
 from .errors import ParameterError
 from .schema import TOKEN_COLUMNS
 
-__all__ = ["BEDROCK_PRICES", "DEFAULT_END", "DEMO_FILES", "write_demo"]
+__all__ = [
+    "BEDROCK_PRICES",
+    "DEFAULT_END",
+    "DEMO_FILES",
+    "REGIONAL_PREMIUM",
+    "write_demo",
+]
 
 #: The files :func:`write_demo` writes, in order.
 DEMO_FILES = ("requests.parquet", "openai_usage.json", "focus_bedrock.csv")
@@ -27,6 +33,10 @@ DEMO_FILES = ("requests.parquet", "openai_usage.json", "focus_bedrock.csv")
 DEFAULT_END = date(2026, 11, 30)
 #: Bedrock list price of Claude 3.5 Haiku in us-east-1, USD per token.
 BEDROCK_PRICES = {"input": 0.80e-6, "output": 4.00e-6}
+#: From two thirds into the period the claims team's Bedrock calls go through
+#: a regional inference profile, billed 10% above the list price: the drift
+#: the unit-economics notebook should catch.
+REGIONAL_PREMIUM = 1.10
 
 _REGIONS = {
     "openai": "us",
@@ -351,17 +361,20 @@ def _openai_usage(dates: pd.DatetimeIndex, rng: np.random.Generator) -> dict:
 
 
 def _focus_tokens(dates: pd.DatetimeIndex, rng: np.random.Generator) -> pd.DataFrame:
-    """Bedrock token rows: one per day and direction, at the stated list price."""
+    """Bedrock token rows: one per day and direction, billed at list price
+    until the switch to a regional profile, then at the regional premium."""
     inp = 28e6 * _day_factors(dates, 0.4) * rng.lognormal(0, 0.08, len(dates))
     out = inp * 0.09 * rng.lognormal(0, 0.1, len(dates))
     way = pd.Series(np.repeat(["input", "output"], len(dates)))
     qty = np.round(np.concatenate([inp, out]))
     price = way.map(BEDROCK_PRICES).to_numpy()
+    regional = np.tile(dates >= dates[len(dates) * 2 // 3], 2)
     return pd.DataFrame(
         {
             "day": np.tile(dates, 2),
             "end": np.tile(dates + pd.Timedelta(days=1), 2),
-            "BilledCost": qty * price,
+            "BilledCost": qty * price * np.where(regional, REGIONAL_PREMIUM, 1.0),
+            "ListCost": qty * price,
             "ListUnitPrice": price * 1000,
             "ConsumedQuantity": qty,
             "ConsumedUnit": "Tokens",
@@ -442,7 +455,9 @@ def _focus(dates: pd.DatetimeIndex, rng: np.random.Generator) -> pd.DataFrame:
         ChargeCategory=f.ChargeCategory.fillna("Usage"),
         ChargeClass=None,
         EffectiveCost=f.BilledCost,
-        ListCost=np.where(f.ChargeCategory == "Credit", 0.0, f.BilledCost),
+        ListCost=np.where(
+            f.ChargeCategory == "Credit", 0.0, f.ListCost.fillna(f.BilledCost)
+        ),
         BillingCurrency="USD",
         ProviderName="AWS",
         RegionId="us-east-1",
