@@ -209,6 +209,11 @@ def main() -> None:
     except duckdb.IOException as exc:
         click.echo(f"error: cannot open the ledger ({exc})", err=True)
         sys.exit(2)
+    except duckdb.Error as exc:
+        # A file DuckDB could not make sense of; -v logs the full trace.
+        logging.getLogger(__name__).debug("DuckDB error", exc_info=True)
+        click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":
