@@ -33,7 +33,7 @@ group_by: str = "team"  # dimension to split spend by: team, project..."""
 
 SETUP = """\
 import tokenlib as tl
-from tokenlib import notebook as nb, plots
+from tokenlib import notebook as nb, plots, readiness
 
 nb.setup()
 params = nb.check_params(
@@ -43,7 +43,7 @@ params = nb.check_params(
 OPEN = """\
 con = nb.open_priced(ledger, prices, tz, start, end, scope)
 period = nb.period_label(con)
-period"""
+print(period)"""
 
 OPEN_TEXT = (
     "## Open the ledger\n\n"
@@ -85,7 +85,7 @@ def tail(notes: str) -> list:
     return [
         md("## Notes and limitations\n\n" + notes.strip()),
         md(METADATA_TEXT),
-        code("nb.run_metadata(params, con)", "nbval-ignore-output"),
+        code("nb.table(nb.run_metadata(params, con))", "nbval-ignore-output"),
     ]
 
 
@@ -132,14 +132,14 @@ Rows by source over the whole ledger, whatever the period and scope.
 
 Quarantined rows failed a check on ingest and are in no figure.
 """),
-        code("nb.ledger_contents(con)"),
+        code("nb.table(readiness.ledger_contents(con))"),
         md("""
 ## Headline for the period
 
 Total spend in the chosen currency, over the period and scope of the
 parameters.
 """),
-        code("nb.headline(con, currency)"),
+        code("nb.table(nb.headline(con, currency))"),
         md("""
 ## Which figures the data supports
 
@@ -149,13 +149,13 @@ much), "no" when it cannot be computed.
 
 The first row of each stage is the figure the stage stands on.
 """),
-        code("readiness = nb.data_readiness(con, owner=group_by)\nreadiness"),
+        code("ready = readiness.data_readiness(con, owner=group_by)\nnb.table(ready)"),
         md("""
 ## The stage the data supports
 
 The last stage, in order, whose founding figure is not "no".
 """),
-        code("print(nb.supported_stage(readiness))"),
+        code("print(readiness.supported_stage(ready))"),
     ]
     + tail("""
 - "Yes" means at least 99% of cost (or tokens) has what the figure needs;
@@ -186,7 +186,7 @@ The average divides by days with spend, so days without data do not lower it.
 
 Spend in another currency is listed on its own row, never converted or added.
 """),
-        code("nb.headline(con, currency)"),
+        code("nb.table(nb.headline(con, currency))"),
         md("""
 ## Daily trend
 
@@ -258,7 +258,8 @@ largest change first.
 """),
         code("""
 movers = nb.in_currency(tl.top_movers(con, group_by), currency)
-movers.head(10)
+money = ["previous", "recent", "change"]
+nb.table(movers.head(10), money=money, pct=["change_pct"])
 """),
     ]
     + tail("""
@@ -289,7 +290,10 @@ ECONOMICS = (
 Cost over tokens of every class, on priced usage only, so unpriced tokens do
 not dilute it.
 """),
-        code("nb.in_currency(tl.cost_per_mtok(con), currency)"),
+        code("""
+blended = nb.in_currency(tl.cost_per_mtok(con), currency)
+nb.table(blended, money=["cost", "cost_per_mtok"])
+"""),
         md("""
 ## Cost per million tokens by model
 
@@ -316,7 +320,10 @@ output, shown apart and hatched.
 A high cached ratio on a model with cheap cache reads lowers its cost per
 million tokens.
 """),
-        code('tl.token_ratios(con, "model")'),
+        code("""
+ratios = tl.token_ratios(con, "model")
+nb.table(ratios, share=["cached_ratio"])
+"""),
         md("""
 ## Cache and batch savings
 
@@ -324,7 +331,11 @@ Money saved against list price: cache reads priced at the input price less
 what they cost, net of the premium cache writes pay; batch traffic priced at
 the standard tier less what it cost.
 """),
-        code("nb.in_currency(tl.savings(con), currency)"),
+        code("""
+saved = nb.in_currency(tl.savings(con), currency)
+money = ["cache_saving", "cache_write_premium", "batch_saving"]
+nb.table(saved, money=money)
+"""),
         md("""
 ## Token-to-spend drift
 
@@ -344,7 +355,9 @@ nothing could be compared.
 """),
         code("""
 both = drift.dropna(subset=["computed", "billed"])
-both.groupby("provider")[["computed", "billed", "drift"]].sum()
+money = ["computed", "billed", "drift"]
+compared = both.groupby("provider", as_index=False)[money].sum()
+nb.table(compared, money=money)
 """),
         md("""
 ## Unpriced tokens
@@ -353,14 +366,14 @@ Tokens whose model has no price, with their share of all tokens.
 
 Their cost is missing from every money figure, not counted as zero.
 """),
-        code("tl.unpriced(con)"),
+        code('nb.table(tl.unpriced(con), share=["share"])'),
         md("""
 ## Model-name resolution
 
 How each reported model name matched the price catalogue: `exact`, `alias`
 (a dated snapshot or other name) or `unknown`, which stays unpriced.
 """),
-        code("tl.model_resolution(con)"),
+        code("nb.table(tl.model_resolution(con))"),
     ]
     + tail("""
 - Cost per million tokens blends all token classes; it moves with the mix of

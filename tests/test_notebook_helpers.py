@@ -1,15 +1,20 @@
-"""Tests of tokenlib.notebook: parameter checks, paths, display and setup."""
+"""Tests of tokenlib.notebook: parameter checks, paths, tables and setup."""
 
 import logging
 from datetime import date
+from types import SimpleNamespace
 
 import matplotlib
 
 matplotlib.use("Agg")
 
+import IPython  # noqa: E402
 import matplotlib as mpl  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from IPython.core.formatters import HTMLFormatter  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 import tokenlib as tl  # noqa: E402
 from tokenlib import notebook as nb  # noqa: E402
@@ -164,40 +169,6 @@ def test_in_currency_keeps_attrs():
     assert kept.attrs["tz"] == "UTC"
 
 
-def test_ledger_contents(priced):
-    row = nb.ledger_contents(priced).iloc[0]
-    assert (row["source"], row["files"], row["rows"], row["quarantined"]) == (
-        "request_log",
-        1,
-        2,
-        0,
-    )
-    assert str(row["last_utc_day"])[:10] == "2026-03-02"
-
-
-def test_data_readiness_and_stage(priced):
-    table = nb.data_readiness(priced, owner="team")
-    ready = dict(zip(table["figure"], table["ready"], strict=True))
-    assert ready["total and daily spend"] == "yes"
-    assert ready["spend by team"] == "partly"  # one of two equal rows
-    assert ready["cost per million tokens"] == "yes"
-    assert ready["token-to-spend drift"] == "no"
-    assert ready["cost per outcome"] == "no"
-    evidence = dict(zip(table["figure"], table["evidence"], strict=True))
-    assert evidence["spend by team"] == "team set on 50% of cost"
-    assert nb.supported_stage(table) == "the data supports stage 2 economics"
-
-
-def test_data_readiness_refuses_an_unknown_owner(priced):
-    with pytest.raises(ParameterError, match="owner='owner'"):
-        nb.data_readiness(priced, owner="owner")
-
-
-def test_supported_stage_with_no_cost():
-    table = pd.DataFrame({"stage": ["1 spend visibility"], "ready": ["no"]})
-    assert nb.supported_stage(table).startswith("the data supports no stage")
-
-
 def test_run_metadata(ledger, priced):
     params = nb.check_params(ledger, tz="UTC")
     items = dict(nb.run_metadata(params, priced).itertuples(index=False))
@@ -209,22 +180,66 @@ def test_run_metadata(ledger, priced):
     assert items["ledger rows"] == "2"
 
 
-def test_setup_sets_style_display_and_logging():
+def test_table_hides_the_index_and_formats_for_display_only():
+    frame = pd.DataFrame(
+        {
+            "team": ["web", "data"],
+            "cost": [1234.567, 0.004],
+            "change_pct": [12.34, None],
+            "share": [0.75, 0.25],
+            "rows": [1500, 2],
+            "day": pd.to_datetime(["2026-03-01", "2026-03-02"]),
+        }
+    )
+    styled = nb.table(frame, money=["cost"], pct=["change_pct"], share=["share"])
+    shown = styled.to_html()
+    assert "row_heading" not in shown  # no index column
+    for text in ("web", "1,234.57", "&lt; 0.01", "12.3%", "75.0%", "1,500"):
+        assert f">{text}</td>" in shown, text
+    assert ">2026-03-01</td>" in shown and "00:00" not in shown
+    assert "></td>" in shown  # the missing change_pct is blank
+    assert "col0 {\n  text-align: left" in shown  # text column only
+    assert styled.data["cost"].tolist() == [1234.567, 0.004]  # unrounded
+
+
+def test_table_names_a_column_that_is_not_there():
+    frame = pd.DataFrame({"cost": [1.0]})
+    with pytest.raises(ParameterError, match="no column 'costs'.* cost"):
+        nb.table(frame, money=["costs"])
+
+
+@pytest.fixture
+def restore_setup():
+    """Undo what setup sets: display options and the tokenlib log level."""
     logger = logging.getLogger("tokenlib")
     level = logger.level
-    try:
-        with mpl.rc_context():
-            nb.setup(log_level="WARNING")
-            assert mpl.rcParams["lines.linewidth"] == 2
-        assert pd.get_option("display.float_format")(12345.678) == "12,346"
-        assert logger.level == logging.WARNING
-    finally:
-        logger.setLevel(level)
-        for option in (
-            "max_rows",
-            "max_columns",
-            "width",
-            "max_colwidth",
-            "float_format",
-        ):
-            pd.reset_option(f"display.{option}")
+    with mpl.rc_context():
+        yield logger
+    logger.setLevel(level)
+    for option in ("max_rows", "max_columns", "width", "max_colwidth"):
+        pd.reset_option(f"display.{option}")
+    pd.reset_option("display.float_format")
+    pd.reset_option("styler.render.max_rows")
+
+
+def test_setup_sets_style_display_and_logging(restore_setup):
+    nb.setup(log_level="WARNING")
+    assert mpl.rcParams["lines.linewidth"] == 2
+    assert pd.get_option("display.float_format")(12345.678) == "12,346"
+    assert restore_setup.level == logging.WARNING
+
+
+def test_setup_gives_figures_alt_text_in_ipython(restore_setup, monkeypatch):
+    # A stand-in shell holding IPython's own HTML formatter.
+    html = HTMLFormatter()
+    shell = SimpleNamespace(
+        display_formatter=SimpleNamespace(formatters={"text/html": html})
+    )
+    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
+    monkeypatch.setattr(plt, "switch_backend", lambda name: None)  # stays Agg
+    nb.setup(log_level="WARNING")
+    fig = Figure()
+    fig.subplots().set_title("Daily spend", loc="left")
+    shown = html(fig)
+    assert shown.startswith('<img src="data:image/png;base64,')
+    assert 'alt="Daily spend."' in shown

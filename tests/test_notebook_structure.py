@@ -103,6 +103,20 @@ def test_code_cells_are_short_and_narrow(notebook):
             assert all(len(x) < 80 for x in lines), cell.source
 
 
+def test_cells_end_in_a_report_table_a_figure_or_text(notebook):
+    # A bare frame shows its index column in the report; nb.table hides it.
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        last = ast.parse(cell.source).body[-1]
+        shown = ast.get_source_segment(cell.source, last)
+        assert (
+            not isinstance(last, ast.Expr)
+            or shown.startswith(("nb.table(", "print("))
+            or cell.source.rstrip().endswith(";")
+        ), shown
+
+
 def test_body_steps_are_sentence_case_h2(notebook):
     heads = [
         line[3:]

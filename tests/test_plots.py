@@ -200,6 +200,8 @@ def test_drift_chart_draws_computed_and_billed_per_day():
     assert ax.get_legend() is not None
     assert ax.get_xlabel() == "day (UTC)"
     assert _title(ax) == "Computed vs billed cost, 2026-03-01 to 2026-03-02 (UTC)"
+    # Billed is dashed, so a computed line it matches still shows beneath.
+    assert [line.get_linestyle() for line in ax.get_lines()] == ["-", "--"]
 
 
 def test_drift_chart_says_when_nothing_can_be_compared():
@@ -258,3 +260,51 @@ def test_two_currencies_on_one_axis_are_refused(kind):
     plot, args = _two_currencies(kind)
     with pytest.raises(ParameterError, match="cannot plot EUR and USD on one axis"):
         plot(*args)
+
+
+def test_the_charts_are_reached_through_plots():
+    from tokenlib import economics_plots, plot_style, spend_plots
+
+    assert plots.daily_spend is spend_plots.daily_spend
+    assert plots.drift_chart is economics_plots.drift_chart
+    assert plots.use_house_style is plot_style.use_house_style
+    assert set(spend_plots.__all__) | set(economics_plots.__all__) <= set(plots.__all__)
+
+
+def test_alt_text_of_a_bar_chart_names_each_bar_and_value():
+    frame = pd.DataFrame(
+        {"team": ["web", "data"], "currency": "USD", "cost": [1234.5, 0.25]}
+    )
+    ax = plots.spend_bar(frame, "team", period="2026-03 (UTC)")
+    assert plots.alt_text(ax) == (
+        "Spend by team, 2026-03 (UTC). "
+        "Bar chart of cost (USD) by team: web 1,234, data 0.25."
+    )
+
+
+def test_alt_text_of_line_and_stacked_charts():
+    ax = plots.drift_chart(_drift([1.5, 2.0, 3.0]), period="March")
+    assert plots.alt_text(ax) == (
+        "Computed vs billed cost, March. Line chart of cost (USD) by day (UTC). "
+        "Legend: computed from tokens, billed."
+    )
+    frame = _daily()
+    frame["team"] = ["web", "data", "web", None]
+    ax = plots.stacked_daily(frame, "team", period="March")
+    assert plots.alt_text(ax).startswith(
+        "Daily spend by team, March. Stacked area chart of cost (USD) by day"
+    )
+
+
+def test_alt_text_of_an_empty_chart_says_why():
+    frame = _daily()
+    frame["cost"] = np.nan
+    ax = plots.daily_spend(frame, period="March")
+    assert plots.alt_text(ax).endswith("March. No priced spend in this period.")
+
+
+def test_figure_html_carries_the_alt_text_escaped():
+    _, ax = plt.subplots()
+    ax.set_title('Spend by "team" & model', loc="left")
+    shown = plots.figure_html(ax.figure)
+    assert 'alt="Spend by &quot;team&quot; &amp; model."' in shown

@@ -2,50 +2,53 @@
 
 A notebook of the series calls :func:`setup` once, checks its parameters
 with :func:`check_params` so a typo fails in the first cells with a readable
-message, opens the priced ledger with :func:`open_priced` and closes with
-:func:`run_metadata`. Parameters arrive as strings (papermill passes them
-so); an empty string means "not set".
+message, opens the priced ledger with :func:`open_priced`, shows its tables
+with :func:`table` and closes with :func:`run_metadata`. Parameters arrive
+as strings (papermill passes them so); an empty string means "not set".
 """
 
 from __future__ import annotations
 
+import html
 import logging
 import platform
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
+import matplotlib as mpl
+import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.figure import Figure
+from pandas.api import types
 
 from . import plots
 from .errors import ParameterError
 from .ledger import PROJECT_ROOT, open_ledger
-from .metrics import drift, total_spend
+from .metrics import total_spend
 from .pricing import Scope, check_zone, price_ledger
 from .schema import DIMENSIONS
 
+if TYPE_CHECKING:
+    from pandas.io.formats.style import Styler
+
 __all__ = [
     "check_params",
-    "data_readiness",
     "fmt_money",
     "headline",
     "in_currency",
-    "ledger_contents",
     "open_priced",
     "period_label",
     "resolve_path",
     "run_metadata",
     "setup",
-    "supported_stage",
+    "table",
 ]
 
 SCOPES = ("ai", "all")
-_TOKENS = (
-    "(input_tokens + cache_read_tokens + cache_write_5m_tokens"
-    " + cache_write_1h_tokens + output_tokens)"
-)
 
 
 def _number(x: float) -> str:
@@ -53,8 +56,31 @@ def _number(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
 
 
+def _figures_with_alt_text() -> None:
+    """Show figures as HTML images carrying alt text, when in IPython.
+
+    The HTML export's default template reads no alt text from output
+    metadata, so a figure also gets an HTML form, which the export prefers.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    # The inline backend drops every figure formatter when it loads, which
+    # is at the first figure drawn unless it is loaded now.
+    plt.switch_backend(mpl.get_backend())
+    formatter = shell.display_formatter.formatters["text/html"]
+    formatter.for_type(Figure, plots.figure_html)
+
+
 def setup(log_level: int | str = logging.INFO) -> None:
     """Prepare a notebook session: plot style, table display and logging.
+
+    Figures shown in IPython also carry alt text that describes them
+    (:func:`tokenlib.plots.alt_text`), so the HTML report has it.
 
     Parameters
     ----------
@@ -63,6 +89,8 @@ def setup(log_level: int | str = logging.INFO) -> None:
         missing, which a person reading a scheduled run needs.
     """
     plots.use_house_style()
+    _figures_with_alt_text()
+    pd.set_option("styler.render.max_rows", 40)
     pd.set_option("display.max_rows", 40)
     pd.set_option("display.max_columns", 20)
     pd.set_option("display.width", 100)
@@ -270,9 +298,98 @@ def fmt_money(x: float | None, currency: str) -> str:
     """
     if x is None or pd.isna(x):
         return "n/a"
+    return f"{_amount(x)} {currency}"
+
+
+def _amount(x: float) -> str:
+    """An amount to cents with separators; under a cent says so."""
     if x != 0 and abs(x) < 0.005:
-        return f"{'> -' if x < 0 else '< '}0.01 {currency}"
-    return f"{x:,.2f} {currency}"
+        return f"{'> -' if x < 0 else '< '}0.01"
+    return f"{x:,.2f}"
+
+
+def _day(x: pd.Timestamp) -> str:
+    return f"{x:%Y-%m-%d}" if x == x.normalize() else f"{x:%Y-%m-%d %H:%M}"
+
+
+def _by_dtype(column: pd.Series) -> Callable | str | None:
+    """The display format of a column no role was named for."""
+    if types.is_datetime64_any_dtype(column):
+        return _day
+    if types.is_integer_dtype(column) and not types.is_bool_dtype(column):
+        return "{:,}"
+    return _number if types.is_float_dtype(column) else None
+
+
+def table(
+    frame: pd.DataFrame,
+    money: Sequence[str] = (),
+    pct: Sequence[str] = (),
+    share: Sequence[str] = (),
+) -> Styler:
+    """Show a frame as a report table: no index column, figures formatted.
+
+    Formatting is for display only: the values stay unrounded. Money shows
+    to cents with separators, percentages with a percent sign, other
+    numbers with separators or four significant digits, days as
+    YYYY-MM-DD, missing values as blanks. Text columns are aligned left.
+
+    Parameters
+    ----------
+    frame
+        The frame to show; its index is not shown, so reset a meaningful
+        index (a ``groupby`` result) into a column first.
+    money
+        Columns of amounts, such as ``cost``; the currency is in a column
+        of its own.
+    pct
+        Columns already in percent, such as ``change_pct`` (12.5 is 12.5%).
+    share
+        Columns of fractions, such as ``share`` (0.125 is 12.5%).
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        Renders as HTML in a notebook and in the HTML report.
+
+    Raises
+    ------
+    ParameterError
+        A column named in ``money``, ``pct`` or ``share`` is not in the frame.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"team": ["web", "data", None],
+    ...                   "cost": [1234.567, 0.004, None],
+    ...                   "share": [0.7504, 0.2496, None]})
+    >>> shown = table(f, money=["cost"], share=["share"]).to_html()
+    >>> [x in shown for x in ("1,234.57", "&lt; 0.01", "75.0%", "row_heading")]
+    [True, True, True, False]
+    >>> f["cost"].iloc[0]
+    np.float64(1234.567)
+    """
+    formats = {
+        **dict.fromkeys(money, lambda x: html.escape(_amount(x))),
+        **dict.fromkeys(pct, "{:,.1f}%"),
+        **dict.fromkeys(share, "{:.1%}"),
+    }
+    unknown = [c for c in formats if c not in frame.columns]
+    if unknown:
+        raise ParameterError(
+            f"table: no column {unknown[0]!r} to format; the columns are "
+            + ", ".join(map(str, frame.columns))
+        )
+    for column in frame.columns:
+        formats.setdefault(column, _by_dtype(frame[column]))
+
+    # Text (a column without a format) reads better aligned left.
+    left = [{"selector": "", "props": "text-align: left"}]
+    text = [c for c, f in formats.items() if f is None]
+    return (
+        frame.style.hide(axis="index")
+        .format({c: f for c, f in formats.items() if f}, na_rep="", escape="html")
+        .set_table_styles(dict.fromkeys(text, left), overwrite=False)
+    )
 
 
 def in_currency(frame: pd.DataFrame, currency: str) -> pd.DataFrame:
@@ -312,149 +429,6 @@ def headline(con: duckdb.DuckDBPyConnection, currency: str) -> pd.DataFrame:
         ", ".join(fmt_money(r.cost, r.currency) for r in others.itertuples()) or "none"
     )
     return pd.DataFrame({"figure": list(values), "value": list(values.values())})
-
-
-def ledger_contents(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """What the ledger holds by source, whatever the period and scope.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``source``, ``files``, ``rows``, ``quarantined``, ``first_utc_day``,
-        ``last_utc_day``.
-    """
-    return con.execute("""
-        WITH q AS (SELECT source, count(*) AS quarantined FROM quarantine
-                   GROUP BY ALL)
-        SELECT l.source, count(DISTINCT source_file) AS files, count(*) AS rows,
-               coalesce(any_value(q.quarantined), 0) AS quarantined,
-               min("start")::DATE AS first_utc_day,
-               max("start")::DATE AS last_utc_day
-        FROM ledger l LEFT JOIN q USING (source)
-        GROUP BY l.source ORDER BY l.source""").df()
-
-
-def _label(name: str) -> str:
-    return name.replace("_", " ")
-
-
-def _status(share: float | None) -> str:
-    if share is None or pd.isna(share) or share <= 0:
-        return "no"
-    return "yes" if share >= 0.99 else "partly"
-
-
-def data_readiness(con: duckdb.DuckDBPyConnection, owner: str = "team") -> pd.DataFrame:
-    """Which figures of the series the loaded data can give, by stage.
-
-    Parameters
-    ----------
-    owner
-        The dimension that says who owns spend (``team``, ``project``...).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``stage``, ``figure``, ``ready`` (yes, partly or no), ``evidence``.
-        The first row of each stage is the figure the stage stands on.
-
-    Notes
-    -----
-    Stage 3 (value) needs outcomes, such as tickets resolved per use case;
-    the ledger holds none yet, so cost per outcome is always "no".
-    """
-    # Shares of money are taken on absolute cost so credits do not cancel.
-    col = f'"{_choice(owner, "owner", DIMENSIONS)}"'
-    s = (
-        con.execute(f"""
-        SELECT count(*) FILTER (WHERE cost IS NOT NULL) AS costed,
-          count(*) FILTER (WHERE basis LIKE 'charge%') AS bill_rows,
-          sum(abs(cost)) FILTER (WHERE model IS NOT NULL) / sum(abs(cost)) AS model,
-          sum(abs(cost)) FILTER (WHERE {col} IS NOT NULL) / sum(abs(cost)) AS owner,
-          sum(abs(cost)) FILTER (WHERE use_case IS NOT NULL) / sum(abs(cost))
-            AS use_case,
-          sum({_TOKENS}) FILTER (WHERE counted) AS tokens,
-          sum({_TOKENS}) FILTER (WHERE counted AND cost IS NOT NULL) AS priced,
-          sum(output_tokens) FILTER (WHERE counted) AS output
-        FROM spend""")
-        .df()
-        .iloc[0]
-        .fillna(0)
-    )
-    priced = s["priced"] / s["tokens"] if s["tokens"] else 0.0
-    compared = drift(con).dropna(subset=["computed", "billed"])
-
-    # One row per figure: stage, figure, ready, evidence.
-    rows = [
-        (
-            "1 spend visibility",
-            "total and daily spend",
-            "yes" if s["costed"] else "no",
-            f"{s['costed']:,.0f} rows with cost, {s['bill_rows']:,.0f} from bills",
-        ),
-        (
-            "1 spend visibility",
-            "spend by provider and model",
-            _status(s["model"]),
-            f"model named on {s['model']:.0%} of cost",
-        ),
-        (
-            "1 spend visibility",
-            f"spend by {_label(owner)}",
-            _status(s["owner"]),
-            f"{_label(owner)} set on {s['owner']:.0%} of cost",
-        ),
-        (
-            "2 economics",
-            "cost per million tokens",
-            _status(priced),
-            f"{priced:.0%} of {s['tokens'] / 1e6:,.1f} M tokens priced",
-        ),
-        (
-            "2 economics",
-            "input/output and cache ratios",
-            "yes" if s["output"] else "no",
-            f"{s['output'] / 1e6:,.1f} M output tokens",
-        ),
-        (
-            "2 economics",
-            "token-to-spend drift",
-            "yes" if len(compared) else "no",
-            f"{len(compared)} provider-days with both a bill and priced tokens",
-        ),
-        (
-            "3 value",
-            "cost per outcome",
-            "no",
-            "the ledger holds no outcomes (tickets resolved, documents read)",
-        ),
-        (
-            "3 value",
-            "cost per use case",
-            _status(s["use_case"]),
-            f"use case set on {s['use_case']:.0%} of cost",
-        ),
-    ]
-    return pd.DataFrame(rows, columns=["stage", "figure", "ready", "evidence"])
-
-
-def supported_stage(readiness: pd.DataFrame) -> str:
-    """Name the last stage, in order, whose founding figure is not "no".
-
-    >>> table = pd.DataFrame({"stage": ["1 spend", "2 economics", "3 value"],
-    ...                       "ready": ["yes", "partly", "no"]})
-    >>> supported_stage(table)
-    'the data supports stage 2 economics (partly)'
-    """
-    reached = None
-    for stage, rows in readiness.groupby("stage", sort=True):
-        if rows["ready"].iloc[0] == "no":
-            break
-        reached = (stage, rows["ready"].iloc[0])
-    if reached is None:
-        return "the data supports no stage yet: nothing in it carries cost"
-    stage, ready = reached
-    return f"the data supports stage {stage}" + (" (partly)" if ready != "yes" else "")
 
 
 def run_metadata(

@@ -1,0 +1,205 @@
+"""Which stage and figures the loaded data supports.
+
+The overview notebook reads what the ledger holds by source
+(:func:`ledger_contents`), which figures of the series the data can give
+(:func:`data_readiness`) and the last stage of the three it reaches
+(:func:`supported_stage`): 1 spend visibility, 2 economics, 3 value.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from .errors import ParameterError
+from .metrics import drift
+from .schema import DIMENSIONS
+
+__all__ = ["data_readiness", "ledger_contents", "supported_stage"]
+
+_TOKENS = (
+    "(input_tokens + cache_read_tokens + cache_write_5m_tokens"
+    " + cache_write_1h_tokens + output_tokens)"
+)
+
+
+def ledger_contents(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Count what the ledger holds by source, whatever the period and scope.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``source``, ``files``, ``rows``, ``quarantined``, ``first_utc_day``,
+        ``last_utc_day``.
+    """
+    return con.execute("""
+        WITH q AS (SELECT source, count(*) AS quarantined FROM quarantine
+                   GROUP BY ALL)
+        SELECT l.source, count(DISTINCT source_file) AS files, count(*) AS rows,
+               coalesce(any_value(q.quarantined), 0) AS quarantined,
+               min("start")::DATE AS first_utc_day,
+               max("start")::DATE AS last_utc_day
+        FROM ledger l LEFT JOIN q USING (source)
+        GROUP BY l.source ORDER BY l.source""").df()
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def _status(share: float | None) -> str:
+    """Say "yes" from 99% of cost or tokens, "partly" above 0, else "no".
+
+    >>> _status(0.995), _status(0.5), _status(0.0), _status(None)
+    ('yes', 'partly', 'no', 'no')
+    """
+    if share is None or pd.isna(share) or share <= 0:
+        return "no"
+    return "yes" if share >= 0.99 else "partly"
+
+
+def _shares(con: duckdb.DuckDBPyConnection, owner: str) -> pd.Series:
+    """Rows with cost, and the shares of cost or tokens each figure needs."""
+    # Shares of money are taken on absolute cost so credits do not cancel.
+    col = f'"{owner}"'
+    s = (
+        con.execute(f"""
+        SELECT count(*) FILTER (WHERE cost IS NOT NULL) AS costed,
+          count(*) FILTER (WHERE basis LIKE 'charge%') AS bill_rows,
+          sum(abs(cost)) FILTER (WHERE model IS NOT NULL) / sum(abs(cost)) AS model,
+          sum(abs(cost)) FILTER (WHERE {col} IS NOT NULL) / sum(abs(cost)) AS owner,
+          sum(abs(cost)) FILTER (WHERE use_case IS NOT NULL) / sum(abs(cost))
+            AS use_case,
+          sum({_TOKENS}) FILTER (WHERE counted) AS tokens,
+          sum({_TOKENS}) FILTER (WHERE counted AND cost IS NOT NULL) AS priced,
+          sum(output_tokens) FILTER (WHERE counted) AS output
+        FROM spend""")
+        .df()
+        .iloc[0]
+        .fillna(0)
+    )
+    s["priced"] = s["priced"] / s["tokens"] if s["tokens"] else 0.0
+    return s
+
+
+def data_readiness(con: duckdb.DuckDBPyConnection, owner: str = "team") -> pd.DataFrame:
+    """Say which figures of the series the loaded data can give, by stage.
+
+    Parameters
+    ----------
+    con
+        Connection with the ``spend`` view registered
+        (:func:`tokenlib.notebook.open_priced`).
+    owner
+        The dimension that says who owns spend (``team``, ``project``...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``stage``, ``figure``, ``ready`` (yes, partly or no), ``evidence``.
+        The first row of each stage is the figure the stage stands on.
+
+    Raises
+    ------
+    ParameterError
+        ``owner`` is not a dimension of the ledger.
+
+    Notes
+    -----
+    Stage 3 (value) needs outcomes, such as tickets resolved per use case;
+    the ledger holds none yet, so cost per outcome is always "no".
+    """
+    if owner not in DIMENSIONS:
+        raise ParameterError(
+            f"owner={owner!r}: expected one of {', '.join(DIMENSIONS)}"
+        )
+    s = _shares(con, owner)
+    compared = drift(con).dropna(subset=["computed", "billed"])
+    who = _label(owner)
+
+    # One row per figure: stage, figure, ready, evidence.
+    one, two, three = "1 spend visibility", "2 economics", "3 value"
+    rows = [
+        (
+            one,
+            "total and daily spend",
+            "yes" if s["costed"] else "no",
+            f"{s['costed']:,.0f} rows with cost, {s['bill_rows']:,.0f} from bills",
+        ),
+        (
+            one,
+            "spend by provider and model",
+            _status(s["model"]),
+            f"model named on {s['model']:.0%} of cost",
+        ),
+        (
+            one,
+            f"spend by {who}",
+            _status(s["owner"]),
+            f"{who} set on {s['owner']:.0%} of cost",
+        ),
+        (
+            two,
+            "cost per million tokens",
+            _status(s["priced"]),
+            f"{s['priced']:.0%} of {s['tokens'] / 1e6:,.1f} M tokens priced",
+        ),
+        (
+            two,
+            "input/output and cache ratios",
+            "yes" if s["output"] else "no",
+            f"{s['output'] / 1e6:,.1f} M output tokens",
+        ),
+        (
+            two,
+            "token-to-spend drift",
+            "yes" if len(compared) else "no",
+            f"{len(compared)} provider-days with both a bill and priced tokens",
+        ),
+        (
+            three,
+            "cost per outcome",
+            "no",
+            "the ledger holds no outcomes (tickets resolved, documents read)",
+        ),
+        (
+            three,
+            "cost per use case",
+            _status(s["use_case"]),
+            f"use case set on {s['use_case']:.0%} of cost",
+        ),
+    ]
+    return pd.DataFrame(rows, columns=["stage", "figure", "ready", "evidence"])
+
+
+def supported_stage(readiness: pd.DataFrame) -> str:
+    """Name the last stage, in order, whose founding figure is not "no".
+
+    Parameters
+    ----------
+    readiness
+        From :func:`data_readiness`: ``stage`` and ``ready``; the first row
+        of each stage is its founding figure.
+
+    Returns
+    -------
+    str
+        A sentence naming the stage, with "(partly)" when its founding
+        figure is only partly ready.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"stage": ["1 spend", "2 economics", "3 value"],
+    ...                       "ready": ["yes", "partly", "no"]})
+    >>> supported_stage(table)
+    'the data supports stage 2 economics (partly)'
+    """
+    reached = None
+    for stage, rows in readiness.groupby("stage", sort=True):
+        if rows["ready"].iloc[0] == "no":
+            break
+        reached = (stage, rows["ready"].iloc[0])
+    if reached is None:
+        return "the data supports no stage yet: nothing in it carries cost"
+    stage, ready = reached
+    return f"the data supports stage {stage}" + (" (partly)" if ready != "yes" else "")
