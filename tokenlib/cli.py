@@ -14,6 +14,7 @@ import duckdb
 from .errors import ParameterError, TokenlibError
 from .ingest import ingest_file
 from .ledger import PROJECT_ROOT, default_ledger_path, open_ledger
+from .params import parse_date
 from .pricing import price_ledger, read_scope_rules
 from .sources import FORMATS
 from .summary import summarise
@@ -32,14 +33,7 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 
 
 def _date(value: str | None, name: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ParameterError(
-            f"--{name} {value!r}: expected a date YYYY-MM-DD"
-        ) from None
+    return parse_date(value, f"--{name} {value!r}")
 
 
 _ledger_option = click.option(

@@ -12,10 +12,8 @@ from __future__ import annotations
 import html
 import logging
 import platform
-import re
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -27,10 +25,8 @@ from pandas.api import types
 
 from . import plots
 from .errors import ParameterError
-from .ledger import PROJECT_ROOT, open_ledger
 from .metrics import total_spend
-from .pricing import Scope, check_zone, price_ledger
-from .schema import DIMENSIONS
+from .params import check_params, open_priced, resolve_path
 
 if TYPE_CHECKING:
     from pandas.io.formats.style import Styler
@@ -47,8 +43,6 @@ __all__ = [
     "setup",
     "table",
 ]
-
-SCOPES = ("ai", "all")
 
 
 def _number(x: float) -> str:
@@ -98,176 +92,6 @@ def setup(log_level: int | str = logging.INFO) -> None:
     pd.set_option("display.float_format", _number)
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("tokenlib").setLevel(log_level)
-
-
-def resolve_path(p: str | Path) -> Path:
-    """Resolve a path against the project root, never the current directory.
-
-    >>> resolve_path("data/x.duckdb") == PROJECT_ROOT / "data" / "x.duckdb"
-    True
-    >>> resolve_path("/tmp/x.duckdb")
-    PosixPath('/tmp/x.duckdb')
-    """
-    path = Path(p).expanduser()
-    return path if path.is_absolute() else PROJECT_ROOT / path
-
-
-def _date(value: str, name: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ParameterError(
-            f"{name}={value!r}: expected a date YYYY-MM-DD, or '' for no bound"
-        ) from None
-
-
-def _file(value: str, name: str, hint: str) -> Path:
-    path = resolve_path(value)
-    if not value or not path.is_file():
-        raise ParameterError(f"{name}={value!r}: no file at {path}; {hint}")
-    return path
-
-
-def _choice(value: str, name: str, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise ParameterError(f"{name}={value!r}: expected one of {', '.join(allowed)}")
-    return value
-
-
-def _currency(value: str) -> str:
-    if not re.fullmatch(r"[A-Z]{3}", value):
-        raise ParameterError(
-            f"currency={value!r}: expected a three-letter ISO code such as USD"
-        )
-    return value
-
-
-def _period(start: str, end: str) -> None:
-    first, stop = _date(start, "start"), _date(end, "end")
-    if first and stop and stop <= first:
-        raise ParameterError(
-            f"end={end!r} is not after start={start!r}; end is exclusive"
-        )
-
-
-def check_params(
-    ledger: str,
-    prices: str = "",
-    start: str = "",
-    end: str = "",
-    tz: str = "UTC",
-    currency: str = "USD",
-    scope: str = "ai",
-    group_by: str = "team",
-) -> dict[str, str]:
-    """Check a notebook's parameters and return them as given.
-
-    Every parameter is checked and every problem is reported together, one
-    per line, each naming the parameter and echoing its value.
-
-    Returns
-    -------
-    dict
-        The parameters, by name, for :func:`run_metadata`.
-
-    Raises
-    ------
-    ParameterError
-        A date does not parse or ``end`` is not after ``start``, the zone is
-        unknown, the scope, currency or ``group_by`` is not allowed, or the
-        ledger or prices file does not exist.
-
-    Examples
-    --------
-    >>> check_params("/no/such.duckdb", tz="Mars/Olympus")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    tokenlib.errors.ParameterError: notebook parameters are invalid:
-    - ledger='/no/such.duckdb': no file at /no/such.duckdb; ingest exports ...
-    - time zone 'Mars/Olympus' is unknown; use an IANA name such as UTC ...
-    """
-    checks: list[Callable[[], object]] = [
-        lambda: _file(
-            ledger,
-            "ledger",
-            "ingest exports into a ledger first "
-            "or point ledger at one (relative to the project root)",
-        ),
-        lambda: prices and _file(prices, "prices", "use '' for list prices"),
-        lambda: _period(start, end),
-        lambda: check_zone(tz),
-        lambda: _currency(currency),
-        lambda: _choice(scope, "scope", SCOPES),
-        lambda: _choice(group_by, "group_by", DIMENSIONS),
-    ]
-    problems = []
-    for check in checks:
-        try:
-            check()
-        except ParameterError as exc:
-            problems.append(f"- {exc}")
-    if problems:
-        raise ParameterError("notebook parameters are invalid:\n" + "\n".join(problems))
-    return {
-        "ledger": ledger,
-        "prices": prices,
-        "start": start,
-        "end": end,
-        "tz": tz,
-        "currency": currency,
-        "scope": scope,
-        "group_by": group_by,
-    }
-
-
-def open_priced(
-    ledger: str,
-    prices: str = "",
-    tz: str = "UTC",
-    start: str = "",
-    end: str = "",
-    scope: str = "ai",
-) -> duckdb.DuckDBPyConnection:
-    """Open a ledger read-only with the ``spend`` view registered.
-
-    Parameters
-    ----------
-    ledger
-        Ledger file, relative to the project root unless absolute.
-    prices
-        Negotiated-rates CSV; '' for list prices.
-    tz
-        IANA zone the reporting days are bucketed in.
-    start, end
-        First day kept and first day no longer kept, YYYY-MM-DD; '' for no
-        bound.
-    scope
-        ``ai`` for AI spend, ``all`` for the whole bill.
-
-    Returns
-    -------
-    duckdb.DuckDBPyConnection
-
-    Raises
-    ------
-    ParameterError
-        As :func:`check_params`; a missing ledger is never created.
-    """
-    path = _file(ledger, "ledger", "ingest exports into a ledger first")
-    negotiated = _file(prices, "prices", "use '' for list prices") if prices else None
-    first, stop = _date(start, "start"), _date(end, "end")
-    mode = _choice(scope, "scope", SCOPES)
-    con = open_ledger(path, read_only=True)
-    try:
-        price_ledger(
-            con, negotiated=negotiated, scope=Scope(mode), tz=tz, start=first, end=stop
-        )
-    except BaseException:
-        con.close()
-        raise
-    return con
 
 
 def period_label(con: duckdb.DuckDBPyConnection) -> str:

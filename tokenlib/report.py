@@ -13,7 +13,7 @@ import json
 import logging
 import shutil
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
@@ -22,8 +22,8 @@ import yaml
 from nbconvert import HTMLExporter
 
 from .errors import ParameterError, ReportError
-from .ledger import PROJECT_ROOT, open_ledger
-from .pricing import price_ledger, read_scope_rules
+from .ledger import PROJECT_ROOT
+from .params import open_priced, resolve_path
 from .summary import summarise
 
 __all__ = ["DEFAULT_PARAMS", "notebooks", "read_params", "run_report"]
@@ -69,34 +69,16 @@ def read_params(path: str | Path | None, **overrides: str | None) -> dict[str, s
     return params
 
 
-def _resolve(path: str) -> Path:
-    p = Path(path)
-    return p if p.is_absolute() else PROJECT_ROOT / p
-
-
-def _date(value: str, name: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ParameterError(f"{name}={value!r}: expected a date YYYY-MM-DD") from None
-
-
 def _metrics(params: Mapping[str, str]) -> dict:
-    ledger = _resolve(params["ledger"])
-    if not ledger.exists():
-        raise ParameterError(f"ledger {ledger} does not exist; ingest data first")
-    con = open_ledger(ledger, read_only=True)
+    con = open_priced(
+        params["ledger"],
+        params["prices"],
+        params["tz"],
+        params["start"],
+        params["end"],
+        params["scope"],
+    )
     try:
-        price_ledger(
-            con,
-            negotiated=_resolve(params["prices"]) if params["prices"] else None,
-            scope=read_scope_rules(None, params["scope"]),
-            tz=params["tz"],
-            start=_date(params["start"], "start"),
-            end=_date(params["end"], "end"),
-        )
         return summarise(con, params["currency"])
     finally:
         con.close()
@@ -154,7 +136,7 @@ def run_report(
         A notebook failed; the message names notebook, cell and error.
     """
     say = progress or log.info
-    out = _resolve(str(out)) if out else PROJECT_ROOT / "reports"
+    out = resolve_path(out) if out else PROJECT_ROOT / "reports"
     stamp = datetime.now(UTC).strftime("%Y-%m-%d_%H%M%S")
     work = out / f".running-{stamp}"
     work.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,207 @@
+"""Parameters of the series: check them, resolve paths, open the priced ledger.
+
+The notebooks, the report runner and the command line take the same
+parameters (ledger, prices, period, zone, currency, scope, group-by); this
+module checks them once, with messages that name the parameter and echo its
+value. Relative paths resolve against the project root, never the current
+directory, because papermill and schedulers start anywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from .errors import ParameterError
+from .ledger import PROJECT_ROOT, open_ledger
+from .pricing import Scope, check_zone, price_ledger
+from .schema import DIMENSIONS
+
+__all__ = ["SCOPES", "check_params", "open_priced", "parse_date", "resolve_path"]
+
+SCOPES = ("ai", "all")
+
+
+def resolve_path(p: str | Path) -> Path:
+    """Resolve a path against the project root, never the current directory.
+
+    >>> resolve_path("data/x.duckdb") == PROJECT_ROOT / "data" / "x.duckdb"
+    True
+    >>> resolve_path("/tmp/x.duckdb")
+    PosixPath('/tmp/x.duckdb')
+    """
+    path = Path(p).expanduser()
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def parse_date(value: str | None, label: str) -> date | None:
+    """Parse an ISO date; empty means no bound. ``label`` opens the error.
+
+    >>> parse_date("2026-06-01", "start")
+    datetime.date(2026, 6, 1)
+    >>> parse_date("", "start") is None
+    True
+    """
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ParameterError(
+            f"{label}: expected a date YYYY-MM-DD, or '' for no bound"
+        ) from None
+
+
+def _date(value: str, name: str) -> date | None:
+    return parse_date(value, f"{name}={value!r}")
+
+
+def _file(value: str, name: str, hint: str) -> Path:
+    path = resolve_path(value)
+    if not value or not path.is_file():
+        raise ParameterError(f"{name}={value!r}: no file at {path}; {hint}")
+    return path
+
+
+def _choice(value: str, name: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ParameterError(f"{name}={value!r}: expected one of {', '.join(allowed)}")
+    return value
+
+
+def _currency(value: str) -> str:
+    if not re.fullmatch(r"[A-Z]{3}", value):
+        raise ParameterError(
+            f"currency={value!r}: expected a three-letter ISO code such as USD"
+        )
+    return value
+
+
+def _period(start: str, end: str) -> None:
+    first, stop = _date(start, "start"), _date(end, "end")
+    if first and stop and stop <= first:
+        raise ParameterError(
+            f"end={end!r} is not after start={start!r}; end is exclusive"
+        )
+
+
+def check_params(
+    ledger: str,
+    prices: str = "",
+    start: str = "",
+    end: str = "",
+    tz: str = "UTC",
+    currency: str = "USD",
+    scope: str = "ai",
+    group_by: str = "team",
+) -> dict[str, str]:
+    """Check a notebook's parameters and return them as given.
+
+    Every parameter is checked and every problem is reported together, one
+    per line, each naming the parameter and echoing its value.
+
+    Returns
+    -------
+    dict
+        The parameters, by name, for :func:`run_metadata`.
+
+    Raises
+    ------
+    ParameterError
+        A date does not parse or ``end`` is not after ``start``, the zone is
+        unknown, the scope, currency or ``group_by`` is not allowed, or the
+        ledger or prices file does not exist.
+
+    Examples
+    --------
+    >>> check_params("/no/such.duckdb", tz="Mars/Olympus")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    tokenlib.errors.ParameterError: notebook parameters are invalid:
+    - ledger='/no/such.duckdb': no file at /no/such.duckdb; ingest exports ...
+    - time zone 'Mars/Olympus' is unknown; use an IANA name such as UTC ...
+    """
+    checks: list[Callable[[], object]] = [
+        lambda: _file(
+            ledger,
+            "ledger",
+            "ingest exports into a ledger first "
+            "or point ledger at one (relative to the project root)",
+        ),
+        lambda: prices and _file(prices, "prices", "use '' for list prices"),
+        lambda: _period(start, end),
+        lambda: check_zone(tz),
+        lambda: _currency(currency),
+        lambda: _choice(scope, "scope", SCOPES),
+        lambda: _choice(group_by, "group_by", DIMENSIONS),
+    ]
+    problems = []
+    for check in checks:
+        try:
+            check()
+        except ParameterError as exc:
+            problems.append(f"- {exc}")
+    if problems:
+        raise ParameterError("notebook parameters are invalid:\n" + "\n".join(problems))
+    return {
+        "ledger": ledger,
+        "prices": prices,
+        "start": start,
+        "end": end,
+        "tz": tz,
+        "currency": currency,
+        "scope": scope,
+        "group_by": group_by,
+    }
+
+
+def open_priced(
+    ledger: str,
+    prices: str = "",
+    tz: str = "UTC",
+    start: str = "",
+    end: str = "",
+    scope: str = "ai",
+) -> duckdb.DuckDBPyConnection:
+    """Open a ledger read-only with the ``spend`` view registered.
+
+    Parameters
+    ----------
+    ledger
+        Ledger file, relative to the project root unless absolute.
+    prices
+        Negotiated-rates CSV; '' for list prices.
+    tz
+        IANA zone the reporting days are bucketed in.
+    start, end
+        First day kept and first day no longer kept, YYYY-MM-DD; '' for no
+        bound.
+    scope
+        ``ai`` for AI spend, ``all`` for the whole bill.
+
+    Returns
+    -------
+    duckdb.DuckDBPyConnection
+
+    Raises
+    ------
+    ParameterError
+        As :func:`check_params`; a missing ledger is never created.
+    """
+    path = _file(ledger, "ledger", "ingest exports into a ledger first")
+    negotiated = _file(prices, "prices", "use '' for list prices") if prices else None
+    first, stop = _date(start, "start"), _date(end, "end")
+    mode = _choice(scope, "scope", SCOPES)
+    con = open_ledger(path, read_only=True)
+    try:
+        price_ledger(
+            con, negotiated=negotiated, scope=Scope(mode), tz=tz, start=first, end=stop
+        )
+    except BaseException:
+        con.close()
+        raise
+    return con
