@@ -289,6 +289,9 @@ ECONOMICS = (
 
 Cost over tokens of every class, on priced usage only, so unpriced tokens do
 not dilute it.
+
+Credits and bill lines without tokens are left out, so this cost can differ
+from the total spend in the visibility notebook.
 """),
         code("""
 blended = nb.in_currency(tl.cost_per_mtok(con), currency)

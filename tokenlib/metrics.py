@@ -258,7 +258,7 @@ def token_ratios(con: duckdb.DuckDBPyConnection, by: str | None = None) -> pd.Da
           sum(cache_read_tokens) AS cache_read,
           sum({_ALL_IN}) / nullif(sum(output_tokens), 0) AS io_ratio,
           sum(cache_read_tokens) / nullif(sum({_ALL_IN}), 0) AS cached_ratio
-        FROM spend WHERE counted GROUP BY ALL ORDER BY ALL""",
+        FROM spend WHERE counted AND {_ALL} <> 0 GROUP BY ALL ORDER BY ALL""",
     )
 
 
