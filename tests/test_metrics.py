@@ -206,6 +206,7 @@ def test_no_ai_rows_says_so_without_failing(tmp_path):
     tokenlib.price_ledger(con)
     summary = tokenlib.summarise(con)
     assert summary["total_cost"] is None and summary["days"] == 0
+    assert "no rows in the AI scope" in summary["notes"][0]
 
 
 def test_top_movers_compare_equal_windows(ledger_of):

@@ -144,6 +144,8 @@ def metrics(
     ):
         click.echo(f"{key:>16}: {result[key]}")
     click.echo(f"{'tokens':>16}: {result['tokens']}")
+    for note in result["notes"]:
+        click.echo(f"note: {note}")
 
 
 @cli.command()

@@ -31,6 +31,26 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
+def _notes(con, scope: str, total, unpriced: pd.DataFrame, currency: str) -> list:
+    """Plain sentences on what the figures leave out or cannot say."""
+    notes = []
+    in_scope = con.execute("SELECT count(*) FROM spend").fetchone()[0]
+    in_ledger = con.execute("SELECT count(*) FROM ledger").fetchone()[0]
+    if in_ledger and not in_scope and scope == "ai":
+        notes.append(
+            "no rows in the AI scope for this period: the bill has no "
+            "'AI and Machine Learning' rows; use --scope all or add scope rules"
+        )
+    elif not in_scope:
+        notes.append("no rows for this period")
+    if total is None and in_scope:
+        notes.append(f"nothing is priced in {currency}")
+    if len(unpriced):
+        models = ", ".join(sorted({str(m) for m in unpriced["model"]}))
+        notes.append(f"tokens with no price are left out of cost: {models}")
+    return notes
+
+
 def summarise(con: duckdb.DuckDBPyConnection, currency: str = "USD") -> dict:
     """Return the stage 1-2 headline figures for the registered ``spend`` view.
 
@@ -52,11 +72,13 @@ def summarise(con: duckdb.DuckDBPyConnection, currency: str = "USD") -> dict:
     ).fetchone()[0]
     total = _clean(mine["cost"].sum()) if len(mine) else None
 
+    notes = _notes(con, params[1], total, unpriced, currency)
     by_day = metrics.spend_by_day(con)
     by_model = metrics.spend_by(con, "model")
     drift = metrics.drift(con)
     return {
         "currency": currency,
+        "notes": notes,
         "tz": params[0],
         "scope": params[1],
         "start": _clean(params[2]),
