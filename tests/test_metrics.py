@@ -223,3 +223,57 @@ def test_top_movers_compare_equal_windows(ledger_of):
     assert movers.loc["b", "change"] == pytest.approx(0.6)
     assert movers.loc["a", "change"] == pytest.approx(0.0)
     assert movers.index[0] == "b"
+
+
+def test_bills_in_two_currencies_on_one_day_are_not_doubled(tmp_path):
+    usd = _focus_rows("2026-06-01", 1_000_000, 10.0)
+    eur = {
+        **_focus_rows("2026-06-01", 1_000_000, 9.0),
+        "BillingCurrency": "EUR",
+        "SkuMeter": "sonnet-input-tokens-eu",
+    }
+    con = tokenlib.open_ledger(tmp_path / "l.duckdb")
+    tokenlib.ingest_file(con, write_csv(tmp_path / "b.csv", [usd, eur]))
+    tokenlib.price_ledger(con)
+    summary = tokenlib.summarise(con, "USD")
+    assert summary["total_cost"] == pytest.approx(10.0)
+    assert summary["other_currencies"] == {"EUR": pytest.approx(9.0)}
+    assert summary["tokens"]["input"] == 2_000_000
+
+
+def test_unpriced_usage_under_a_bill_counts_its_tokens_once(ledger_of, tmp_path):
+    con = ledger_of(
+        [
+            {
+                **_r("2026-06-01T03:00:00Z", "search", input_tokens=1_000_000),
+                "model": "my-finetune",
+            }
+        ]
+    )
+    tokenlib.ingest_file(
+        con, write_csv(tmp_path / "b.csv", [_focus_rows("2026-06-01", 1_000_000, 4.0)])
+    )
+    tokenlib.price_ledger(con)
+    summary = tokenlib.summarise(con)
+    assert summary["tokens"]["input"] == 1_000_000
+    assert summary["total_cost"] == pytest.approx(4.0)  # the bill is the money
+
+
+def test_a_bill_naming_its_model_is_split_only_over_that_model(ledger_of, tmp_path):
+    # Haiku usage ($0.30 at list) sits beside a Sonnet bill of $5: the bill
+    # does not move onto Haiku, and Haiku keeps its priced cost.
+    con = ledger_of(
+        [
+            {
+                **_r("2026-06-01T03:00:00Z", "web", input_tokens=300_000),
+                "model": "claude-3-haiku",
+            }
+        ]
+    )
+    bill = _focus_rows("2026-06-01", 1_000_000, 5.0, model="claude-sonnet-4-5")
+    tokenlib.ingest_file(con, write_csv(tmp_path / "b.csv", [bill]))
+    tokenlib.price_ledger(con)
+    by = tokenlib.spend_by(con, "model").set_index("model")["cost"]
+    assert by["claude-3-haiku"] == pytest.approx(300_000 * 0.25 / 1e6)
+    assert by["claude-sonnet-4-5"] == pytest.approx(5.0)
+    assert tokenlib.summarise(con)["tokens"]["input"] == 1_300_000

@@ -297,53 +297,39 @@ def savings(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def drift(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Token-to-spend drift: computed cost against billed cost.
 
-    Compared on UTC days and providers where a bill carries money for
-    tokens; by model where the charge rows name one. ``computed`` prices the
-    tokens of that provider-day (usage rows if any, else the charges' own
-    tokens) at list or negotiated prices; ``billed`` is the BilledCost.
+    Compared where a bill carries money for tokens, on UTC days and
+    providers, and by model where the bill names one (else over all the
+    provider's models that day). ``computed`` prices the tokens the bill
+    covers (the usage rows if any, else the bill's own tokens) at list or
+    negotiated prices; ``billed`` is the bill's BilledCost. ``drift`` is
+    computed minus billed: negative when the bill is above the price list.
 
     Returns
     -------
     pandas.DataFrame
         ``utc_day``, ``provider``, ``model``, ``currency``, ``computed``,
-        ``billed``, ``drift`` (computed - billed), ``drift_pct``.
+        ``billed``, ``drift``, ``drift_pct`` (of billed).
     """
     frame = _df(
         con,
         """
-        WITH covered AS (SELECT DISTINCT provider, utc_day FROM spend
-                         WHERE record_type = 'token_charge')
-        SELECT s.utc_day, s.provider,
-          CASE WHEN bool_or(s.record_type = 'usage') OVER w THEN '(all models)'
-               ELSE coalesce(s.model, '(none)') END AS model,
-          s.computed_currency, s.currency AS bill_currency, s.record_type,
-          s.computed_cost, s.billed_cost, s.counted
-        FROM spend s JOIN covered c USING (provider, utc_day)
-        WINDOW w AS (PARTITION BY s.provider, s.utc_day)""",
+        SELECT utc_day, provider,
+          CASE WHEN ck = '*' THEN '(all models)'
+               ELSE any_value(coalesce(catalogue_model, model)) END AS model,
+          any_value(currency) FILTER (WHERE record_type = 'token_charge')
+            AS currency,
+          sum(computed_cost) FILTER (WHERE counted) AS computed,
+          sum(billed_cost) FILTER (WHERE record_type = 'token_charge')::DOUBLE
+            AS billed
+        FROM spend WHERE ck IS NOT NULL
+        GROUP BY utc_day, provider, ck
+        HAVING count(*) FILTER (WHERE record_type = 'token_charge') > 0
+        ORDER BY utc_day, provider, model""",
     )
-    if frame.empty:
-        return pd.DataFrame(
-            columns=[
-                "utc_day",
-                "provider",
-                "model",
-                "currency",
-                "computed",
-                "billed",
-                "drift",
-                "drift_pct",
-            ]
-        )
-    frame["computed"] = frame["computed_cost"].where(frame["counted"])
-    charges = frame["record_type"] == "token_charge"
-    frame["billed"] = frame["billed_cost"].astype(float).where(charges)
-    frame["currency"] = frame["bill_currency"].fillna(frame["computed_currency"])
-    out = frame.groupby(["utc_day", "provider", "model", "currency"], as_index=False)[
-        ["computed", "billed"]
-    ].sum(min_count=1)
-    out["drift"] = out["computed"] - out["billed"]
-    out["drift_pct"] = 100 * out["drift"] / out["billed"].where(out["billed"] != 0)
-    return out
+    frame["drift"] = frame["computed"] - frame["billed"]
+    billed = frame["billed"].where(frame["billed"] != 0)
+    frame["drift_pct"] = 100 * frame["drift"] / billed
+    return frame
 
 
 def unpriced(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -281,59 +281,79 @@ def _spend_sql(scope: Scope, tz: str, start: date | None, end: date | None) -> s
         period.append(f"day >= DATE {literal(start.isoformat())}")
     if end:
         period.append(f"day < DATE {literal(end.isoformat())}")
-    money = "coalesce(p.effective_cost, p.billed_cost)"
+    money = "coalesce(k.effective_cost, k.billed_cost)"
+    same = (
+        "{a}.provider IS NOT DISTINCT FROM {b}.provider "
+        "AND {a}.utc_day = {b}.utc_day AND {a}.ck = {b}.ck"
+    )
     return f"""
     WITH p AS (
       SELECT *, CAST(timezone({literal(tz)}, start) AS DATE) AS day,
-             CAST(start AS DATE) AS utc_day
+             CAST(start AS DATE) AS utc_day,
+             CASE WHEN record_type = 'token_charge'
+                  THEN CASE WHEN model IS NULL THEN '*' ELSE model_key END
+                  WHEN record_type = 'usage' THEN model_key END AS ck
       FROM priced
     ),
-    cover AS (
-      SELECT provider, utc_day, currency,
+    -- Bills for tokens, by provider, UTC day and model where they name one.
+    g AS (
+      SELECT provider, utc_day, ck,
              sum(coalesce(effective_cost, billed_cost)) AS charge_total,
-             count(*) AS charges
+             any_value(currency) AS charge_currency,
+             count(DISTINCT currency) AS currencies
       FROM p WHERE record_type = 'token_charge' GROUP BY ALL
     ),
-    usage AS (
-      SELECT provider, utc_day, sum(computed_cost) AS priced_usage
-      FROM p WHERE record_type = 'usage' GROUP BY ALL
+    -- Usage falls under its model's bill, else under its provider-day bill.
+    k AS (
+      SELECT p.* REPLACE (
+        CASE WHEN p.record_type = 'usage' THEN coalesce(gm.ck, gp.ck)
+             ELSE p.ck END AS ck)
+      FROM p
+      LEFT JOIN g gm ON {same.format(a="gm", b="p")}
+      LEFT JOIN g gp ON gp.provider IS NOT DISTINCT FROM p.provider
+        AND gp.utc_day = p.utc_day AND gp.ck = '*'
+    ),
+    uc AS (
+      SELECT provider, utc_day, ck, sum(computed_cost) AS priced_usage,
+             count(*) AS usage_rows
+      FROM k WHERE record_type = 'usage' AND ck IS NOT NULL GROUP BY ALL
+    ),
+    j AS (
+      SELECT k.*, g.charge_total, g.charge_currency,
+        coalesce(uc.usage_rows, 0) > 0 AS has_usage,
+        coalesce(uc.usage_rows, 0) > 0 AND coalesce(uc.priced_usage, 0) > 0
+          AND g.currencies = 1 AS split,
+        uc.priced_usage AS cover_priced_usage
+      FROM k
+      LEFT JOIN g ON {same.format(a="g", b="k")}
+      LEFT JOIN uc ON {same.format(a="uc", b="k")}
     ),
     b AS (
-      SELECT p.*,
-        c.charge_total IS NOT NULL AS covered,
-        coalesce(u.priced_usage, 0) AS day_priced_usage,
-        c.charge_total, c.currency AS charge_currency,
+      SELECT k.* EXCLUDE (split, has_usage, cover_priced_usage),
         CASE
-          WHEN p.record_type = 'charge' THEN {money}
-          WHEN p.record_type = 'token_charge' AND coalesce(u.priced_usage, 0) > 0 THEN 0
-          WHEN p.record_type = 'token_charge' THEN {money}
-          WHEN c.charge_total IS NOT NULL AND coalesce(u.priced_usage, 0) > 0
-            THEN c.charge_total * p.computed_cost / u.priced_usage
-          ELSE p.computed_cost
+          WHEN k.record_type = 'charge' THEN {money}
+          WHEN k.record_type = 'token_charge' AND k.split THEN 0
+          WHEN k.record_type = 'token_charge' THEN {money}
+          WHEN k.charge_total IS NOT NULL AND k.split
+            THEN k.charge_total * k.computed_cost / k.cover_priced_usage
+          WHEN k.charge_total IS NOT NULL THEN 0
+          ELSE k.computed_cost
         END AS cost,
         CASE
-          WHEN p.record_type IN ('charge', 'token_charge') THEN p.currency
-          WHEN c.charge_total IS NOT NULL AND coalesce(u.priced_usage, 0) > 0
-            THEN c.currency
-          ELSE p.computed_currency
+          WHEN k.record_type IN ('charge', 'token_charge') THEN k.currency
+          WHEN k.charge_total IS NOT NULL THEN k.charge_currency
+          ELSE k.computed_currency
         END AS cost_currency,
         CASE
-          WHEN p.record_type = 'charge' THEN 'charge'
-          WHEN p.record_type = 'token_charge' AND coalesce(u.priced_usage, 0) > 0
-            THEN 'charge split over usage'
-          WHEN p.record_type = 'token_charge' THEN 'charge'
-          WHEN c.charge_total IS NOT NULL AND coalesce(u.priced_usage, 0) > 0
-            THEN 'charge split over usage'
-          WHEN p.computed_cost IS NOT NULL THEN 'priced ' || p.price_origin
+          WHEN k.record_type = 'charge' THEN 'charge'
+          WHEN k.split THEN 'charge split over usage'
+          WHEN k.record_type = 'token_charge' THEN 'charge'
+          WHEN k.charge_total IS NOT NULL THEN 'covered by a charge, not split'
+          WHEN k.computed_cost IS NOT NULL THEN 'priced ' || k.price_origin
           ELSE 'unpriced'
         END AS basis,
-        NOT (p.record_type = 'token_charge' AND coalesce(u.priced_usage, 0) > 0)
-          AS counted
-      FROM p
-      LEFT JOIN cover c ON c.provider IS NOT DISTINCT FROM p.provider
-        AND c.utc_day = p.utc_day
-      LEFT JOIN usage u ON u.provider IS NOT DISTINCT FROM p.provider
-        AND u.utc_day = p.utc_day
+        NOT (k.record_type = 'token_charge' AND k.has_usage) AS counted
+      FROM j AS k
     )
     SELECT * FROM b WHERE {" AND ".join(period)}
     """
