@@ -401,3 +401,22 @@ def test_ingest_paths_returns_one_summary_per_file_in_order(con):
         (s.source, s.ingested, s.quarantined) for s in tokenlib.ingest_paths(con, paths)
     ]
     assert got == [("request_log", 4, 0), ("request_log", 2, 6)]
+
+
+def test_mapping_an_owner_column_later_relabels_instead_of_adding(tmp_path):
+    log = tmp_path / "log.csv"
+    log.write_text(
+        "ts,prompt,completion,dept\n"
+        "2026-06-01T09:00:00Z,1000,50,search\n2026-06-01T09:00:01Z,2000,60,ads\n"
+    )
+    con = tokenlib.open_ledger(tmp_path / "l.duckdb")
+    base = {"start": "ts", "input_tokens": "prompt", "output_tokens": "completion"}
+    tokenlib.ingest_file(con, log, mapping=base, set_values={"model": "gpt4o-mini"})
+    again = tokenlib.ingest_file(
+        con, log, mapping={**base, "team": "dept"}, set_values={"model": "gpt-4o-mini"}
+    )
+    assert (again.ingested, again.duplicate) == (0, 2)
+    got = con.execute(
+        "SELECT team, model, input_tokens FROM ledger ORDER BY input_tokens"
+    ).fetchall()
+    assert got == [("search", "gpt-4o-mini", 1000), ("ads", "gpt-4o-mini", 2000)]

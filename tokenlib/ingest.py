@@ -114,6 +114,10 @@ def _staged_sql(plan: Plan, columns: Mapping[str, str], defaults: Mapping) -> st
     for c in plan.checks:
         faults.append((c.column, c.value, c.bad, literal(c.reason)))
 
+    # The key reads the file's own values: a value set for the whole file
+    # labels records but never changes which record a row is.
+    from_file = dict(values)
+
     # Values set for the whole file fill what the file leaves empty.
     for name, value in defaults.items():
         kind = LEDGER_COLUMNS[name].split(" NOT NULL")[0].split(" DEFAULT")[0]
@@ -122,7 +126,13 @@ def _staged_sql(plan: Plan, columns: Mapping[str, str], defaults: Mapping) -> st
 
     # Stable record id from source and natural key; identical rows are
     # told apart by their order of appearance unless the key is unique.
-    key = ", ".join(f"coalesce(CAST({k} AS VARCHAR), '')" for k in plan.key)
+    parts = [*plan.key] + [
+        f"coalesce({from_file.get(n, 'NULL')}, 0)"
+        if n in TOKEN_COLUMNS
+        else from_file.get(n, "NULL")
+        for n in plan.key_fields
+    ]
+    key = ", ".join(f"coalesce(CAST({k} AS VARCHAR), '')" for k in parts)
     keyed = (
         f"SELECT *, md5(concat_ws('|', {literal(plan.source)}, {key})) AS _k "
         f"FROM ({plan.relation})"

@@ -95,6 +95,9 @@ class Plan:
         True when ``key`` is the source's own record id (repeats inside one
         file are the same record); False when identical rows are distinct
         records and are told apart by their order of appearance.
+    key_fields
+        Ledger columns whose parsed values join the key, so that the same
+        record keeps its id however the file's columns were mapped.
     checks
         Extra row checks beyond the per-field ones.
     decimal_comma
@@ -107,6 +110,7 @@ class Plan:
     fields: dict[str, Field]
     key: list[str]
     key_is_unique: bool = False
+    key_fields: list[str] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
     decimal_comma: bool = False
     notes: list[str] = field(default_factory=list)

@@ -41,6 +41,16 @@ _KINDS = {
     "input_tokens_with_cache": "tokens",
     "visible_output_tokens": "tokens",
 }
+_IDENTITY = (
+    "start",
+    "end",
+    "provider",
+    "model",
+    "service_tier",
+    "region",
+    *TOKEN_COLUMNS,
+    "requests",
+)
 # Mapping targets that hold a count in another convention, and the ledger
 # column each one fills.
 _CONVERTED = {
@@ -111,10 +121,13 @@ def plan_request_log(table: Table, mapping: dict[str, str]) -> Plan:
         expr=f"CASE WHEN {money} IS NULL THEN 'usage' ELSE 'token_charge' END",
     )
     fields["grain"] = Field("text", expr="'request'")
+    # A request id is the key; without one, what the request was (time,
+    # model, tier, region, token counts) is, but not who sent it, so a
+    # re-ingest that maps an owner column relabels rather than adds.
     if "request_id" in cols:
-        key, unique = [quote(cols["request_id"])], True
+        key, unique, key_fields = [quote(cols["request_id"])], True, []
     else:
-        key, unique = [quote(c) for c in cols.values()], False
+        key, unique, key_fields = [], False, list(_IDENTITY)
     assert set(fields) <= set(LEDGER_COLUMNS)
     return Plan(
         source="request_log",
@@ -123,6 +136,7 @@ def plan_request_log(table: Table, mapping: dict[str, str]) -> Plan:
         fields=fields,
         key=key,
         key_is_unique=unique,
+        key_fields=key_fields,
         checks=checks,
         decimal_comma=table.decimal_comma,
     )
