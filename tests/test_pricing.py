@@ -327,3 +327,27 @@ def test_unknown_token_class_is_refused(tmp_path):
     rates = _rates(tmp_path, "openai,gpt-4o,inputs,2,USD,2026-01-01,\n")
     with pytest.raises(PriceError, match="token_class.*expected one of input"):
         read_negotiated(rates)
+
+
+def test_alias_and_snapshot_rates_for_one_model_cannot_overlap(ledger_of, tmp_path):
+    con = ledger_of([{**SONNET, **_row("2026-06-01T10:00:00Z", input_tokens=100_000)}])
+    rates = _rates(
+        tmp_path,
+        "anthropic,claude-sonnet-4-5,input,2.5,USD,2026-01-01,\n"
+        "anthropic,claude-sonnet-4-5-20250929,input,2.4,USD,2026-01-01,\n",
+    )
+    with pytest.raises(PriceError, match="row 2.*overlaps"):
+        tokenlib.price_ledger(con, negotiated=rates)
+
+
+def test_rate_for_a_model_nobody_knows_is_refused(ledger_of, tmp_path):
+    con = ledger_of([{**SONNET, **_row("2026-06-01T10:00:00Z", input_tokens=100_000)}])
+    rates = _rates(tmp_path, "openai,gpt-4o-mnii,input,0.1,USD,2026-01-01,\n")
+    with pytest.raises(PriceError, match="row 1, column model: 'gpt-4o-mnii'"):
+        tokenlib.price_ledger(con, negotiated=rates)
+
+
+def test_currency_must_be_an_iso_code(tmp_path):
+    rates = _rates(tmp_path, "openai,gpt-4o,input,2,USDD,2026-01-01,\n")
+    with pytest.raises(PriceError, match="row 1, column currency"):
+        read_negotiated(rates)

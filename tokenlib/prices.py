@@ -15,6 +15,7 @@ force at noon UTC, the standard rate for the providers that have them.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from functools import cache
@@ -296,6 +297,14 @@ def _check_negotiated(path: Path, frame: pd.DataFrame) -> pd.DataFrame:
         for col in ("provider", "model", "currency", "valid_from"):
             if not r[col]:
                 raise _fail(path, i, col, r[col], "a value is required")
+        if not re.fullmatch(r"[A-Z]{3}", r["currency"].strip().upper()):
+            raise _fail(
+                path,
+                i,
+                "currency",
+                r["currency"],
+                "expected a three-letter ISO 4217 code such as USD or EUR",
+            )
         if r["token_class"] not in PRICED_TOKEN_CLASSES:
             raise _fail(
                 path,
@@ -346,12 +355,18 @@ def _check_negotiated(path: Path, frame: pd.DataFrame) -> pd.DataFrame:
             }
         )
     out = pd.DataFrame(rows, columns=[*_NEGOTIATED_COLUMNS, "service_tier", "row"])
-    _check_overlaps(path, out)
+    check_overlaps(path, out)
     return out
 
 
-def _check_overlaps(path: Path, rates: pd.DataFrame) -> None:
-    keys = ["provider", "model", "token_class", "service_tier"]
+def check_overlaps(path: Path, rates: pd.DataFrame, model: str = "model") -> None:
+    """Refuse two rates for one model, class and tier in overlapping periods.
+
+    ``model`` names the column that identifies the model: the name as
+    written, or the catalogue key once names are resolved (so a dated
+    snapshot and its alias count as one model).
+    """
+    keys = ["provider", model, "token_class", "service_tier"]
     for _, group in rates.fillna({"service_tier": "*"}).groupby(keys):
         group = group.sort_values("valid_from")
         ends = group["valid_to"].tolist()

@@ -32,8 +32,8 @@ import duckdb
 import pandas as pd
 import yaml
 
-from .errors import ParameterError
-from .prices import list_price_book, read_negotiated, resolve_models
+from .errors import ParameterError, PriceError
+from .prices import check_overlaps, list_price_book, read_negotiated, resolve_models
 from .schema import PRICED_TOKEN_CLASSES, SERVICE_TIERS
 from .sources.base import literal
 
@@ -122,6 +122,7 @@ def _register_prices(
         "SELECT DISTINCT provider, model FROM ledger WHERE model IS NOT NULL"
     ).df()
     rates = read_negotiated(negotiated) if negotiated else None
+    pairs_in_ledger = set(pairs.itertuples(index=False, name=None))
     if rates is not None:
         pairs = pd.concat([pairs, rates[["provider", "model"]]]).drop_duplicates()
     mm = resolve_models(pairs)
@@ -151,8 +152,11 @@ def _register_prices(
         )
     else:
         rates = rates.merge(
-            mm[["provider", "model", "model_key"]], on=["provider", "model"]
+            mm[["provider", "model", "model_key", "resolution"]],
+            on=["provider", "model"],
         )
+        _check_rate_models(Path(negotiated), rates, pairs_in_ledger)
+        check_overlaps(Path(negotiated), rates, model="model_key")
         rates = _expand_tiers(rates)
     con.register("_rates", rates)
     con.execute(
@@ -164,6 +168,17 @@ def _register_prices(
     )
     for name in ("_mm", "_book", "_rates"):
         con.unregister(name)
+
+
+def _check_rate_models(path: Path, rates: pd.DataFrame, in_ledger: set) -> None:
+    """Refuse a rate whose model neither the catalogue nor the ledger knows."""
+    for r in rates.itertuples(index=False):
+        if r.resolution == "unknown" and (r.provider, r.model) not in in_ledger:
+            raise PriceError(
+                f"{path}: row {r.row}, column model: {r.model!r} of {r.provider!r} "
+                "matches no model in the price catalogue or the ledger; "
+                "check the spelling"
+            )
 
 
 def _expand_tiers(rates: pd.DataFrame) -> pd.DataFrame:
