@@ -80,8 +80,23 @@ def test_spend_by_team_with_unowned_and_other(small):
     by = tokenlib.spend_by(small, "team")
     assert by["team"].tolist() == ["search", "(none)"]
     assert by["share"].tolist() == pytest.approx([1.8 / 1.827, 0.027 / 1.827])
+    # Unowned spend is a gap to close, so it is never folded into Other.
     folded = tokenlib.spend_by(small, "team", other_below=0.02)
+    assert folded["team"].tolist() == ["search", "(none)"]
+
+
+def test_small_owners_fold_into_other(ledger_of):
+    con = ledger_of(
+        [
+            _r("2026-06-01T03:00:00Z", "search", input_tokens=100_000),
+            _r("2026-06-01T04:00:00Z", "ads", input_tokens=1_000),
+            _r("2026-06-01T05:00:00Z", "web", input_tokens=1_000),
+        ]
+    )
+    tokenlib.price_ledger(con)
+    folded = tokenlib.spend_by(con, "team", other_below=0.05)
     assert folded["team"].tolist() == ["search", "Other"]
+    assert folded["cost"].tolist() == pytest.approx([0.3, 0.006])
 
 
 def test_token_totals_keep_reasoning_inside_output(small):
@@ -147,6 +162,7 @@ def test_charge_is_money_of_record_and_usage_splits_it(ledger_of, tmp_path):
     tokenlib.price_ledger(con)
     summary = tokenlib.summarise(con)
     assert summary["total_cost"] == pytest.approx(1.6)
+    assert summary["cost_from_bills"] == pytest.approx(1.6)
     assert summary["tokens"]["input"] == 100_000  # the bill's tokens not added again
     by = tokenlib.spend_by(con, "team").set_index("team")["cost"]
     assert by["search"] == pytest.approx(1.6 * 0.3 / 1.8)

@@ -152,7 +152,10 @@ def test_headline(priced):
     values = dict(nb.headline(priced, "USD").itertuples(index=False))
     assert values["total spend"] == "1.50 USD"
     assert values["average daily cost"] == "0.75 USD"
-    assert values["days with spend"] == "2"
+    assert values["days with data"] == "2"
+    # Both rows are priced usage: nothing comes from a bill.
+    assert values["  of which money from bills"] == "0.00 USD"
+    assert values["  of which tokens x list or negotiated price"] == "1.50 USD"
     assert values["other currencies"] == "none"
 
 

@@ -61,21 +61,26 @@ def total_spend(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per currency: ``currency``, ``cost``, ``billed_cost`` (sum of
-        invoiced money in the data, None when no row carries money),
-        ``days`` (days with data), ``avg_daily_cost`` (cost over days with
-        data), ``first_day``, ``last_day``.
+        One row per currency: ``currency``, ``cost``, ``cost_from_bills``
+        (the part whose money comes from bills; the rest is tokens times a
+        price), ``billed_cost`` (sum of invoiced money in the data, None when
+        no row carries money), ``days`` (days with any data in the period),
+        ``avg_daily_cost`` (cost over those days), ``first_day``,
+        ``last_day`` (of days with cost).
     """
     return _df(
         con,
         """
+        WITH d AS (SELECT count(DISTINCT day) AS days FROM spend)
         SELECT cost_currency AS currency, sum(cost) AS cost,
+               coalesce(sum(cost) FILTER (WHERE basis NOT LIKE 'priced%'), 0)
+                 AS cost_from_bills,
                sum(billed_cost)::DOUBLE AS billed_cost,
-               count(DISTINCT day) AS days,
-               sum(cost) / count(DISTINCT day) AS avg_daily_cost,
+               any_value(d.days) AS days,
+               sum(cost) / any_value(d.days) AS avg_daily_cost,
                min(day) AS first_day, max(day) AS last_day
-        FROM spend WHERE cost IS NOT NULL
-        GROUP BY ALL ORDER BY cost DESC""",
+        FROM spend, d WHERE cost IS NOT NULL
+        GROUP BY cost_currency ORDER BY cost DESC""",
         _zone(con),
     )
 
@@ -147,7 +152,8 @@ def spend_by(
         GROUP BY ALL""",
     )
     frame["share"] = frame["cost"] / frame.groupby("currency")["cost"].transform("sum")
-    small = frame["share"].abs() < other_below
+    # Spend nobody owns is a gap to close: it is never folded away.
+    small = (frame["share"].abs() < other_below) & (frame[by] != "(none)")
     if small.any():
         folded = (
             frame[small]

@@ -243,11 +243,17 @@ def headline(con: duckdb.DuckDBPyConnection, currency: str) -> pd.DataFrame:
         row, tz = mine.iloc[0], totals.attrs["tz"]
         values = {
             "total spend": fmt_money(row["cost"], currency),
+            "  of which money from bills": fmt_money(row["cost_from_bills"], currency),
+            "  of which tokens x list or negotiated price": fmt_money(
+                row["cost"] - row["cost_from_bills"], currency
+            ),
             "average daily cost": fmt_money(row["avg_daily_cost"], currency),
-            "days with spend": f"{row['days']:,}",
-            "first and last day": f"{row['first_day']:%Y-%m-%d} to "
+            "days with data": f"{row['days']:,}",
+            "first and last day with spend": f"{row['first_day']:%Y-%m-%d} to "
             f"{row['last_day']:%Y-%m-%d} ({tz})",
-            "billed in the data": fmt_money(row["billed_cost"], currency),
+            "billed in the data (invoice basis)": fmt_money(
+                row["billed_cost"], currency
+            ),
         }
     values["other currencies"] = (
         ", ".join(fmt_money(r.cost, r.currency) for r in others.itertuples()) or "none"

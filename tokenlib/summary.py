@@ -85,6 +85,7 @@ def summarise(con: duckdb.DuckDBPyConnection, currency: str = "USD") -> dict:
         "end": _clean(params[3]),
         "basis": metrics.BASIS,
         "total_cost": total,
+        "cost_from_bills": _clean(mine["cost_from_bills"].sum()) if len(mine) else None,
         "billed_cost": billed,
         "days": days,
         "avg_daily_cost": total / days if total is not None and days else None,
