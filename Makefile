@@ -20,7 +20,7 @@ $(DEMO): $(STAMP)
 demo: $(DEMO)
 
 report: $(DEMO)
-	$(VENV)/bin/tokenlib report
+	$(VENV)/bin/tokenlib report --ledger $(DEMO)
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -130,3 +130,27 @@ def test_report_on_real_public_data(tmp_path):
     assert got["billed_cost"] == pytest.approx(
         _column_sum(focus, "BilledCost", ai_rows)
     )
+
+
+def test_bad_parameters_fail_before_anything_is_written(demo_ledger, tmp_path):
+    params = read_params(None, ledger=str(demo_ledger), group_by="teams")
+    with pytest.raises(tokenlib.TokenlibError, match="group_by='teams'"):
+        run_report(params, out=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_report_command_uses_the_users_ledger_not_the_demo(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TOKENLIB_LEDGER": str(tmp_path / "mine.duckdb")}
+    out = subprocess.run(
+        [sys.executable, "-m", "tokenlib.cli", "report", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert out.returncode == 2
+    assert "mine.duckdb" in out.stderr and "Traceback" not in out.stderr

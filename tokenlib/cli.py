@@ -184,7 +184,13 @@ def report(params, out, ledger) -> None:
     """Run the notebook series into a dated folder with HTML and metrics.json."""
     from .report import read_params, run_report
 
-    values = read_params(params, ledger=str(ledger) if ledger else None)
+    # The command reports on the user's ledger unless told otherwise; only
+    # the notebooks, opened by hand, default to the demo.
+    values = read_params(
+        params,
+        base={"ledger": str(default_ledger_path())},
+        ledger=str(ledger) if ledger else None,
+    )
     folder = run_report(values, out, progress=lambda line: click.echo(line, err=True))
     click.echo(f"report written to {folder}")
     click.echo(f"open {folder / 'report.html'}")

@@ -23,7 +23,7 @@ from nbconvert import HTMLExporter
 
 from .errors import ParameterError, ReportError
 from .ledger import PROJECT_ROOT
-from .params import open_priced, resolve_path
+from .params import check_params, open_priced, resolve_path
 from .summary import summarise
 
 __all__ = ["DEFAULT_PARAMS", "notebooks", "read_params", "run_report"]
@@ -49,9 +49,17 @@ def notebooks(folder: Path = NOTEBOOK_DIR) -> list[Path]:
     return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
 
 
-def read_params(path: str | Path | None, **overrides: str | None) -> dict[str, str]:
-    """Merge defaults, a YAML parameter file and explicit overrides."""
-    params = dict(DEFAULT_PARAMS)
+def read_params(
+    path: str | Path | None,
+    base: Mapping[str, str] | None = None,
+    **overrides: str | None,
+) -> dict[str, str]:
+    """Merge defaults, ``base``, a YAML parameter file and explicit overrides.
+
+    Later sources win: :data:`DEFAULT_PARAMS`, then ``base``, then the file,
+    then the keyword overrides that are not None.
+    """
+    params = {**DEFAULT_PARAMS, **(base or {})}
     if path:
         path = Path(path)
         try:
@@ -138,15 +146,18 @@ def run_report(
     say = progress or log.info
     out = resolve_path(out) if out else PROJECT_ROOT / "reports"
     stamp = datetime.now(UTC).strftime("%Y-%m-%d_%H%M%S")
-    work = out / f".running-{stamp}"
-    work.mkdir(parents=True, exist_ok=True)
     series = series if series is not None else notebooks()
     if not series:
         raise ReportError(f"no notebooks found in {NOTEBOOK_DIR}")
 
-    # Metrics first: a bad parameter fails before any notebook runs.
+    # Parameters and metrics first: a bad parameter fails before any
+    # notebook runs and before anything is written.
+    check_params(**{name: params[name] for name in DEFAULT_PARAMS})
     say("computing metrics.json")
-    (work / "metrics.json").write_text(json.dumps(_metrics(params), indent=2))
+    summary = json.dumps(_metrics(params), indent=2)
+    work = out / f".running-{stamp}"
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "metrics.json").write_text(summary)
 
     executed = []
     for i, nb in enumerate(series, start=1):
