@@ -876,3 +876,28 @@ def test_mapping_both_conventions_of_one_count_is_refused(con, tmp_path):
     mapping = {"start": "ts", "input_tokens": "a", "input_tokens_with_cache": "b"}
     with pytest.raises(ParameterError, match="map one of them"):
         tokenlib.ingest_file(con, path, mapping=mapping)
+
+
+def test_rows_with_too_few_or_too_many_fields_are_quarantined_whole(con, tmp_path):
+    path = _log(
+        tmp_path / "trace.csv",
+        "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+        "2023-11-16 18:17:03.97,4808,10\n"
+        "2023-11-16 18:17:04.03,3180\n"
+        "2023-11-16 18:17:05.03,3180,5,7\n"
+        "2023-11-16 18:17:06.03,100,5\n",
+    )
+    summary = tokenlib.ingest_file(con, path)
+    assert (summary.rows_read, summary.ingested, summary.quarantined) == (4, 2, 2)
+    bad = con.execute(
+        "SELECT source_row, column_name, value FROM quarantine ORDER BY 1"
+    ).fetchall()
+    assert bad == [
+        (2, "(whole row)", "2023-11-16 18:17:04.03,3180"),
+        (3, "(whole row)", "2023-11-16 18:17:05.03,3180,5,7"),
+    ]
+    # The readable rows keep their own row numbers in the file.
+    assert [(r["source_row"], r["input_tokens"]) for r in rows(con)] == [
+        (1, 4808),
+        (4, 100),
+    ]

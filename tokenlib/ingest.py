@@ -264,7 +264,23 @@ def _apply(con, plan: Plan, staged: str, good: str, defaults, label: str):
     quarantined = con.execute(
         "SELECT count(*) FROM quarantine WHERE source_file = ?", [label]
     ).fetchone()[0]
+    if plan.rejects:
+        con.executemany(
+            "INSERT INTO quarantine VALUES (?, ?, ?, '(whole row)', ?, ?, NULL, now())",
+            [
+                [
+                    plan.source,
+                    label,
+                    row,
+                    line,
+                    f"row does not split into the header's columns: {why}",
+                ]
+                for row, line, why in plan.rejects
+            ],
+        )
+    quarantined += len(plan.rejects)
     rows_read = con.execute(f"SELECT count(*) FROM ({plan.relation})").fetchone()[0]
+    rows_read += len(plan.rejects)
 
     # Upsert: records already in the ledger are replaced by this copy, unless
     # the held copy spans a longer period (this one is a partial bucket of it).

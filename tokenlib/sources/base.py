@@ -111,6 +111,7 @@ class Plan:
     key: list[str]
     key_is_unique: bool = False
     key_fields: list[str] = field(default_factory=list)
+    rejects: tuple = ()
     checks: list[Check] = field(default_factory=list)
     decimal_comma: bool = False
     notes: list[str] = field(default_factory=list)

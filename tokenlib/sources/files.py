@@ -34,12 +34,16 @@ class Table:
         Column name -> DuckDB type as read.
     decimal_comma
         The file may write decimals with a comma (semicolon-delimited CSV).
+    rejects
+        (data row, line, reason) of rows that do not split into the header's
+        columns; they go to quarantine whole.
     """
 
     path: Path
     relation: str
     columns: dict[str, str]
     decimal_comma: bool = False
+    rejects: tuple = ()
 
 
 def _check_readable(path: Path) -> None:
@@ -51,19 +55,60 @@ def _check_readable(path: Path) -> None:
         raise InputFileError(f"{path}: the file is empty")
 
 
-def _csv_relation(con: duckdb.DuckDBPyConnection, path: Path) -> Table:
-    src = literal(str(path))
+def _delimiter(path: Path) -> str:
+    """The delimiter: whichever of , ; tab | the header line uses most."""
+    with path.open(encoding="utf-8-sig", errors="replace") as fh:
+        header = fh.readline()
+    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def _rejects(con: duckdb.DuckDBPyConnection, path: Path, args: str) -> list:
+    """Rows the CSV reader cannot split into the header's columns.
+
+    Returns (data row, text of the line, reason) for each; data row 1 is the
+    line after the header.
+    """
     try:
-        delim = con.execute(f"SELECT Delimiter FROM sniff_csv({src})").fetchone()[0]
+        con.execute(
+            f"SELECT count(*) FROM read_csv({args}, store_rejects = true, "
+            "rejects_table = '_csv_rejects', rejects_scan = '_csv_scans')"
+        ).fetchall()  # the rejects table is written once the result is read
+        found = con.execute(
+            "SELECT line - 1, csv_line, error_message FROM _csv_rejects ORDER BY line"
+        ).fetchall()
     except duckdb.Error as exc:
         raise InputFileError(f"{path}: cannot be read as CSV ({exc})") from exc
+    finally:
+        con.execute("DROP TABLE IF EXISTS _csv_rejects")
+        con.execute("DROP TABLE IF EXISTS _csv_scans")
+    return found
+
+
+def _csv_relation(con: duckdb.DuckDBPyConnection, path: Path) -> Table:
+    delim = _delimiter(path)
     nulls = "[" + ", ".join(literal(s) for s in NULL_STRINGS) + "]"
-    reader = (
-        f"read_csv({src}, all_varchar = true, header = true, "
-        f"delim = {literal(delim)}, nullstr = {nulls})"
+    args = (
+        f"{literal(str(path))}, all_varchar = true, header = true, "
+        f"delim = {literal(delim)}, nullstr = {nulls}"
     )
-    relation = f"SELECT *, row_number() OVER () AS _row FROM {reader}"
-    return Table(path, relation, _describe(con, path, relation), delim != ",")
+    rejects = _rejects(con, path, args)
+    reader = f"read_csv({args}, ignore_errors = true)"
+    row = "row_number() OVER ()"
+    if rejects:
+        # The k-th readable row is data row k plus the rejected rows that
+        # come before it: rejected row r_i has r_i - i readable rows before.
+        before = ", ".join(f"({r - i})" for i, (r, *_) in enumerate(rejects, 1))
+        row = (
+            f"(rn + (SELECT count(*) FROM (VALUES {before}) AS rj(b) WHERE rj.b < rn))"
+        )
+        reader = f"(SELECT *, row_number() OVER () AS rn FROM {reader})"
+        relation = f"SELECT * EXCLUDE (rn), {row} AS _row FROM {reader}"
+    else:
+        relation = f"SELECT *, {row} AS _row FROM {reader}"
+    table = Table(path, relation, _describe(con, path, relation), delim != ",")
+    return Table(**{**table.__dict__, "rejects": tuple(rejects)})
 
 
 def _parquet_relation(con: duckdb.DuckDBPyConnection, path: Path) -> Table:

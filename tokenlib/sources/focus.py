@@ -232,4 +232,5 @@ def plan_focus(table: Table) -> Plan:
         fields=fields,
         key=key,
         decimal_comma=table.decimal_comma,
+        rejects=table.rejects,
     )

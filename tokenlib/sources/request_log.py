@@ -139,6 +139,7 @@ def plan_request_log(table: Table, mapping: dict[str, str]) -> Plan:
         key_fields=key_fields,
         checks=checks,
         decimal_comma=table.decimal_comma,
+        rejects=table.rejects,
     )
 
 
