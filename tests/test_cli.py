@@ -114,3 +114,35 @@ def test_missing_column_names_file_and_column(tmp_path):
     )
     assert out.returncode == 2
     assert "bad.csv" in out.stderr and "token column" in out.stderr
+
+
+def test_quarantine_command_lists_file_row_column_and_reason(tmp_path):
+    bad = write_csv(
+        tmp_path / "bad.csv",
+        [
+            {"start": "2026-06-01T10:00:00Z", "input_tokens": "12O0"},
+            {"start": "2026-06-01T11:00:00Z", "input_tokens": "100"},
+        ],
+    )
+    ledger = str(tmp_path / "l.duckdb")
+    ingest = run("ingest", str(bad), "--ledger", ledger)
+    assert "1 rows quarantined; list them with tokenlib quarantine" in ingest.stdout
+    out = run("quarantine", "--ledger", ledger)
+    assert out.returncode == 0, out.stderr
+    assert (
+        f"{bad}: row 1, column input_tokens: not a whole number (found '12O0')"
+        in out.stdout
+    )
+
+
+def test_metrics_refuses_an_end_before_the_start(ledger):
+    out = run(
+        "metrics",
+        "--ledger",
+        str(ledger),
+        "--start",
+        "2026-06-02",
+        "--end",
+        "2026-06-01",
+    )
+    assert out.returncode == 2 and "is not after --start" in out.stderr

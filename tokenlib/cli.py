@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -81,8 +82,8 @@ def ingest(paths, fmt, maps, sets, ledger) -> None:
         click.echo(str(summary))
         if summary.quarantined:
             click.echo(
-                f"  {summary.quarantined:,} rows quarantined; see the quarantine "
-                "table (file, row, column, value, reason)"
+                f"  {summary.quarantined:,} rows quarantined; list them with "
+                "tokenlib quarantine"
             )
 
 
@@ -115,14 +116,23 @@ def metrics(
     path = ledger or default_ledger_path()
     if not Path(path).exists():
         raise ParameterError(f"ledger {path} does not exist; run tokenlib ingest first")
+    first, stop = _date(start, "start"), _date(end, "end")
+    if first and stop and stop <= first:
+        raise ParameterError(
+            f"--end {end} is not after --start {start}; end is exclusive"
+        )
+    if not re.fullmatch(r"[A-Za-z]{3}", currency):
+        raise ParameterError(
+            f"--currency {currency!r}: expected a three-letter ISO code such as USD"
+        )
     con = open_ledger(path, read_only=True)
     price_ledger(
         con,
         negotiated=prices,
         scope=read_scope_rules(scope_rules, scope),
         tz=tz,
-        start=_date(start, "start"),
-        end=_date(end, "end"),
+        start=first,
+        end=stop,
     )
     result = summarise(con, currency.upper())
     if as_json:
@@ -146,6 +156,29 @@ def metrics(
     click.echo(f"{'tokens':>16}: {result['tokens']}")
     for note in result["notes"]:
         click.echo(f"note: {note}")
+
+
+@cli.command()
+@_ledger_option
+@click.option("--limit", default=20, show_default=True, help="Rows to show.")
+def quarantine(ledger, limit) -> None:
+    """Show quarantined rows: file, row, column, value and reason."""
+    path = ledger or default_ledger_path()
+    if not Path(path).exists():
+        raise ParameterError(f"ledger {path} does not exist; run tokenlib ingest first")
+    con = open_ledger(path, read_only=True)
+    total = con.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+    rows = con.execute(
+        "SELECT source_file, source_row, column_name, value, reason FROM quarantine "
+        "ORDER BY source_file, source_row LIMIT ?",
+        [limit],
+    ).fetchall()
+    for file, row, column, value, reason in rows:
+        click.echo(f"{file}: row {row}, column {column}: {reason} (found {value!r})")
+    click.echo(
+        f"{total:,} quarantined rows in {path}"
+        + (f"; showing {len(rows)}" if total > len(rows) else "")
+    )
 
 
 @cli.command()

@@ -29,12 +29,18 @@ class InputFileError(TokenlibError, ValueError):
 class MissingColumnError(InputFileError, KeyError):
     """An input file lacks a column its format requires."""
 
-    def __init__(self, path: object, missing: list[str], found: list[str]):
+    def __init__(
+        self,
+        path: object,
+        missing: list[str],
+        found: list[str],
+        hint: str = "Map a column with --map ledger_column=file_column "
+        "or fix the export.",
+    ):
         self.path, self.missing, self.found = path, missing, found
         super().__init__(
             f"{path}: missing required column(s) {', '.join(missing)}; "
-            f"found {', '.join(found) or 'no columns'}. "
-            "Map a column with --map ledger_column=file_column or fix the export."
+            f"found {', '.join(found) or 'no columns'}. " + hint
         )
 
     def __str__(self) -> str:  # KeyError would quote the message

@@ -31,8 +31,9 @@ def detect_format(con: duckdb.DuckDBPyConnection, path: Path) -> str:
         if looks_like_openai_usage(con, path):
             return "openai_usage"
         raise UnknownFormatError(
-            f"{path}: JSON that is not an OpenAI usage export; "
-            f"name the format with --format ({', '.join(FORMATS)})"
+            f"{path}: JSON that is not an OpenAI usage export (no buckets with "
+            "start_time, end_time and results); JSON sources other than the "
+            "OpenAI Usage API are not read yet"
         )
     columns = open_table(con, path).columns
     found = [
@@ -62,6 +63,12 @@ def plan_for(
     if fmt not in FORMATS:
         raise UnknownFormatError(
             f"--format {fmt}: unknown; expected one of {', '.join(FORMATS)}"
+        )
+    json_file = path.suffix.lower() in (".json", ".jsonl", ".ndjson")
+    if (fmt == "openai_usage") != json_file:
+        raise UnknownFormatError(
+            f"{path}: --format {fmt} does not read {path.suffix or 'this'} files; "
+            "openai_usage reads JSON, focus and request_log read CSV or Parquet"
         )
     if fmt == "openai_usage":
         return plan_openai_usage(con, path)

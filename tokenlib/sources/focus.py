@@ -154,7 +154,13 @@ def plan_focus(table: Table) -> Plan:
     cols = _resolve(table.columns)
     missing = [c for c in _REQUIRED if c not in cols]
     if missing:
-        raise MissingColumnError(table.path, missing, list(table.columns))
+        raise MissingColumnError(
+            table.path,
+            missing,
+            list(table.columns),
+            hint="A FOCUS export must carry these columns (FOCUS 1.0 to 1.2); "
+            "if this is not a FOCUS file, name its format with --format.",
+        )
     q = {name: quote(alias) for name, alias in cols.items()}
 
     fields = {
