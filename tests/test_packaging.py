@@ -53,3 +53,17 @@ def test_lock_file_agrees_with_the_direct_pins():
     lock = {k.lower().replace("_", "-"): v for k, v in lock.items()}
     for name, version in _pypi_pins().items():
         assert lock[name.lower()] == version, name
+
+
+def test_shipped_templates_are_valid():
+    from tokenlib.prices import read_negotiated
+    from tokenlib.pricing import read_scope_rules
+    from tokenlib.report import read_params
+
+    templates = ROOT / "data" / "templates"
+    rates = read_negotiated(templates / "negotiated_rates.csv")
+    assert rates["service_tier"].tolist()[-1] == "standard"
+    assert read_scope_rules(templates / "ai_scope.yml").services == (
+        "Amazon SageMaker",
+    )
+    assert read_params(templates / "report_params.yml")["tz"] == "Europe/Paris"
