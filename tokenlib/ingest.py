@@ -28,6 +28,8 @@ __all__ = ["IngestSummary", "ingest_file", "ingest_paths"]
 log = logging.getLogger(__name__)
 
 _PLAUSIBLE_YEARS = (2000, 2100)
+# Column types whose values need no whole-number check.
+_INTEGER_TYPES = ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER")
 
 
 @dataclass(frozen=True)
@@ -58,10 +60,15 @@ def _parse(f: Field, plan: Plan, columns: Mapping[str, str]) -> tuple[str, str, 
     col = quote(f.column)
     typed = not columns[f.column].upper().startswith("VARCHAR")
     t = col if typed else _text(col)
+    integer = columns[f.column].upper() in _INTEGER_TYPES
     if f.kind in ("tokens", "count"):
-        v = f"TRY_CAST({t} AS BIGINT)"
+        v = col if integer else f"TRY_CAST({t} AS BIGINT)"
         whole = f"TRY_CAST({t} AS DOUBLE) = {v}"
-        bad = f"({t} IS NOT NULL AND ({v} IS NULL OR NOT ({whole})))"
+        bad = (
+            "false"
+            if integer
+            else f"({t} IS NOT NULL AND ({v} IS NULL OR NOT ({whole})))"
+        )
         bad_neg = f"coalesce({v} < 0, false)"
         what = "token count" if f.kind == "tokens" else "count"
         return (
@@ -138,9 +145,12 @@ def _staged_sql(plan: Plan, columns: Mapping[str, str], defaults: Mapping) -> st
         f"FROM ({plan.relation})"
     )
     if plan.key_is_unique:
-        rid = "_k"
+        rid = "CAST(_k AS UUID)"
     else:
-        rid = "md5(_k || '|' || row_number() OVER (PARTITION BY _k ORDER BY _row))"
+        rid = (
+            "CAST(md5(_k || '|' || row_number() OVER (PARTITION BY _k ORDER BY _row))"
+            " AS UUID)"
+        )
 
     bad_col = " ".join(f"WHEN {b} THEN {literal(c)}" for c, _, b, _ in faults)
     bad_val = " ".join(f"WHEN {b} THEN {v}" for _, v, b, _ in faults)
@@ -224,9 +234,11 @@ def ingest_file(
     label = str(path.resolve())
     staged = _staged_sql(plan, columns, defaults)
     good = f"SELECT * FROM ({staged}) WHERE _bad_column IS NULL"
-    if plan.key_is_unique:
+    if plan.key_is_unique and _repeats_key(con, plan):
+        # A record repeated inside the file: its last copy stands.
         good += (
-            " QUALIFY row_number() OVER (PARTITION BY record_id ORDER BY _row DESC) = 1"
+            f" AND _row IN (SELECT max(_row) FROM ({staged}) "
+            "WHERE _bad_column IS NULL GROUP BY record_id)"
         )
 
     con.execute("BEGIN TRANSACTION")
@@ -251,19 +263,28 @@ def ingest_file(
     return summary
 
 
+def _repeats_key(con: duckdb.DuckDBPyConnection, plan: Plan) -> bool:
+    """Tell whether any record id repeats inside the file (cheap check)."""
+    key = ", ".join(plan.key)
+    sql = f"SELECT count(*) > count(DISTINCT ({key})) FROM ({plan.relation})"
+    return bool(con.execute(sql).fetchone()[0])
+
+
 def _apply(con, plan: Plan, staged: str, good: str, defaults, label: str):
-    # Replace this file's earlier quarantine rows, then add the new ones.
     con.execute("DELETE FROM quarantine WHERE source_file = ?", [label])
-    con.execute(
-        f"""INSERT INTO quarantine
-        SELECT {literal(plan.source)}, {literal(label)}, s._row, s._bad_column,
-               s._bad_value, s._bad_reason, to_json(raw), now()
-        FROM ({staged}) AS s JOIN ({plan.relation}) AS raw USING (_row)
-        WHERE s._bad_column IS NOT NULL"""
-    )
-    quarantined = con.execute(
-        "SELECT count(*) FROM quarantine WHERE source_file = ?", [label]
-    ).fetchone()[0]
+    readable = con.execute(f"SELECT count(*) FROM ({plan.relation})").fetchone()[0]
+    inserted, replaced = _upsert(con, plan, good, defaults, label)
+
+    # Faulty rows to quarantine; when every readable row went in there are
+    # none, and the pass over the file is skipped.
+    if inserted < readable:
+        con.execute(
+            f"""INSERT INTO quarantine
+            SELECT {literal(plan.source)}, {literal(label)}, s._row, s._bad_column,
+                   s._bad_value, s._bad_reason, to_json(raw), now()
+            FROM ({staged}) AS s JOIN ({plan.relation}) AS raw USING (_row)
+            WHERE s._bad_column IS NOT NULL"""
+        )
     if plan.rejects:
         con.executemany(
             "INSERT INTO quarantine VALUES (?, ?, ?, '(whole row)', ?, ?, NULL, now())",
@@ -278,12 +299,26 @@ def _apply(con, plan: Plan, staged: str, good: str, defaults, label: str):
                 for row, line, why in plan.rejects
             ],
         )
-    quarantined += len(plan.rejects)
-    rows_read = con.execute(f"SELECT count(*) FROM ({plan.relation})").fetchone()[0]
-    rows_read += len(plan.rejects)
+    quarantined = con.execute(
+        "SELECT count(*) FROM quarantine WHERE source_file = ?", [label]
+    ).fetchone()[0]
+    rows_read = readable + len(plan.rejects)
+    return IngestSummary(
+        path=label,
+        source=plan.source,
+        rows_read=rows_read,
+        ingested=inserted - replaced,
+        duplicate=rows_read - quarantined - (inserted - replaced),
+        quarantined=quarantined,
+    )
 
-    # Upsert: records already in the ledger are replaced by this copy, unless
-    # the held copy spans a longer period (this one is a partial bucket of it).
+
+def _upsert(con, plan: Plan, good: str, defaults, label: str) -> tuple[int, int]:
+    """Insert the good rows; return (rows inserted, ledger rows they replaced).
+
+    Records already in the ledger are replaced by this copy, unless the held
+    copy spans a longer period (this one is a partial bucket of it).
+    """
     replaced = 0
     has_rows = con.execute(
         "SELECT count(*) FROM (SELECT 1 FROM ledger WHERE source = ? LIMIT 1)",
@@ -309,14 +344,7 @@ def _apply(con, plan: Plan, staged: str, good: str, defaults, label: str):
     ).fetchone()[0]
     if has_rows:
         con.execute("DROP TABLE _ids")
-    return IngestSummary(
-        path=label,
-        source=plan.source,
-        rows_read=rows_read,
-        ingested=inserted - replaced,
-        duplicate=rows_read - quarantined - (inserted - replaced),
-        quarantined=quarantined,
-    )
+    return inserted, replaced
 
 
 def ingest_paths(

@@ -55,7 +55,7 @@ def _zone(con: duckdb.DuckDBPyConnection) -> str:
     return con.execute("SELECT tz FROM report_params").fetchone()[0]
 
 
-def total_spend(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def total_spend(con: duckdb.DuckDBPyConnection, source: str = "spend") -> pd.DataFrame:
     """Total spend per currency over the period.
 
     Returns
@@ -70,8 +70,8 @@ def total_spend(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """
     return _df(
         con,
-        """
-        WITH d AS (SELECT count(DISTINCT day) AS days FROM spend)
+        f"""
+        WITH d AS (SELECT count(DISTINCT day) AS days FROM {source})
         SELECT cost_currency AS currency, sum(cost) AS cost,
                coalesce(sum(cost) FILTER (WHERE basis NOT LIKE 'priced%'), 0)
                  AS cost_from_bills,
@@ -79,13 +79,15 @@ def total_spend(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                any_value(d.days) AS days,
                sum(cost) / any_value(d.days) AS avg_daily_cost,
                min(day) AS first_day, max(day) AS last_day
-        FROM spend, d WHERE cost IS NOT NULL
+        FROM {source}, d WHERE cost IS NOT NULL
         GROUP BY cost_currency ORDER BY cost DESC""",
         _zone(con),
     )
 
 
-def spend_by_day(con: duckdb.DuckDBPyConnection, by: str | None = None) -> pd.DataFrame:
+def spend_by_day(
+    con: duckdb.DuckDBPyConnection, by: str | None = None, source: str = "spend"
+) -> pd.DataFrame:
     """Daily spend in the reporting zone, optionally split by a dimension.
 
     Returns
@@ -101,7 +103,7 @@ def spend_by_day(con: duckdb.DuckDBPyConnection, by: str | None = None) -> pd.Da
         SELECT day, {group}cost_currency AS currency, sum(cost) AS cost,
                sum(CASE WHEN counted THEN {_ALL} END) AS tokens,
                sum(requests) AS requests
-        FROM spend GROUP BY ALL ORDER BY ALL""",
+        FROM {source} GROUP BY ALL ORDER BY ALL""",
         _zone(con),
     )
 
@@ -124,7 +126,10 @@ def _dim(by: str) -> str:
 
 
 def spend_by(
-    con: duckdb.DuckDBPyConnection, by: str, other_below: float = 0.0
+    con: duckdb.DuckDBPyConnection,
+    by: str,
+    other_below: float = 0.0,
+    source: str = "spend",
 ) -> pd.DataFrame:
     """Spend by one dimension, largest first, small ones folded into Other.
 
@@ -148,7 +153,7 @@ def spend_by(
         SELECT {_dim(by)} AS {_q(by)}, cost_currency AS currency, sum(cost) AS cost,
                sum(CASE WHEN counted THEN {_ALL} END) AS tokens,
                sum(requests) AS requests
-        FROM spend WHERE cost_currency IS NOT NULL
+        FROM {source} WHERE cost_currency IS NOT NULL
         GROUP BY ALL""",
     )
     frame["share"] = frame["cost"] / frame.groupby("currency")["cost"].transform("sum")
@@ -201,7 +206,9 @@ def top_movers(con: duckdb.DuckDBPyConnection, by: str, days: int = 7) -> pd.Dat
     return frame.loc[order].reset_index(drop=True)
 
 
-def token_totals(con: duckdb.DuckDBPyConnection, by: str | None = None) -> pd.DataFrame:
+def token_totals(
+    con: duckdb.DuckDBPyConnection, by: str | None = None, source: str = "spend"
+) -> pd.DataFrame:
     """Tokens by class (reasoning is a part of output, shown apart).
 
     Returns
@@ -214,12 +221,12 @@ def token_totals(con: duckdb.DuckDBPyConnection, by: str | None = None) -> pd.Da
     return _df(
         con,
         f"""SELECT {group}{sums}, sum(requests) AS requests
-        FROM spend WHERE counted GROUP BY ALL ORDER BY ALL""",
+        FROM {source} WHERE counted GROUP BY ALL ORDER BY ALL""",
     )
 
 
 def cost_per_mtok(
-    con: duckdb.DuckDBPyConnection, by: str | None = None
+    con: duckdb.DuckDBPyConnection, by: str | None = None, source: str = "spend"
 ) -> pd.DataFrame:
     """Cost per million tokens, blended over all token classes.
 
@@ -237,14 +244,16 @@ def cost_per_mtok(
         f"""
         SELECT {group}cost_currency AS currency, sum(cost) AS cost,
                sum({_ALL}) AS tokens
-        FROM spend WHERE counted AND cost IS NOT NULL AND {_ALL} > 0
+        FROM {source} WHERE counted AND cost IS NOT NULL AND {_ALL} > 0
         GROUP BY ALL ORDER BY cost DESC""",
     )
     frame["cost_per_mtok"] = frame["cost"] / frame["tokens"] * 1e6
     return frame
 
 
-def token_ratios(con: duckdb.DuckDBPyConnection, by: str | None = None) -> pd.DataFrame:
+def token_ratios(
+    con: duckdb.DuckDBPyConnection, by: str | None = None, source: str = "spend"
+) -> pd.DataFrame:
     """Input/output ratio and cached-token ratio.
 
     ``io_ratio`` is all input (uncached, cache reads and writes) over output;
@@ -264,7 +273,7 @@ def token_ratios(con: duckdb.DuckDBPyConnection, by: str | None = None) -> pd.Da
           sum(cache_read_tokens) AS cache_read,
           sum({_ALL_IN}) / nullif(sum(output_tokens), 0) AS io_ratio,
           sum(cache_read_tokens) / nullif(sum({_ALL_IN}), 0) AS cached_ratio
-        FROM spend WHERE counted AND {_ALL} <> 0 GROUP BY ALL ORDER BY ALL""",
+        FROM {source} WHERE counted AND {_ALL} <> 0 GROUP BY ALL ORDER BY ALL""",
     )
 
 
@@ -300,7 +309,7 @@ def savings(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     )
 
 
-def drift(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def drift(con: duckdb.DuckDBPyConnection, source: str = "spend") -> pd.DataFrame:
     """Token-to-spend drift: computed cost against billed cost.
 
     Compared where a bill carries money for tokens, on UTC days and
@@ -318,7 +327,7 @@ def drift(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """
     frame = _df(
         con,
-        """
+        f"""
         SELECT utc_day, provider,
           CASE WHEN ck = '*' THEN '(all models)'
                ELSE any_value(coalesce(catalogue_model, model)) END AS model,
@@ -327,7 +336,7 @@ def drift(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
           sum(computed_cost) FILTER (WHERE counted) AS computed,
           sum(billed_cost) FILTER (WHERE record_type = 'token_charge')::DOUBLE
             AS billed
-        FROM spend WHERE ck IS NOT NULL
+        FROM {source} WHERE ck IS NOT NULL
         GROUP BY utc_day, provider, ck
         HAVING count(*) FILTER (WHERE record_type = 'token_charge') > 0
         ORDER BY utc_day, provider, model""",
@@ -338,7 +347,7 @@ def drift(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return frame
 
 
-def unpriced(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def unpriced(con: duckdb.DuckDBPyConnection, source: str = "spend") -> pd.DataFrame:
     """Tokens with no price, by provider and model.
 
     Returns
@@ -350,10 +359,10 @@ def unpriced(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return _df(
         con,
         f"""
-        WITH t AS (SELECT sum({_ALL}) AS total FROM spend WHERE counted)
+        WITH t AS (SELECT sum({_ALL}) AS total FROM {source} WHERE counted)
         SELECT provider, model, resolution, sum({_ALL}) AS tokens,
                sum(requests) AS requests, sum({_ALL}) / any_value(total) AS share
-        FROM spend, t WHERE counted AND cost IS NULL AND {_ALL} > 0
+        FROM {source}, t WHERE counted AND cost IS NULL AND {_ALL} > 0
         GROUP BY ALL ORDER BY tokens DESC""",
     )
 

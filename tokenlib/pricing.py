@@ -302,7 +302,7 @@ def _spend_sql(scope: Scope, tz: str, start: date | None, end: date | None) -> s
         "AND {a}.utc_day = {b}.utc_day AND {a}.ck = {b}.ck"
     )
     return f"""
-    WITH p AS (
+    WITH p AS NOT MATERIALIZED (
       SELECT *, CAST(timezone({literal(tz)}, start) AS DATE) AS day,
              CAST(start AS DATE) AS utc_day,
              CASE WHEN record_type = 'token_charge'
@@ -319,7 +319,7 @@ def _spend_sql(scope: Scope, tz: str, start: date | None, end: date | None) -> s
       FROM p WHERE record_type = 'token_charge' GROUP BY ALL
     ),
     -- Usage falls under its model's bill, else under its provider-day bill.
-    k AS (
+    k AS NOT MATERIALIZED (
       SELECT p.* REPLACE (
         CASE WHEN p.record_type = 'usage' THEN coalesce(gm.ck, gp.ck)
              ELSE p.ck END AS ck)

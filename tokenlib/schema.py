@@ -52,7 +52,7 @@ SERVICE_TIERS = ("standard", "batch", "priority", "flex")
 #: Column name -> DuckDB type, in table order.
 LEDGER_COLUMNS: dict[str, str] = {
     # identity
-    "record_id": "VARCHAR NOT NULL",
+    "record_id": "UUID NOT NULL",
     "source": "VARCHAR NOT NULL",
     "source_file": "VARCHAR NOT NULL",
     "source_row": "BIGINT",

@@ -9,7 +9,7 @@ import duckdb
 import pandas as pd
 
 from . import metrics
-from .schema import TOKEN_CLASSES
+from .schema import TOKEN_CLASSES, TOKEN_COLUMNS
 
 __all__ = ["summarise"]
 
@@ -31,10 +31,57 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
-def _notes(con, scope: str, total, unpriced: pd.DataFrame, currency: str) -> list:
+# What the headline figures group by; every sum keeps the spend view's name,
+# so the metric functions read the roll-up as they read the view.
+_KEYS = (
+    "day",
+    "utc_day",
+    "provider",
+    "model",
+    "catalogue_model",
+    "resolution",
+    "record_type",
+    "price_tier",
+    "basis",
+    "counted",
+    "ck",
+    "cost_currency",
+    "computed_currency",
+    "currency",
+)
+_SUMS = (
+    *TOKEN_COLUMNS,
+    "requests",
+    "cost",
+    "computed_cost",
+    "billed_cost",
+)
+
+
+def _rollup(con: duckdb.DuckDBPyConnection) -> str:
+    """Read the spend view once into a small roll-up table; return its name.
+
+    Rows with and without a cost, and with and without tokens, stay apart,
+    so filters on those give the same answers as on the view.
+    """
+    tokens = " + ".join(c for c in TOKEN_COLUMNS if c != "reasoning_tokens")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE spend_rollup AS SELECT "
+        + ", ".join(_KEYS)
+        + ", cost IS NULL AS no_cost, "
+        + f"({tokens}) > 0 AS has_tokens, ({tokens}) <> 0 AS any_tokens, "
+        + ", ".join(f"sum({c}) AS {c}" for c in _SUMS)
+        + " FROM spend GROUP BY ALL"
+    )
+    return "spend_rollup"
+
+
+def _notes(
+    con, src: str, scope: str, total, unpriced: pd.DataFrame, currency: str
+) -> list:
     """Plain sentences on what the figures leave out or cannot say."""
     notes = []
-    in_scope = con.execute("SELECT count(*) FROM spend").fetchone()[0]
+    in_scope = con.execute(f"SELECT count(*) FROM {src}").fetchone()[0]
     in_ledger = con.execute("SELECT count(*) FROM ledger").fetchone()[0]
     if in_ledger and not in_scope and scope == "ai":
         notes.append(
@@ -59,23 +106,24 @@ def summarise(con: duckdb.DuckDBPyConnection, currency: str = "USD") -> dict:
     nothing is priced in ``currency``.
     """
     params = con.execute('SELECT tz, scope, start, "end" FROM report_params').fetchone()
-    totals = metrics.total_spend(con)
+    src = _rollup(con)
+    totals = metrics.total_spend(con, source=src)
     mine = totals[totals["currency"] == currency]
-    tokens = metrics.token_totals(con)
-    ratios = metrics.token_ratios(con)
-    per_mtok = metrics.cost_per_mtok(con)
+    tokens = metrics.token_totals(con, source=src)
+    ratios = metrics.token_ratios(con, source=src)
+    per_mtok = metrics.cost_per_mtok(con, source=src)
     per_mtok = per_mtok[per_mtok["currency"] == currency]
-    unpriced = metrics.unpriced(con)
-    days = con.execute("SELECT count(DISTINCT day) FROM spend").fetchone()[0]
+    unpriced = metrics.unpriced(con, source=src)
+    days = con.execute(f"SELECT count(DISTINCT day) FROM {src}").fetchone()[0]
     billed = con.execute(
-        "SELECT sum(billed_cost)::DOUBLE FROM spend WHERE currency = ?", [currency]
+        f"SELECT sum(billed_cost)::DOUBLE FROM {src} WHERE currency = ?", [currency]
     ).fetchone()[0]
     total = _clean(mine["cost"].sum()) if len(mine) else None
 
-    notes = _notes(con, params[1], total, unpriced, currency)
-    by_day = metrics.spend_by_day(con)
-    by_model = metrics.spend_by(con, "model")
-    drift = metrics.drift(con)
+    notes = _notes(con, src, params[1], total, unpriced, currency)
+    by_day = metrics.spend_by_day(con, source=src)
+    by_model = metrics.spend_by(con, "model", source=src)
+    drift = metrics.drift(con, source=src)
     return {
         "currency": currency,
         "notes": notes,
