@@ -264,9 +264,13 @@ def ingest_file(
 
 
 def _repeats_key(con: duckdb.DuckDBPyConnection, plan: Plan) -> bool:
-    """Tell whether any record id repeats inside the file (cheap check)."""
+    """Tell whether any record id may repeat inside the file (cheap check).
+
+    Counts distinct hashes of the key: a repeat always shows, and a rare hash
+    collision only sends the file down the de-duplicating path.
+    """
     key = ", ".join(plan.key)
-    sql = f"SELECT count(*) > count(DISTINCT ({key})) FROM ({plan.relation})"
+    sql = f"SELECT count(*) > count(DISTINCT hash({key})) FROM ({plan.relation})"
     return bool(con.execute(sql).fetchone()[0])
 
 

@@ -13,6 +13,7 @@ import duckdb
 import pandas as pd
 
 from .errors import ParameterError
+from .pricing import standard_cost_sql
 from .schema import DIMENSIONS, TOKEN_CLASSES
 
 __all__ = [
@@ -291,20 +292,22 @@ def savings(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         ``currency``, ``cache_saving``, ``cache_write_premium``,
         ``batch_saving``.
     """
+    join, standard = standard_cost_sql("s")
     return _df(
         con,
-        """
-        SELECT computed_currency AS currency,
-          sum(cache_read_tokens * (input_price - cache_read_price)) / 1e6
-            - sum(cache_write_5m_tokens * (cache_write_5m_price - input_price)
-                + cache_write_1h_tokens * (cache_write_1h_price - input_price)) / 1e6
-            AS cache_saving,
-          sum(cache_write_5m_tokens * (cache_write_5m_price - input_price)
-            + cache_write_1h_tokens * (cache_write_1h_price - input_price)) / 1e6
-            AS cache_write_premium,
-          coalesce(sum(standard_cost - computed_cost)
-            FILTER (WHERE price_tier = 'batch'), 0) AS batch_saving
-        FROM spend WHERE computed_cost IS NOT NULL AND counted
+        f"""
+        SELECT s.computed_currency AS currency,
+          sum(s.cache_read_tokens * (s.input_price - s.cache_read_price)) / 1e6
+            - sum(s.cache_write_5m_tokens * (s.cache_write_5m_price - s.input_price)
+              + s.cache_write_1h_tokens * (s.cache_write_1h_price - s.input_price))
+              / 1e6 AS cache_saving,
+          sum(s.cache_write_5m_tokens * (s.cache_write_5m_price - s.input_price)
+            + s.cache_write_1h_tokens * (s.cache_write_1h_price - s.input_price))
+            / 1e6 AS cache_write_premium,
+          coalesce(sum({standard} - s.computed_cost)
+            FILTER (WHERE s.price_tier = 'batch'), 0) AS batch_saving
+        FROM spend AS s {join}
+        WHERE s.computed_cost IS NOT NULL AND s.counted
         GROUP BY ALL""",
     )
 

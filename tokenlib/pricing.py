@@ -203,25 +203,39 @@ def _expand_tiers(rates: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
+# A price row in force for ledger row {r}: same model and tier, the row's
+# UTC date inside the validity, and (for the book) the request's input
+# inside the long-context tier.
+_IN_FORCE = (
+    "{a}.model_key = {r}.model_key AND {a}.service_tier = {tier} "
+    "AND ({a}.valid_from IS NULL OR {a}.valid_from <= {r}.price_date) "
+    "AND ({a}.valid_to IS NULL OR {r}.price_date < {a}.valid_to)"
+)
+_CONTEXT = (
+    " AND {r}.request_input > {a}.context_above "
+    "AND ({a}.context_upto IS NULL OR {r}.request_input <= {a}.context_upto)"
+)
+
+
+def standard_cost_sql(row: str) -> tuple[str, str]:
+    """Return (join, expression) pricing ledger row ``row`` at the standard tier.
+
+    Used to value batch and other tiers against the standard list price.
+    """
+    join = "LEFT JOIN price_book sp ON " + (_IN_FORCE + _CONTEXT).format(
+        a="sp", r=row, tier="'standard'"
+    )
+    cost = " + ".join(f"{row}.{c}_tokens * sp.{c}" for c in _C)
+    return join, f"({cost}) / 1e6"
+
+
 def _priced_sql(with_negotiated: bool) -> str:
     """SQL of the priced view: ledger rows with prices and computed cost."""
     tokens = {c: f"r.{c}_tokens" for c in _C}
-    in_force = (
-        "{a}.model_key = r.model_key AND {a}.service_tier = {tier} "
-        "AND ({a}.valid_from IS NULL OR {a}.valid_from <= r.price_date) "
-        "AND ({a}.valid_to IS NULL OR r.price_date < {a}.valid_to)"
-    )
-    context = (
-        " AND r.request_input > {a}.context_above "
-        "AND ({a}.context_upto IS NULL OR r.request_input <= {a}.context_upto)"
-    )
+    in_force = _IN_FORCE.replace("{r}", "r")
     joins = [
         "LEFT JOIN price_book lp ON "
-        + in_force.format(a="lp", tier="r.price_tier")
-        + context.format(a="lp"),
-        "LEFT JOIN price_book sp ON "
-        + in_force.format(a="sp", tier="'standard'")
-        + context.format(a="sp"),
+        + (_IN_FORCE + _CONTEXT).format(a="lp", r="r", tier="r.price_tier"),
     ]
     price, cur = {}, {}
     for c in _C:
@@ -249,7 +263,6 @@ def _priced_sql(with_negotiated: bool) -> str:
         if with_negotiated
         else "false"
     )
-    std = " + ".join(f"{tokens[c]} * sp.{c}" for c in _C)
     return f"""
     WITH r AS (
       SELECT l.*, coalesce(mm.model_key,
@@ -274,8 +287,6 @@ def _priced_sql(with_negotiated: bool) -> str:
            ELSE ({amount}) / 1e6 END AS computed_cost,
       CASE WHEN r.record_type = 'charge' OR ({missing}) OR ({mixed}) THEN NULL
            ELSE coalesce({first_cur}, 'USD') END AS computed_currency,
-      CASE WHEN ({missing}) OR sp.input IS NULL THEN NULL ELSE ({std}) / 1e6 END
-        AS standard_cost,
       CASE WHEN {negotiated_used} THEN 'negotiated'
            WHEN lp.input IS NOT NULL THEN 'list' END AS price_origin,
       nullif(concat_ws(',',
@@ -297,13 +308,19 @@ def _spend_sql(scope: Scope, tz: str, start: date | None, end: date | None) -> s
     if end:
         period.append(f"day < DATE {literal(end.isoformat())}")
     money = "coalesce(k.effective_cost, k.billed_cost)"
+    # The connection works in UTC, so a UTC day needs no zone conversion.
+    day = (
+        "CAST(start AS DATE)"
+        if tz == "UTC"
+        else f"CAST(timezone({literal(tz)}, start) AS DATE)"
+    )
     same = (
         "{a}.provider IS NOT DISTINCT FROM {b}.provider "
         "AND {a}.utc_day = {b}.utc_day AND {a}.ck = {b}.ck"
     )
     return f"""
     WITH p AS NOT MATERIALIZED (
-      SELECT *, CAST(timezone({literal(tz)}, start) AS DATE) AS day,
+      SELECT *, {day} AS day,
              CAST(start AS DATE) AS utc_day,
              CASE WHEN record_type = 'token_charge'
                   THEN CASE WHEN model IS NULL THEN '*' ELSE model_key END
