@@ -268,9 +268,11 @@ nb.table(movers.head(10), money=money, pct=["change_pct"])
   tokens times list or negotiated prices, an estimate until the bill comes.
 - Tokens of models without a price are in no money figure here; the share
   left out is in `02_unit_economics`.
-- Values under 2% of spend are folded into Other.
-- Days are counted in the `tz` zone; a bill's day is a UTC day, so near
-  midnight a charge can land on the day before or after.
+- Values under 2% of spend are folded into Other; spend with no owner,
+  "(none)", never is.
+- Days are counted in the `tz` zone. Daily bills and usage buckets start at
+  midnight UTC, so in a zone west of UTC each one lands on the day before,
+  and east of UTC on its own day; request logs fall on their local day.
 - Top movers compare the last 14 days of data, whatever the period length.
 """)
 )
@@ -343,7 +345,10 @@ nb.table(saved, money=money)
 ## Token-to-spend drift
 
 Where a bill carries money for tokens, the cost computed from those tokens
-should match it, on UTC days.
+at list or negotiated prices should match it, on UTC days.
+
+Drift is computed minus billed: below zero, the bill is above the price list
+(a premium, a missed discount, a mispriced meter); above zero, below it.
 
 The chart says so when there is nothing to compare: no bill for tokens in the
 period, or billed tokens whose model has no price.

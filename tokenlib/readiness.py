@@ -8,6 +8,8 @@ The overview notebook reads what the ledger holds by source
 
 from __future__ import annotations
 
+import math
+
 import duckdb
 import pandas as pd
 
@@ -45,6 +47,17 @@ def ledger_contents(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def _label(name: str) -> str:
     return name.replace("_", " ")
+
+
+def _pct(share: float) -> str:
+    """A share as a percentage that never rounds up to a full 100%.
+
+    >>> _pct(1.0), _pct(0.9988), _pct(0.5)
+    ('100%', '99.8%', '50%')
+    """
+    if share >= 1:
+        return "100%"
+    return f"{math.floor(share * 1000) / 10:g}%"
 
 
 def _status(share: float | None) -> str:
@@ -130,19 +143,19 @@ def data_readiness(con: duckdb.DuckDBPyConnection, owner: str = "team") -> pd.Da
             one,
             "spend by provider and model",
             _status(s["model"]),
-            f"model named on {s['model']:.0%} of cost",
+            f"model named on {_pct(s['model'])} of cost",
         ),
         (
             one,
             f"spend by {who}",
             _status(s["owner"]),
-            f"{who} set on {s['owner']:.0%} of cost",
+            f"{who} set on {_pct(s['owner'])} of cost",
         ),
         (
             two,
             "cost per million tokens",
             _status(s["priced"]),
-            f"{s['priced']:.0%} of {s['tokens'] / 1e6:,.1f} M tokens priced",
+            f"{_pct(s['priced'])} of {s['tokens'] / 1e6:,.1f} M tokens priced",
         ),
         (
             two,
@@ -166,7 +179,7 @@ def data_readiness(con: duckdb.DuckDBPyConnection, owner: str = "team") -> pd.Da
             three,
             "cost per use case",
             _status(s["use_case"]),
-            f"use case set on {s['use_case']:.0%} of cost",
+            f"use case set on {_pct(s['use_case'])} of cost",
         ),
     ]
     return pd.DataFrame(rows, columns=["stage", "figure", "ready", "evidence"])
