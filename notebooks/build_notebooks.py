@@ -29,7 +29,8 @@ end: str = ""  # first day left out, YYYY-MM-DD; empty: no bound
 tz: str = "UTC"  # IANA time zone the reporting days are counted in
 currency: str = "USD"  # currency of money figures; others listed apart
 scope: str = "ai"  # ai: AI spend only; all: the whole bill
-group_by: str = "team"  # dimension to split spend by: team, project..."""
+group_by: str = "team"  # dimension to split spend by: team, project...
+scope_rules: str = ""  # YAML adding services, SKUs, tags to the AI scope"""
 
 SETUP = """\
 import tokenlib as tl
@@ -37,11 +38,11 @@ from tokenlib import notebook as nb, plots, readiness
 
 nb.setup()
 params = nb.check_params(
-    ledger, prices, start, end, tz, currency, scope, group_by
+    ledger, prices, start, end, tz, currency, scope, group_by, scope_rules
 )"""
 
 OPEN = """\
-con = nb.open_priced(ledger, prices, tz, start, end, scope)
+con = nb.open_priced(ledger, prices, tz, start, end, scope, scope_rules)
 period = nb.period_label(con)
 print(period)"""
 

@@ -87,7 +87,19 @@ def test_check_params_returns_the_parameters(ledger):
         "currency": "USD",
         "scope": "ai",
         "group_by": "team",
+        "scope_rules": "",
     }
+
+
+def test_scope_rules_parameter_is_checked_and_applied(ledger, tmp_path):
+    with pytest.raises(ParameterError, match="scope_rules='nope.yml': no file"):
+        nb.check_params(ledger, scope_rules="nope.yml")
+    rules = tmp_path / "rules.yml"
+    rules.write_text("services: [Amazon EC2]\n")
+    con = nb.open_priced(ledger, scope_rules=str(rules))
+    scope_sql = con.execute("SELECT scope FROM report_params").fetchone()[0]
+    con.close()
+    assert scope_sql == "ai"
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ import duckdb
 
 from .errors import ParameterError
 from .ledger import PROJECT_ROOT, open_ledger
-from .pricing import Scope, check_zone, price_ledger
+from .pricing import check_zone, price_ledger, read_scope_rules
 from .schema import DIMENSIONS
 
 __all__ = ["SCOPES", "check_params", "open_priced", "parse_date", "resolve_path"]
@@ -98,6 +98,7 @@ def check_params(
     currency: str = "USD",
     scope: str = "ai",
     group_by: str = "team",
+    scope_rules: str = "",
 ) -> dict[str, str]:
     """Check a notebook's parameters and return them as given.
 
@@ -138,6 +139,12 @@ def check_params(
         lambda: _currency(currency),
         lambda: _choice(scope, "scope", SCOPES),
         lambda: _choice(group_by, "group_by", DIMENSIONS),
+        lambda: (
+            scope_rules
+            and read_scope_rules(
+                _file(scope_rules, "scope_rules", "use '' for the default AI scope")
+            )
+        ),
     ]
     problems = []
     for check in checks:
@@ -156,6 +163,7 @@ def check_params(
         "currency": currency,
         "scope": scope,
         "group_by": group_by,
+        "scope_rules": scope_rules,
     }
 
 
@@ -166,6 +174,7 @@ def open_priced(
     start: str = "",
     end: str = "",
     scope: str = "ai",
+    scope_rules: str = "",
 ) -> duckdb.DuckDBPyConnection:
     """Open a ledger read-only with the ``spend`` view registered.
 
@@ -182,6 +191,8 @@ def open_priced(
         bound.
     scope
         ``ai`` for AI spend, ``all`` for the whole bill.
+    scope_rules
+        YAML adding services, SKUs or tags to the AI scope; '' for none.
 
     Returns
     -------
@@ -196,10 +207,20 @@ def open_priced(
     negotiated = _file(prices, "prices", "use '' for list prices") if prices else None
     first, stop = _date(start, "start"), _date(end, "end")
     mode = _choice(scope, "scope", SCOPES)
+    rules = (
+        _file(scope_rules, "scope_rules", "use '' for the default AI scope")
+        if scope_rules
+        else None
+    )
     con = open_ledger(path, read_only=True)
     try:
         price_ledger(
-            con, negotiated=negotiated, scope=Scope(mode), tz=tz, start=first, end=stop
+            con,
+            negotiated=negotiated,
+            scope=read_scope_rules(rules, mode),
+            tz=tz,
+            start=first,
+            end=stop,
         )
     except BaseException:
         con.close()

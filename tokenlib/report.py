@@ -41,6 +41,7 @@ DEFAULT_PARAMS: dict[str, str] = {
     "currency": "USD",
     "scope": "ai",
     "group_by": "team",
+    "scope_rules": "",
 }
 
 
@@ -85,6 +86,7 @@ def _metrics(params: Mapping[str, str]) -> dict:
         params["start"],
         params["end"],
         params["scope"],
+        params["scope_rules"],
     )
     try:
         return summarise(con, params["currency"])
