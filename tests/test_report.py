@@ -35,6 +35,7 @@ def test_report_on_demo_data_writes_html_metrics_and_notebooks(demo_ledger, tmp_
     ]
     html = (folder / "report.html").read_text()
     assert "Notes and limitations" in html and "<img" in html
+    assert html.count("Run metadata") == 1  # once, at the end of the page
     got = json.loads((folder / "metrics.json").read_text())
     con = tokenlib.open_ledger(demo_ledger, read_only=True)
     tokenlib.price_ledger(con)

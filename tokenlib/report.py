@@ -94,17 +94,27 @@ def _metrics(params: Mapping[str, str]) -> dict:
         con.close()
 
 
+def _without_run_metadata(cells: list) -> list:
+    """Drop a notebook's closing run-metadata section: the page shows it once."""
+    for i, cell in enumerate(cells):
+        if cell.cell_type == "markdown" and cell.source.startswith("## Run metadata"):
+            return cells[:i]
+    return cells
+
+
 def _html(executed: list[Path], params: Mapping[str, str]) -> str:
     """One HTML page of every notebook's text and outputs, code hidden."""
     merged = nbformat.v4.new_notebook()
-    for path in executed:
-        nb = nbformat.read(path, as_version=4)
-        merged.cells.extend(
+    for i, path in enumerate(executed, start=1):
+        cells = [
             c
-            for c in nb.cells
-            if "parameters" not in c.metadata.get("tags", [])
-            and "injected-parameters" not in c.metadata.get("tags", [])
-        )
+            for c in nbformat.read(path, as_version=4).cells
+            if not {"parameters", "injected-parameters"}
+            & set(c.metadata.get("tags", []))
+        ]
+        if i < len(executed):
+            cells = _without_run_metadata(cells)
+        merged.cells.extend(cells)
     merged.metadata["title"] = "Tokenomics Workbook report"
     exporter = HTMLExporter(
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
