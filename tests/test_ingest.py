@@ -420,3 +420,25 @@ def test_mapping_an_owner_column_later_relabels_instead_of_adding(tmp_path):
         "SELECT team, model, input_tokens FROM ledger ORDER BY input_tokens"
     ).fetchall()
     assert got == [("search", "gpt-4o-mini", 1000), ("ads", "gpt-4o-mini", 2000)]
+
+
+def test_a_ledger_with_text_record_ids_is_migrated(tmp_path):
+    import duckdb
+
+    path = tmp_path / "old.duckdb"
+    old = duckdb.connect(str(path))
+    old.execute(
+        tokenlib.schema.LEDGER_DDL.replace('"record_id" UUID', '"record_id" VARCHAR')
+    )
+    old.execute(
+        "INSERT INTO ledger (record_id, source, source_file, start, grain, "
+        "record_type) "
+        "VALUES (md5('a'), 'request_log', 'f.csv', TIMESTAMPTZ '2026-01-01', "
+        "'request', 'usage')"
+    )
+    old.close()
+    con = tokenlib.open_ledger(path)
+    kind, rid = con.execute(
+        "SELECT typeof(record_id), CAST(record_id AS VARCHAR) FROM ledger"
+    ).fetchone()
+    assert kind == "UUID" and rid.replace("-", "") == "0cc175b9c0f1b6a831c399e269772661"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
 from conftest import write_csv
 
@@ -293,3 +294,47 @@ def test_a_bill_naming_its_model_is_split_only_over_that_model(ledger_of, tmp_pa
     assert by["claude-3-haiku"] == pytest.approx(300_000 * 0.25 / 1e6)
     assert by["claude-sonnet-4-5"] == pytest.approx(5.0)
     assert tokenlib.summarise(con)["tokens"]["input"] == 1_300_000
+
+
+def test_drift_never_compares_or_adds_two_currencies(ledger_of, tmp_path):
+    con = ledger_of([_r("2026-06-01T03:00:00Z", "web", input_tokens=100_000)])
+    eur = {
+        **_focus_rows("2026-06-01", 100_000, 0.25, model="claude-sonnet-4-5"),
+        "BillingCurrency": "EUR",
+    }
+    tokenlib.ingest_file(con, write_csv(tmp_path / "b.csv", [eur]))
+    tokenlib.price_ledger(con)
+    (row,) = tokenlib.drift(con).to_dict("records")
+    assert row["currency"] == "EUR" and row["billed"] == pytest.approx(0.25)
+    assert pd.isna(row["computed"])  # list prices are in USD: not comparable
+
+
+def test_provider_names_meet_whatever_their_case(ledger_of, tmp_path):
+    con = ledger_of(
+        [
+            {
+                **_r("2026-06-01T03:00:00Z", "web", input_tokens=100_000),
+                "provider": "Anthropic",
+            }
+        ]
+    )
+    bill = {
+        **_focus_rows("2026-06-01", 100_000, 0.4, model="claude-sonnet-4-5"),
+        "ProviderName": "ANTHROPIC",
+    }
+    tokenlib.ingest_file(con, write_csv(tmp_path / "b.csv", [bill]))
+    tokenlib.price_ledger(con)
+    summary = tokenlib.summarise(con)
+    assert summary["total_cost"] == pytest.approx(0.4)
+    assert summary["tokens"]["input"] == 100_000
+
+
+def test_a_bill_outside_the_scope_covers_no_usage(ledger_of, tmp_path):
+    con = ledger_of([_r("2026-06-01T03:00:00Z", "web", input_tokens=100_000)])
+    bill = {
+        **_focus_rows("2026-06-01", 100_000, 99.0, model="claude-sonnet-4-5"),
+        "ServiceCategory": "Compute",
+    }
+    tokenlib.ingest_file(con, write_csv(tmp_path / "b.csv", [bill]))
+    tokenlib.price_ledger(con)
+    assert tokenlib.summarise(con)["total_cost"] == pytest.approx(0.30)

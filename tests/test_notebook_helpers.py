@@ -37,7 +37,8 @@ def ledger(tmp_path):
         con.execute(
             "INSERT INTO ledger (record_id, source, source_file, start, grain, "
             "provider, model, input_tokens, output_tokens, requests, "
-            "record_type, team, use_case) VALUES (CAST(md5(?) AS UUID), 'request_log', 'test.csv', "
+            "record_type, team, use_case) "
+            "VALUES (CAST(md5(?) AS UUID), 'request_log', 'test.csv', "
             "?, 'request', 'openai', 'gpt-4o-mini', 1000000, 1000000, 1, "
             "'usage', ?, ?)",
             [record_id, start, team, use_case],

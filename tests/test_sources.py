@@ -903,3 +903,28 @@ def test_rows_with_too_few_or_too_many_fields_are_quarantined_whole(con, tmp_pat
         (1, 4808),
         (4, 100),
     ]
+
+
+def test_a_row_short_of_several_columns_is_one_quarantined_row(con, tmp_path):
+    path = _log(
+        tmp_path / "log.csv",
+        "start,provider,model,input_tokens,output_tokens\n"
+        "2025-03-01T00:00:00Z,openai,gpt-4o-mini,10,1\n"
+        "2025-03-01T01:00:00Z,openai\n"
+        "2025-03-01T02:00:00Z,openai,gpt-4o-mini,30,3\n",
+    )
+    summary = tokenlib.ingest_file(con, path)
+    assert (summary.rows_read, summary.ingested, summary.quarantined) == (3, 2, 1)
+    assert [r["source_row"] for r in rows(con)] == [1, 3]
+
+
+def test_rows_without_a_request_id_are_quarantined_not_merged(con, tmp_path):
+    path = _log(
+        tmp_path / "log.csv",
+        "request_id,start,input_tokens\n"
+        ",2025-03-01T00:00:00Z,101\n,2025-03-01T00:00:01Z,102\nx,2025-03-01T00:00:02Z,104\n",
+    )
+    summary = tokenlib.ingest_file(con, path)
+    assert (summary.ingested, summary.quarantined) == (1, 2)
+    reasons = {r[0] for r in con.execute("SELECT reason FROM quarantine").fetchall()}
+    assert reasons == {"missing request id"}

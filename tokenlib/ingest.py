@@ -121,6 +121,10 @@ def _staged_sql(plan: Plan, columns: Mapping[str, str], defaults: Mapping) -> st
     for c in plan.checks:
         faults.append((c.column, c.value, c.bad, literal(c.reason)))
 
+    # Provider names compare case-blind: bills and usage must meet.
+    if "provider" in values:
+        values["provider"] = f"lower({values['provider']})"
+
     # The key reads the file's own values: a value set for the whole file
     # labels records but never changes which record a row is.
     from_file = dict(values)
@@ -129,6 +133,8 @@ def _staged_sql(plan: Plan, columns: Mapping[str, str], defaults: Mapping) -> st
     for name, value in defaults.items():
         kind = LEDGER_COLUMNS[name].split(" NOT NULL")[0].split(" DEFAULT")[0]
         fill = f"CAST({literal(value)} AS {kind})"
+        if name == "provider":
+            fill = f"lower({fill})"
         values[name] = f"coalesce({values[name]}, {fill})" if name in values else fill
 
     # Stable record id from source and natural key; identical rows are

@@ -26,6 +26,18 @@ def default_ledger_path() -> Path:
     )
 
 
+def _migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring a ledger written by an earlier version up to the current schema."""
+    kind = con.execute(
+        "SELECT data_type FROM information_schema.columns "
+        "WHERE table_name = 'ledger' AND column_name = 'record_id'"
+    ).fetchone()[0]
+    if kind == "VARCHAR":  # ids were md5 hex strings; the same bytes as UUIDs
+        con.execute(
+            "ALTER TABLE ledger ALTER record_id TYPE UUID USING CAST(record_id AS UUID)"
+        )
+
+
 def open_ledger(
     path: str | Path | None = None, read_only: bool = False
 ) -> duckdb.DuckDBPyConnection:
@@ -41,5 +53,6 @@ def open_ledger(
         con = duckdb.connect(str(path))
         for ddl in (LEDGER_DDL, QUARANTINE_DDL, _INGEST_LOG_DDL):
             con.execute(ddl)
+        _migrate(con)
     con.execute("SET TimeZone = 'UTC'")
     return con

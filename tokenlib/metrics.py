@@ -321,6 +321,8 @@ def drift(con: duckdb.DuckDBPyConnection, source: str = "spend") -> pd.DataFrame
     covers (the usage rows if any, else the bill's own tokens) at list or
     negotiated prices; ``billed`` is the bill's BilledCost. ``drift`` is
     computed minus billed: negative when the bill is above the price list.
+    A key billed in more than one currency is left out, and ``computed`` is
+    empty where the prices are in another currency than the bill.
 
     Returns
     -------
@@ -331,17 +333,25 @@ def drift(con: duckdb.DuckDBPyConnection, source: str = "spend") -> pd.DataFrame
     frame = _df(
         con,
         f"""
-        SELECT utc_day, provider,
-          CASE WHEN ck = '*' THEN '(all models)'
-               ELSE any_value(coalesce(catalogue_model, model)) END AS model,
-          any_value(currency) FILTER (WHERE record_type = 'token_charge')
-            AS currency,
-          sum(computed_cost) FILTER (WHERE counted) AS computed,
-          sum(billed_cost) FILTER (WHERE record_type = 'token_charge')::DOUBLE
-            AS billed
-        FROM {source} WHERE ck IS NOT NULL
-        GROUP BY utc_day, provider, ck
-        HAVING count(*) FILTER (WHERE record_type = 'token_charge') > 0
+        WITH bills AS (
+          SELECT utc_day, provider, ck, currency,
+                 sum(billed_cost)::DOUBLE AS billed
+          FROM {source} WHERE record_type = 'token_charge' GROUP BY ALL
+        ),
+        one AS (  -- keys billed in one currency; others cannot be compared
+          SELECT utc_day, provider, ck FROM bills GROUP BY ALL HAVING count(*) = 1
+        )
+        SELECT s.utc_day, s.provider,
+          CASE WHEN s.ck = '*' THEN '(all models)'
+               ELSE any_value(coalesce(s.catalogue_model, s.model)) END AS model,
+          any_value(b.currency) AS currency,
+          sum(s.computed_cost) FILTER (
+            WHERE s.counted AND s.computed_currency = b.currency) AS computed,
+          any_value(b.billed) AS billed
+        FROM {source} AS s
+        JOIN one USING (utc_day, provider, ck)
+        JOIN bills AS b USING (utc_day, provider, ck)
+        GROUP BY s.utc_day, s.provider, s.ck
         ORDER BY utc_day, provider, model""",
     )
     frame["drift"] = frame["computed"] - frame["billed"]

@@ -302,7 +302,9 @@ def _priced_sql(with_negotiated: bool) -> str:
 
 def _spend_sql(scope: Scope, tz: str, start: date | None, end: date | None) -> str:
     """SQL of the spend view: cost basis, reporting day, period and scope."""
-    period = [scope.sql()]
+    # Scope applies before bills are matched to usage: a bill outside the
+    # scope covers nothing. The period applies last, on reporting days.
+    period = ["true"]
     if start:
         period.append(f"day >= DATE {literal(start.isoformat())}")
     if end:
@@ -325,7 +327,7 @@ def _spend_sql(scope: Scope, tz: str, start: date | None, end: date | None) -> s
              CASE WHEN record_type = 'token_charge'
                   THEN CASE WHEN model IS NULL THEN '*' ELSE model_key END
                   WHEN record_type = 'usage' THEN model_key END AS ck
-      FROM priced
+      FROM priced WHERE {scope.sql()}
     ),
     -- Bills for tokens, by provider, UTC day and model where they name one.
     g AS (

@@ -76,7 +76,10 @@ def _rejects(con: duckdb.DuckDBPyConnection, path: Path, args: str) -> list:
             "rejects_table = '_csv_rejects', rejects_scan = '_csv_scans')"
         ).fetchall()  # the rejects table is written once the result is read
         found = con.execute(
-            "SELECT line - 1, csv_line, error_message FROM _csv_rejects ORDER BY line"
+            # A short row is reported once per missing column: keep one.
+            "SELECT line - 1, any_value(trim(csv_line, chr(10) || chr(13))), "
+            "string_agg(DISTINCT error_message, '; ') FROM _csv_rejects "
+            "GROUP BY line ORDER BY line"
         ).fetchall()
     except duckdb.Error as exc:
         raise InputFileError(f"{path}: cannot be read as CSV ({exc})") from exc

@@ -125,7 +125,11 @@ def plan_request_log(table: Table, mapping: dict[str, str]) -> Plan:
     # model, tier, region, token counts) is, but not who sent it, so a
     # re-ingest that maps an owner column relabels rather than adds.
     if "request_id" in cols:
-        key, unique, key_fields = [quote(cols["request_id"])], True, []
+        rid = f"nullif(trim(CAST({quote(cols['request_id'])} AS VARCHAR)), '')"
+        key, unique, key_fields = [rid], True, []
+        checks.append(
+            Check(cols["request_id"], rid, f"{rid} IS NULL", "missing request id")
+        )
     else:
         key, unique, key_fields = [], False, list(_IDENTITY)
     assert set(fields) <= set(LEDGER_COLUMNS)
