@@ -125,10 +125,17 @@ def plan_request_log(table: Table, mapping: dict[str, str]) -> Plan:
     # model, tier, region, token counts) is, but not who sent it, so a
     # re-ingest that maps an owner column relabels rather than adds.
     if "request_id" in cols:
-        rid = f"nullif(trim(CAST({quote(cols['request_id'])} AS VARCHAR)), '')"
-        key, unique, key_fields = [rid], True, []
+        # Rows without an id go to quarantine, so the raw column can key.
+        raw = quote(cols["request_id"])
+        text = f"CAST({raw} AS VARCHAR)"
+        key, unique, key_fields = [raw], True, []
         checks.append(
-            Check(cols["request_id"], rid, f"{rid} IS NULL", "missing request id")
+            Check(
+                cols["request_id"],
+                text,
+                f"({raw} IS NULL OR trim({text}) = '')",
+                "missing request id",
+            )
         )
     else:
         key, unique, key_fields = [], False, list(_IDENTITY)
