@@ -32,3 +32,28 @@ def ledger_of(tmp_path):
         return con
 
     return build
+
+
+# gpt-4o-mini list price: 0.15 USD per million input, 0.60 per million output,
+# so a row of 1M input and 1M output tokens costs 0.75 USD.
+TWO_ROWS = [
+    ("r1", "2026-03-01 10:00:00+00", "web", "chat"),
+    ("r2", "2026-03-02 20:00:00+00", None, None),
+]
+
+
+def write_two_row_ledger(path: Path) -> Path:
+    """Write a ledger of two usage rows of 0.75 USD, one owned by web."""
+    con = tokenlib.open_ledger(path)
+    for record_id, start, team, use_case in TWO_ROWS:
+        con.execute(
+            "INSERT INTO ledger (record_id, source, source_file, start, grain, "
+            "provider, model, input_tokens, output_tokens, requests, "
+            "record_type, team, use_case) "
+            "VALUES (CAST(md5(?) AS UUID), 'request_log', 'test.csv', "
+            "?, 'request', 'openai', 'gpt-4o-mini', 1000000, 1000000, 1, "
+            "'usage', ?, ?)",
+            [record_id, start, team, use_case],
+        )
+    con.close()
+    return path

@@ -13,6 +13,7 @@ import matplotlib as mpl  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from conftest import write_two_row_ledger  # noqa: E402
 from IPython.core.formatters import HTMLFormatter  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
@@ -20,31 +21,11 @@ import tokenlib as tl  # noqa: E402
 from tokenlib import notebook as nb  # noqa: E402
 from tokenlib.errors import ParameterError  # noqa: E402
 
-# gpt-4o-mini list price: 0.15 USD per million input, 0.60 per million output,
-# so a row of 1M input and 1M output tokens costs 0.75 USD.
-_ROWS = [
-    ("r1", "2026-03-01 10:00:00+00", "web", "chat"),
-    ("r2", "2026-03-02 20:00:00+00", None, None),
-]
-
 
 @pytest.fixture
 def ledger(tmp_path):
     """A ledger file of two usage rows, 0.75 USD each, one owned by web."""
-    path = tmp_path / "ledger.duckdb"
-    con = tl.open_ledger(path)
-    for record_id, start, team, use_case in _ROWS:
-        con.execute(
-            "INSERT INTO ledger (record_id, source, source_file, start, grain, "
-            "provider, model, input_tokens, output_tokens, requests, "
-            "record_type, team, use_case) "
-            "VALUES (CAST(md5(?) AS UUID), 'request_log', 'test.csv', "
-            "?, 'request', 'openai', 'gpt-4o-mini', 1000000, 1000000, 1, "
-            "'usage', ?, ?)",
-            [record_id, start, team, use_case],
-        )
-    con.close()
-    return str(path)
+    return str(write_two_row_ledger(tmp_path / "ledger.duckdb"))
 
 
 @pytest.fixture

@@ -2,35 +2,19 @@
 
 import pandas as pd
 import pytest
+from conftest import write_two_row_ledger
 
 import tokenlib as tl
 from tokenlib import notebook as nb
 from tokenlib import readiness
 from tokenlib.errors import ParameterError
 
-# gpt-4o-mini list price: 0.15 USD per million input, 0.60 per million output,
-# so a row of 1M input and 1M output tokens costs 0.75 USD.
-_ROWS = [
-    ("r1", "2026-03-01 10:00:00+00", "web", "chat"),
-    ("r2", "2026-03-02 20:00:00+00", None, None),
-]
-
 
 @pytest.fixture
 def priced(tmp_path):
     """Two usage rows of 0.75 USD, one owned by web; one row quarantined."""
-    path = tmp_path / "ledger.duckdb"
+    path = write_two_row_ledger(tmp_path / "ledger.duckdb")
     con = tl.open_ledger(path)
-    for record_id, start, team, use_case in _ROWS:
-        con.execute(
-            "INSERT INTO ledger (record_id, source, source_file, start, grain, "
-            "provider, model, input_tokens, output_tokens, requests, "
-            "record_type, team, use_case) "
-            "VALUES (CAST(md5(?) AS UUID), 'request_log', 'test.csv', "
-            "?, 'request', 'openai', 'gpt-4o-mini', 1000000, 1000000, 1, "
-            "'usage', ?, ?)",
-            [record_id, start, team, use_case],
-        )
     con.execute(
         "INSERT INTO quarantine (source, source_file, source_row, reason) "
         "VALUES ('request_log', 'test.csv', 3, 'bad timestamp')"
