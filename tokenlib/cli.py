@@ -15,8 +15,7 @@ import duckdb
 from .errors import ParameterError, TokenlibError
 from .ingest import ingest_file
 from .ledger import PROJECT_ROOT, default_ledger_path, open_ledger
-from .params import parse_date
-from .pricing import price_ledger, read_scope_rules
+from .params import open_priced, parse_date
 from .sources import FORMATS
 from .summary import summarise
 
@@ -125,14 +124,14 @@ def metrics(
         raise ParameterError(
             f"--currency {currency!r}: expected a three-letter ISO code such as USD"
         )
-    con = open_ledger(path, read_only=True)
-    price_ledger(
-        con,
-        negotiated=prices,
-        scope=read_scope_rules(scope_rules, scope),
-        tz=tz,
-        start=first,
-        end=stop,
+    con = open_priced(
+        str(path),
+        str(prices or ""),
+        tz,
+        start or "",
+        end or "",
+        scope,
+        str(scope_rules or ""),
     )
     result = summarise(con, currency.upper())
     if as_json:
