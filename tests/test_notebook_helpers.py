@@ -77,11 +77,9 @@ def test_scope_rules_parameter_is_checked_and_applied(ledger, tmp_path):
     with pytest.raises(ParameterError, match="scope_rules='nope.yml': no file"):
         nb.check_params(ledger, scope_rules="nope.yml")
     rules = tmp_path / "rules.yml"
-    rules.write_text("services: [Amazon EC2]\n")
-    con = nb.open_priced(ledger, scope_rules=str(rules))
-    scope_sql = con.execute("SELECT scope FROM report_params").fetchone()[0]
-    con.close()
-    assert scope_sql == "ai"
+    rules.write_text("service: [Amazon EC2]\n")  # the key is "services"
+    with pytest.raises(ParameterError, match="unknown key.*service"):
+        nb.open_priced(ledger, scope_rules=str(rules))
 
 
 @pytest.mark.parametrize(
