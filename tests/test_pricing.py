@@ -351,3 +351,38 @@ def test_currency_must_be_an_iso_code(tmp_path):
     rates = _rates(tmp_path, "openai,gpt-4o,input,2,USDD,2026-01-01,\n")
     with pytest.raises(PriceError, match="row 1, column currency"):
         read_negotiated(rates)
+
+
+def test_spend_without_bills_matches_the_bill_matching_path(ledger_of):
+    # With no token charges the spend view skips bill matching; its rows
+    # must be exactly those the full matching path gives.
+    from tokenlib.pricing import Scope, _spend_sql
+
+    con = ledger_of(
+        [
+            {**SONNET, **_row("2026-06-01T23:30:00Z", input_tokens=1000)},
+            {
+                "provider": "internal",
+                "model": "acme-llm-7b",
+                **_row("2026-06-02T01:00:00Z", output_tokens=300),
+            },
+        ]
+    )
+    con.execute(
+        "INSERT INTO ledger (record_id, source, source_file, start, grain, "
+        "billed_cost, currency, record_type, service_category) VALUES "
+        "(uuid(), 'focus', 'bill.csv', '2026-06-01', 'bucket', 4.5, 'USD', "
+        "'charge', 'Compute')"
+    )
+    tokenlib.price_ledger(con, scope=Scope("all"), tz="Europe/Paris")
+    frames = []
+    for bills in (False, True):
+        sql = _spend_sql(Scope("all"), "Europe/Paris", None, None, bills)
+        frames.append(
+            con.execute(f"SELECT * FROM ({sql}) ORDER BY source_row NULLS FIRST").df()
+        )
+    short, full = frames
+    assert list(short.columns) == list(full.columns)
+    assert short.astype(str).equals(full.astype(str))
+    assert short["basis"].tolist() == ["charge", "priced list", "unpriced"]
+    assert short["day"].astype(str).tolist()[1] == "2026-06-02"  # 23:30 UTC in Paris

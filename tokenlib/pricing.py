@@ -300,8 +300,14 @@ def _priced_sql(with_negotiated: bool) -> str:
     """
 
 
-def _spend_sql(scope: Scope, tz: str, start: date | None, end: date | None) -> str:
-    """SQL of the spend view: cost basis, reporting day, period and scope."""
+def _spend_sql(
+    scope: Scope, tz: str, start: date | None, end: date | None, bills: bool
+) -> str:
+    """SQL of the spend view: cost basis, reporting day, period and scope.
+
+    ``bills`` says whether the ledger holds token charges; without them no
+    usage is covered by a bill, and the matching steps are left out.
+    """
     # Scope applies before bills are matched to usage: a bill outside the
     # scope covers nothing. The period applies last, on reporting days.
     period = ["true"]
@@ -320,6 +326,23 @@ def _spend_sql(scope: Scope, tz: str, start: date | None, end: date | None) -> s
         "{a}.provider IS NOT DISTINCT FROM {b}.provider "
         "AND {a}.utc_day = {b}.utc_day AND {a}.ck = {b}.ck"
     )
+    if not bills:
+        return f"""
+    SELECT *, {day} AS day, CAST(start AS DATE) AS utc_day,
+      CAST(NULL AS VARCHAR) AS ck,
+      CAST(NULL AS DECIMAL(38, 12)) AS charge_total,
+      CAST(NULL AS VARCHAR) AS charge_currency,
+      CASE WHEN record_type = 'charge'
+           THEN coalesce(effective_cost, billed_cost)
+           ELSE computed_cost END AS cost,
+      CASE WHEN record_type = 'charge' THEN currency
+           ELSE computed_currency END AS cost_currency,
+      CASE WHEN record_type = 'charge' THEN 'charge'
+           WHEN computed_cost IS NOT NULL THEN 'priced ' || price_origin
+           ELSE 'unpriced' END AS basis,
+      true AS counted
+    FROM priced WHERE {scope.sql()} AND {" AND ".join(period)}
+    """
     return f"""
     WITH p AS NOT MATERIALIZED (
       SELECT *, {day} AS day,
@@ -426,7 +449,11 @@ def price_ledger(
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW priced AS {_priced_sql(negotiated is not None)}"
     )
+    bills = con.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM ledger "
+        "WHERE record_type = 'token_charge' LIMIT 1)"
+    ).fetchone()[0]
     con.execute(
         "CREATE OR REPLACE TEMP VIEW spend AS "
-        + _spend_sql(scope or Scope(), tz, start, end)
+        + _spend_sql(scope or Scope(), tz, start, end, bool(bills))
     )
