@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import write_csv
 
 import tokenlib
 from tokenlib.errors import InputFileError, MissingColumnError, ParameterError
@@ -442,3 +443,24 @@ def test_a_ledger_with_text_record_ids_is_migrated(tmp_path):
         "SELECT typeof(record_id), CAST(record_id AS VARCHAR) FROM ledger"
     ).fetchone()
     assert kind == "UUID" and rid.replace("-", "") == "0cc175b9c0f1b6a831c399e269772661"
+
+
+def test_a_ledger_without_newer_columns_gains_them_and_ingests(tmp_path):
+    import duckdb
+
+    path = tmp_path / "old.duckdb"
+    old = duckdb.connect(str(path))
+    old.execute(
+        tokenlib.schema.LEDGER_DDL.replace('"reported_cost" DECIMAL(38, 12),', "")
+    )
+    old.close()
+    con = tokenlib.open_ledger(path)
+    names = [r[0] for r in con.execute("DESCRIBE ledger").fetchall()]
+    assert names[-1] == "reported_cost"  # added last, after the old columns
+    log = write_csv(
+        tmp_path / "log.csv",
+        [{"start": "2026-01-01T00:00:00Z", "input_tokens": 5, "model": "m"}],
+    )
+    assert tokenlib.ingest_file(con, log).ingested == 1
+    got = con.execute("SELECT input_tokens, reported_cost, model FROM ledger")
+    assert got.fetchall() == [(5, None, "m")]

@@ -796,10 +796,11 @@ def test_file_matching_two_layouts_asks_for_format(con, tmp_path):
 
 def test_json_that_is_not_a_usage_export_says_what_json_is_read(con, tmp_path):
     path = write_json(tmp_path / "other.json", [{"a": 1}])
-    with pytest.raises(UnknownFormatError, match="not an OpenAI usage export") as err:
+    with pytest.raises(UnknownFormatError, match="matches no known layout") as err:
         tokenlib.ingest_file(con, path)
     assert "other.json" in str(err.value)
-    with pytest.raises(UnknownFormatError, match="focus and request_log read CSV"):
+    assert "JSON formats: openai_usage" in str(err.value)
+    with pytest.raises(UnknownFormatError, match="focus does not read JSON"):
         tokenlib.ingest_file(con, path, fmt="focus")
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from .errors import ParameterError
-from .schema import LEDGER_COLUMNS, TOKEN_COLUMNS
+from .schema import LEDGER_COLUMNS, TABLE_COLUMNS, TOKEN_COLUMNS
 from .sources import plan_for
 from .sources.base import Field, Plan, literal, quote
 
@@ -131,7 +131,10 @@ def _staged_sql(plan: Plan, columns: Mapping[str, str], defaults: Mapping) -> st
 
     # Values set for the whole file fill what the file leaves empty.
     for name, value in defaults.items():
-        kind = LEDGER_COLUMNS[name].split(" NOT NULL")[0].split(" DEFAULT")[0]
+        if name not in TABLE_COLUMNS[plan.table]:
+            continue
+        kind = TABLE_COLUMNS[plan.table][name]
+        kind = kind.split(" NOT NULL")[0].split(" DEFAULT")[0]
         fill = f"CAST({literal(value)} AS {kind})"
         if name == "provider":
             fill = f"lower({fill})"
@@ -174,10 +177,10 @@ def _staged_sql(plan: Plan, columns: Mapping[str, str], defaults: Mapping) -> st
 
 
 def _insert_columns(plan: Plan, defaults: Mapping, file_label: str) -> str:
-    """The ledger column list, each filled from the staged row or a constant."""
+    """The target table's column list, each filled from the staged row."""
     given = set(plan.fields) | set(defaults)
     out = []
-    for name in LEDGER_COLUMNS:
+    for name in TABLE_COLUMNS[plan.table]:
         if name == "record_id":
             out.append("record_id")
         elif name == "source":
@@ -236,25 +239,26 @@ def ingest_file(
                 f"--set {name}=...: not a ledger column; expected one of "
                 + ", ".join(LEDGER_COLUMNS)
             )
-    plan, columns = plan_for(con, path, fmt, dict(mapping or {}))
+    plans = plan_for(con, path, fmt, dict(mapping or {}))
     label = str(path.resolve())
-    staged = _staged_sql(plan, columns, defaults)
-    good = f"SELECT * FROM ({staged}) WHERE _bad_column IS NULL"
-    if plan.key_is_unique and _repeats_key(con, plan):
-        # A record repeated inside the file: its last copy stands.
-        good += (
-            f" AND _row IN (SELECT max(_row) FROM ({staged}) "
-            "WHERE _bad_column IS NULL GROUP BY record_id)"
-        )
 
     con.execute("BEGIN TRANSACTION")
     try:
-        summary = _apply(con, plan, staged, good, defaults, label)
+        con.execute("DELETE FROM quarantine WHERE source_file = ?", [label])
+        parts = [_apply(con, plan, cols, defaults, label) for plan, cols in plans]
+        summary = IngestSummary(
+            path=label,
+            source=plans[0][0].source,
+            rows_read=sum(p.rows_read for p in parts),
+            ingested=sum(p.ingested for p in parts),
+            duplicate=sum(p.duplicate for p in parts),
+            quarantined=sum(p.quarantined for p in parts),
+        )
         con.execute(
             "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, now())",
             [
                 label,
-                plan.source,
+                summary.source,
                 summary.rows_read,
                 summary.ingested,
                 summary.duplicate,
@@ -280,8 +284,17 @@ def _repeats_key(con: duckdb.DuckDBPyConnection, plan: Plan) -> bool:
     return bool(con.execute(sql).fetchone()[0])
 
 
-def _apply(con, plan: Plan, staged: str, good: str, defaults, label: str):
-    con.execute("DELETE FROM quarantine WHERE source_file = ?", [label])
+def _apply(con, plan: Plan, columns, defaults, label: str) -> IngestSummary:
+    """Ingest one plan's rows into its table; faulty rows to quarantine."""
+    staged = _staged_sql(plan, columns, defaults)
+    good = f"SELECT * FROM ({staged}) WHERE _bad_column IS NULL"
+    if plan.key_is_unique and _repeats_key(con, plan):
+        # A record repeated inside the file: its last copy stands.
+        good += (
+            f" AND _row IN (SELECT max(_row) FROM ({staged}) "
+            "WHERE _bad_column IS NULL GROUP BY record_id)"
+        )
+    before = _quarantined(con, label)
     readable = con.execute(f"SELECT count(*) FROM ({plan.relation})").fetchone()[0]
     inserted, replaced = _upsert(con, plan, good, defaults, label)
 
@@ -309,9 +322,7 @@ def _apply(con, plan: Plan, staged: str, good: str, defaults, label: str):
                 for row, line, why in plan.rejects
             ],
         )
-    quarantined = con.execute(
-        "SELECT count(*) FROM quarantine WHERE source_file = ?", [label]
-    ).fetchone()[0]
+    quarantined = _quarantined(con, label) - before
     rows_read = readable + len(plan.rejects)
     return IngestSummary(
         path=label,
@@ -323,6 +334,12 @@ def _apply(con, plan: Plan, staged: str, good: str, defaults, label: str):
     )
 
 
+def _quarantined(con, label: str) -> int:
+    return con.execute(
+        "SELECT count(*) FROM quarantine WHERE source_file = ?", [label]
+    ).fetchone()[0]
+
+
 def _upsert(con, plan: Plan, good: str, defaults, label: str) -> tuple[int, int]:
     """Insert the good rows; return (rows inserted, ledger rows they replaced).
 
@@ -331,7 +348,7 @@ def _upsert(con, plan: Plan, good: str, defaults, label: str) -> tuple[int, int]
     """
     replaced = 0
     has_rows = con.execute(
-        "SELECT count(*) FROM (SELECT 1 FROM ledger WHERE source = ? LIMIT 1)",
+        f"SELECT count(*) FROM (SELECT 1 FROM {plan.table} WHERE source = ? LIMIT 1)",
         [plan.source],
     ).fetchone()[0]
     if has_rows:
@@ -341,16 +358,17 @@ def _upsert(con, plan: Plan, good: str, defaults, label: str) -> tuple[int, int]
             f"FROM ({good})"
         )
         con.execute(
-            f"DELETE FROM _ids WHERE record_id IN (SELECT record_id FROM ledger "
+            f"DELETE FROM _ids WHERE record_id IN (SELECT record_id FROM {plan.table} "
             f"JOIN _ids AS n USING (record_id) WHERE {span} > n.span)"
         )
         replaced = con.execute(
-            "DELETE FROM ledger WHERE record_id IN (SELECT record_id FROM _ids)"
+            f"DELETE FROM {plan.table} WHERE record_id IN (SELECT record_id FROM _ids)"
         ).fetchone()[0]
         good = f"SELECT * FROM ({good}) WHERE record_id IN (SELECT record_id FROM _ids)"
     cols = _insert_columns(plan, defaults, label)
+    names = ", ".join(quote(n) for n in TABLE_COLUMNS[plan.table])
     inserted = con.execute(
-        f"INSERT INTO ledger SELECT {cols} FROM ({good})"
+        f"INSERT INTO {plan.table} ({names}) SELECT {cols} FROM ({good})"
     ).fetchone()[0]
     if has_rows:
         con.execute("DROP TABLE _ids")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from .schema import LEDGER_DDL, QUARANTINE_DDL
+from .schema import ACTIVITY_DDL, LEDGER_COLUMNS, LEDGER_DDL, QUARANTINE_DDL
 
 __all__ = ["PROJECT_ROOT", "default_ledger_path", "open_ledger"]
 
@@ -36,6 +36,17 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(
             "ALTER TABLE ledger ALTER record_id TYPE UUID USING CAST(record_id AS UUID)"
         )
+    # Columns added since: empty for the rows already there.
+    have = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = 'ledger'"
+        ).fetchall()
+    }
+    for name, kind in LEDGER_COLUMNS.items():
+        if name not in have:
+            con.execute(f'ALTER TABLE ledger ADD COLUMN "{name}" {kind}')
 
 
 def open_ledger(
@@ -51,7 +62,7 @@ def open_ledger(
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(path))
-        for ddl in (LEDGER_DDL, QUARANTINE_DDL, _INGEST_LOG_DDL):
+        for ddl in (LEDGER_DDL, ACTIVITY_DDL, QUARANTINE_DDL, _INGEST_LOG_DDL):
             con.execute(ddl)
         _migrate(con)
     con.execute("SET TimeZone = 'UTC'")

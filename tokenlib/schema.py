@@ -15,6 +15,9 @@ __all__ = [
     "SERVICE_TIERS",
     "LEDGER_COLUMNS",
     "LEDGER_DDL",
+    "ACTIVITY_COLUMNS",
+    "ACTIVITY_DDL",
+    "TABLE_COLUMNS",
     "QUARANTINE_DDL",
     "PRICED_TOKEN_CLASSES",
 ]
@@ -77,6 +80,8 @@ LEDGER_COLUMNS: dict[str, str] = {
     "billed_cost": "DECIMAL(38, 12)",
     "effective_cost": "DECIMAL(38, 12)",
     "list_cost": "DECIMAL(38, 12)",
+    # what a client or gateway estimated (Claude Code, LiteLLM): never a bill
+    "reported_cost": "DECIMAL(38, 12)",
     "currency": "VARCHAR",
     # 'usage' (tokens only), 'token_charge' (money for tokens), 'charge'
     "record_type": "VARCHAR NOT NULL",
@@ -107,6 +112,36 @@ def _ddl(table: str, columns: dict[str, str]) -> str:
 
 
 LEDGER_DDL = _ddl("ledger", LEDGER_COLUMNS)
+
+#: Work that is not tokens or money but tells what the spend produced:
+#: sessions, lines of code, commits, pull requests, active time, tool calls.
+#: One row per observation of one ``metric`` (a count, or seconds).
+ACTIVITY_COLUMNS: dict[str, str] = {
+    "record_id": "UUID NOT NULL",
+    "source": "VARCHAR NOT NULL",
+    "source_file": "VARCHAR NOT NULL",
+    "source_row": "BIGINT",
+    "start": "TIMESTAMPTZ NOT NULL",
+    "end": "TIMESTAMPTZ",
+    "metric": "VARCHAR NOT NULL",
+    "value": "DOUBLE",
+    "provider": "VARCHAR",
+    "model": "VARCHAR",
+    "team": "VARCHAR",
+    "user": "VARCHAR",
+    "agent": "VARCHAR",
+    "session": "VARCHAR",
+    "use_case": "VARCHAR",
+    "application": "VARCHAR",
+    "environment": "VARCHAR",
+    "project": "VARCHAR",
+    "tags": "JSON",
+}
+
+ACTIVITY_DDL = _ddl("activity", ACTIVITY_COLUMNS)
+
+#: Tables a reader's plan can fill, with their columns.
+TABLE_COLUMNS = {"ledger": LEDGER_COLUMNS, "activity": ACTIVITY_COLUMNS}
 
 QUARANTINE_DDL = _ddl(
     "quarantine",

@@ -1,22 +1,80 @@
-"""Readers for the exports tokenlib ingests, and format detection."""
+"""Readers for the exports tokenlib ingests, and format detection.
+
+Each reader is one :class:`Reader` in :data:`READERS`: a name a user can pass
+as ``--format``, and for JSON files and for tables (CSV or Parquet) a test
+that recognises the layout and a function that returns the reading plans.
+A file may give more than one plan (OpenTelemetry metrics feed the ledger
+with tokens and the activity table with commits and sessions).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from ..errors import UnknownFormatError
 from .base import Plan
-from .files import _check_readable, open_table
+from .files import Table, _check_readable, open_table
 from .focus import looks_like_focus, plan_focus
 from .openai_usage import looks_like_openai_usage, plan_openai_usage
 from .request_log import looks_like_request_log, plan_request_log
 
-__all__ = ["FORMATS", "detect_format", "plan_for"]
+__all__ = ["FORMATS", "READERS", "Reader", "detect_format", "plan_for"]
+
+JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
+
+Plans = list[tuple[Plan, dict[str, str]]]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """One export format: how to recognise it and how to read it.
+
+    Attributes
+    ----------
+    name
+        The ``--format`` name.
+    test_json, plan_json
+        For JSON files: ``(con, path) -> bool`` and
+        ``(con, path) -> [(Plan, columns), ...]``.
+    test_table, plan_table
+        For CSV or Parquet: ``(columns) -> bool`` and
+        ``(table, mapping) -> Plan``.
+    """
+
+    name: str
+    test_json: Callable[[duckdb.DuckDBPyConnection, Path], bool] | None = None
+    plan_json: Callable[[duckdb.DuckDBPyConnection, Path], Plans] | None = None
+    test_table: Callable[[dict[str, str]], bool] | None = None
+    plan_table: Callable[[Table, dict[str, str]], Plan] | None = None
+
+
+def _one(plan_json):
+    """Adapt a JSON planner that returns one (plan, columns) pair."""
+    return lambda con, path: [plan_json(con, path)]
+
+
+READERS: tuple[Reader, ...] = (
+    Reader("focus", test_table=looks_like_focus, plan_table=lambda t, m: plan_focus(t)),
+    Reader(
+        "openai_usage",
+        test_json=looks_like_openai_usage,
+        plan_json=_one(plan_openai_usage),
+    ),
+    Reader(
+        "request_log", test_table=looks_like_request_log, plan_table=plan_request_log
+    ),
+)
 
 #: Formats a user can name with ``--format``.
-FORMATS = ("focus", "openai_usage", "request_log")
+FORMATS = tuple(r.name for r in READERS)
+
+
+def _is_json(path: Path) -> bool:
+    return path.suffix.lower() in JSON_SUFFIXES
 
 
 def detect_format(con: duckdb.DuckDBPyConnection, path: Path) -> str:
@@ -27,51 +85,44 @@ def detect_format(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     UnknownFormatError
         The content matches no format, or more than one.
     """
-    if path.suffix.lower() in (".json", ".jsonl", ".ndjson"):
-        if looks_like_openai_usage(con, path):
-            return "openai_usage"
-        raise UnknownFormatError(
-            f"{path}: JSON that is not an OpenAI usage export (no buckets with "
-            "start_time, end_time and results); JSON sources other than the "
-            "OpenAI Usage API are not read yet"
-        )
-    columns = open_table(con, path).columns
-    found = [
-        name
-        for name, test in (
-            ("focus", looks_like_focus),
-            ("request_log", looks_like_request_log),
-        )
-        if test(columns)
-    ]
+    if _is_json(path):
+        found = [r.name for r in READERS if r.test_json and r.test_json(con, path)]
+        what = "JSON formats: " + ", ".join(r.name for r in READERS if r.test_json)
+    else:
+        columns = open_table(con, path).columns
+        found = [r.name for r in READERS if r.test_table and r.test_table(columns)]
+        what = f"columns: {', '.join(list(columns)[:12])}"
     if len(found) != 1:
-        what = "matches " + " and ".join(found) if found else "matches no known layout"
+        how = "matches " + " and ".join(found) if found else "matches no known layout"
         raise UnknownFormatError(
-            f"{path}: {what} (columns: {', '.join(list(columns)[:12])}); "
-            f"name the format with --format ({', '.join(FORMATS)}) and, for a "
-            "request log, map columns with --map ledger_column=file_column"
+            f"{path}: {how} ({what}); name the format with --format "
+            f"({', '.join(FORMATS)}) and, for a request log, map columns with "
+            "--map ledger_column=file_column"
         )
     return found[0]
 
 
 def plan_for(
     con: duckdb.DuckDBPyConnection, path: Path, fmt: str | None, mapping: dict[str, str]
-) -> tuple[Plan, dict[str, str]]:
-    """Return the reading plan for a file and the column types it has."""
+) -> Plans:
+    """Return the reading plans for a file, each with the column types it has."""
     _check_readable(path)  # JSON too: a missing file is not an unknown format
     fmt = fmt or (detect_format(con, path) if not mapping else "request_log")
-    if fmt not in FORMATS:
+    reader = next((r for r in READERS if r.name == fmt), None)
+    if reader is None:
         raise UnknownFormatError(
             f"--format {fmt}: unknown; expected one of {', '.join(FORMATS)}"
         )
-    json_file = path.suffix.lower() in (".json", ".jsonl", ".ndjson")
-    if (fmt == "openai_usage") != json_file:
+    if _is_json(path):
+        if reader.plan_json is None:
+            raise UnknownFormatError(
+                f"{path}: --format {fmt} does not read JSON; it reads CSV or Parquet"
+            )
+        return reader.plan_json(con, path)
+    if reader.plan_table is None:
         raise UnknownFormatError(
             f"{path}: --format {fmt} does not read {path.suffix or 'this'} files; "
-            "openai_usage reads JSON, focus and request_log read CSV or Parquet"
+            "it reads JSON"
         )
-    if fmt == "openai_usage":
-        return plan_openai_usage(con, path)
     table = open_table(con, path)
-    plan = plan_focus(table) if fmt == "focus" else plan_request_log(table, mapping)
-    return plan, table.columns
+    return [(reader.plan_table(table, mapping), table.columns)]

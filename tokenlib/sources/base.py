@@ -102,6 +102,9 @@ class Plan:
         Extra row checks beyond the per-field ones.
     decimal_comma
         Numbers in the file may use a comma as decimal separator.
+    table
+        The table the rows go to: ``ledger`` (tokens and money) or
+        ``activity`` (sessions, commits, lines of code, active time).
     """
 
     source: str
@@ -115,3 +118,4 @@ class Plan:
     checks: list[Check] = field(default_factory=list)
     decimal_comma: bool = False
     notes: list[str] = field(default_factory=list)
+    table: str = "ledger"
