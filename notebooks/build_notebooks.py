@@ -30,7 +30,9 @@ tz: str = "UTC"  # IANA time zone the reporting days are counted in
 currency: str = "USD"  # currency of money figures; others listed apart
 scope: str = "ai"  # ai: AI spend only; all: the whole bill
 group_by: str = "team"  # dimension to split spend by: team, project...
-scope_rules: str = ""  # YAML adding services, SKUs, tags to the AI scope"""
+scope_rules: str = ""  # YAML adding services, SKUs, tags to the AI scope
+owners: str = ""  # YAML owner rules; empty: owners are teams
+users: str = "pseudonymised"  # or "shown", for internal use only"""
 
 SETUP = """\
 import tokenlib as tl
@@ -38,11 +40,14 @@ from tokenlib import notebook as nb, plots, readiness
 
 nb.setup()
 params = nb.check_params(
-    ledger, prices, start, end, tz, currency, scope, group_by, scope_rules
+    ledger, prices, start, end, tz, currency, scope, group_by,
+    scope_rules, owners, users,
 )"""
 
 OPEN = """\
-con = nb.open_priced(ledger, prices, tz, start, end, scope, scope_rules)
+con = nb.open_priced(
+    ledger, prices, tz, start, end, scope, scope_rules, owners, users
+)
 period = nb.period_label(con)
 print(period)"""
 

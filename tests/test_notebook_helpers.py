@@ -70,6 +70,8 @@ def test_check_params_returns_the_parameters(ledger):
         "scope": "ai",
         "group_by": "team",
         "scope_rules": "",
+        "owners": "",
+        "users": "pseudonymised",
     }
 
 

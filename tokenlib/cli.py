@@ -106,10 +106,32 @@ def ingest(paths, fmt, maps, sets, ledger) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="YAML adding services, SKUs or tags to the AI scope.",
 )
+@click.option(
+    "--owners",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="YAML owner rules: who owns spend, how shared spend is split.",
+)
+@click.option(
+    "--users",
+    type=click.Choice(["pseudonymised", "shown"]),
+    default="pseudonymised",
+    show_default=True,
+    help="Show user emails and ids as pseudonyms, or as they are.",
+)
 @click.option("--currency", default="USD", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def metrics(
-    ledger, prices, start, end, tz, scope, scope_rules, currency, as_json
+    ledger,
+    prices,
+    start,
+    end,
+    tz,
+    scope,
+    scope_rules,
+    owners,
+    users,
+    currency,
+    as_json,
 ) -> None:
     """Print the stage 1-2 headline metrics."""
     path = ledger or default_ledger_path()
@@ -132,6 +154,8 @@ def metrics(
         end or "",
         scope,
         str(scope_rules or ""),
+        str(owners or ""),
+        users,
     )
     result = summarise(con, currency.upper())
     if as_json:
@@ -150,6 +174,7 @@ def metrics(
         "io_ratio",
         "cached_ratio",
         "unpriced_tokens",
+        "direct_allocation_pct",
     ):
         click.echo(f"{key:>16}: {result[key]}")
     click.echo(f"{'tokens':>16}: {result['tokens']}")

@@ -64,6 +64,11 @@ def open_ledger(
         con = duckdb.connect(str(path))
         for ddl in (LEDGER_DDL, ACTIVITY_DDL, QUARANTINE_DDL, _INGEST_LOG_DDL):
             con.execute(ddl)
+        # A secret of this ledger: pseudonyms cannot be guessed without it.
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS ledger_meta AS "
+            "SELECT CAST(uuid() AS VARCHAR) AS pseudonym_salt"
+        )
         _migrate(con)
     con.execute("SET TimeZone = 'UTC'")
     return con

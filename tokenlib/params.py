@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from .attribution import read_owners
 from .errors import ParameterError
 from .ledger import PROJECT_ROOT, open_ledger
 from .pricing import check_zone, price_ledger, read_scope_rules
@@ -24,6 +25,7 @@ from .schema import DIMENSIONS
 __all__ = ["SCOPES", "check_params", "open_priced", "parse_date", "resolve_path"]
 
 SCOPES = ("ai", "all")
+USERS = ("pseudonymised", "shown")
 
 
 def resolve_path(p: str | Path) -> Path:
@@ -99,6 +101,8 @@ def check_params(
     scope: str = "ai",
     group_by: str = "team",
     scope_rules: str = "",
+    owners: str = "",
+    users: str = "pseudonymised",
 ) -> dict[str, str]:
     """Check a notebook's parameters and return them as given.
 
@@ -145,6 +149,10 @@ def check_params(
                 _file(scope_rules, "scope_rules", "use '' for the default AI scope")
             )
         ),
+        lambda: (
+            owners and read_owners(_file(owners, "owners", "use '' for owners by team"))
+        ),
+        lambda: _choice(users, "users", USERS),
     ]
     problems = []
     for check in checks:
@@ -164,6 +172,8 @@ def check_params(
         "scope": scope,
         "group_by": group_by,
         "scope_rules": scope_rules,
+        "owners": owners,
+        "users": users,
     }
 
 
@@ -175,6 +185,8 @@ def open_priced(
     end: str = "",
     scope: str = "ai",
     scope_rules: str = "",
+    owners: str = "",
+    users: str = "pseudonymised",
 ) -> duckdb.DuckDBPyConnection:
     """Open a ledger read-only with the ``spend`` view registered.
 
@@ -193,10 +205,17 @@ def open_priced(
         ``ai`` for AI spend, ``all`` for the whole bill.
     scope_rules
         YAML adding services, SKUs or tags to the AI scope; '' for none.
+    owners
+        Owner rules YAML (who owns spend, how shared spend splits); '' for
+        the defaults: owners are teams, shared spend split in proportion.
+    users
+        ``pseudonymised`` (user emails and ids shown as stable pseudonyms)
+        or ``shown`` (for internal use).
 
     Returns
     -------
     duckdb.DuckDBPyConnection
+        With the ``priced`` and ``spend`` views registered.
 
     Raises
     ------
@@ -212,6 +231,9 @@ def open_priced(
         if scope_rules
         else None
     )
+    owner_rules = read_owners(
+        _file(owners, "owners", "use '' for owners by team") if owners else None
+    )
     con = open_ledger(path, read_only=True)
     try:
         price_ledger(
@@ -221,6 +243,8 @@ def open_priced(
             tz=tz,
             start=first,
             end=stop,
+            owners=owner_rules,
+            pseudonymise=_choice(users, "users", USERS) == "pseudonymised",
         )
     except BaseException:
         con.close()

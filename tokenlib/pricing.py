@@ -32,6 +32,7 @@ import duckdb
 import pandas as pd
 import yaml
 
+from .attribution import Owners, owner_columns
 from .errors import ParameterError, PriceError
 from .prices import check_overlaps, list_price_book, read_negotiated, resolve_models
 from .schema import PRICED_TOKEN_CLASSES, SERVICE_TIERS
@@ -423,6 +424,8 @@ def price_ledger(
     tz: str = "UTC",
     start: date | None = None,
     end: date | None = None,
+    owners: Owners | None = None,
+    pseudonymise: bool = False,
 ) -> None:
     """Register the ``priced`` and ``spend`` views on a ledger connection.
 
@@ -438,6 +441,13 @@ def price_ledger(
         IANA zone the reporting ``day`` is bucketed in.
     start, end
         Reporting days kept: ``start`` inclusive, ``end`` exclusive.
+    owners
+        Who owns spend (``owner``, ``owner_basis``, ``shared`` columns);
+        owners by team when None.
+    pseudonymise
+        Show users in ``spend`` as stable pseudonyms (``user-`` and eight
+        hex digits, the same for one user in every report on this ledger).
+        Owner rules still match the real values.
     """
     check_zone(tz)
     _register_prices(con, negotiated)
@@ -453,7 +463,21 @@ def price_ledger(
         "SELECT count(*) FROM (SELECT 1 FROM ledger "
         "WHERE record_type = 'token_charge' LIMIT 1)"
     ).fetchone()[0]
+    user = _pseudonym_sql(con) if pseudonymise else '"user"'
     con.execute(
-        "CREATE OR REPLACE TEMP VIEW spend AS "
-        + _spend_sql(scope or Scope(), tz, start, end, bool(bills))
+        f"""CREATE OR REPLACE TEMP VIEW spend AS
+        SELECT * REPLACE ({user} AS "user"), {owner_columns(owners or Owners(), user)}
+        FROM ({_spend_sql(scope or Scope(), tz, start, end, bool(bills))})"""
+    )
+
+
+def _pseudonym_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """SQL showing ``user`` as a pseudonym salted with the ledger's secret."""
+    try:
+        salt = con.execute("SELECT pseudonym_salt FROM ledger_meta").fetchone()[0]
+    except duckdb.CatalogException:  # a ledger from before the secret, read-only
+        salt = con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
+    return (
+        'CASE WHEN "user" IS NOT NULL THEN '
+        f"'user-' || left(md5({literal(salt)} || \"user\"), 8) END"
     )

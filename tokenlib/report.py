@@ -42,6 +42,8 @@ DEFAULT_PARAMS: dict[str, str] = {
     "scope": "ai",
     "group_by": "team",
     "scope_rules": "",
+    "owners": "",
+    "users": "pseudonymised",
 }
 
 
@@ -87,6 +89,8 @@ def _metrics(params: Mapping[str, str]) -> dict:
         params["end"],
         params["scope"],
         params["scope_rules"],
+        params["owners"],
+        params["users"],
     )
     try:
         return summarise(con, params["currency"])

@@ -9,6 +9,7 @@ import duckdb
 import pandas as pd
 
 from . import metrics
+from .attribution import allocate, direct_allocation
 from .schema import TOKEN_CLASSES, TOKEN_COLUMNS
 
 __all__ = ["summarise"]
@@ -48,6 +49,8 @@ _KEYS = (
     "cost_currency",
     "computed_currency",
     "currency",
+    "owner",
+    "shared",
 )
 _SUMS = (
     *TOKEN_COLUMNS,
@@ -124,6 +127,10 @@ def summarise(con: duckdb.DuckDBPyConnection, currency: str = "USD") -> dict:
     by_day = metrics.spend_by_day(con, source=src)
     by_model = metrics.spend_by(con, "model", source=src)
     drift = metrics.drift(con, source=src)
+    owners = allocate(con, source=src)
+    owners = owners[owners["currency"] == currency]
+    direct = direct_allocation(con, by_day=False, source=src)
+    direct = direct[direct["currency"] == currency]["direct_allocation_pct"]
     return {
         "currency": currency,
         "notes": notes,
@@ -161,4 +168,6 @@ def summarise(con: duckdb.DuckDBPyConnection, currency: str = "USD") -> dict:
             ]
         ),
         "drift": _records(drift),
+        "direct_allocation_pct": _clean(direct.iloc[0]) if len(direct) else None,
+        "by_owner": _records(owners[["owner", "direct", "shared", "cost"]]),
     }
