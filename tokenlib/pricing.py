@@ -230,7 +230,46 @@ def standard_cost_sql(row: str) -> tuple[str, str]:
     return join, f"({cost}) / 1e6"
 
 
-def _priced_sql(with_negotiated: bool) -> str:
+#: Aggregated telemetry that the same producer's per-request records make
+#: redundant: (aggregate source, per-request source, SQL telling that a
+#: per-request row ``f`` covers the aggregate row ``l``). Claude Code's
+#: metrics and events describe the same API calls; so do GenAI metrics and
+#: spans of one service.
+SUPERSEDED = (
+    (
+        "claude_code_metrics",
+        "claude_code_events",
+        "CASE WHEN l.session IS NOT NULL THEN f.session = l.session "
+        'ELSE f."user" IS NOT DISTINCT FROM l."user" '
+        "AND CAST(f.start AS DATE) = CAST(l.start AS DATE) END",
+    ),
+    (
+        "otel_genai_metrics",
+        "otel_genai_spans",
+        "f.application IS NOT DISTINCT FROM l.application "
+        "AND CAST(f.start AS DATE) = CAST(l.start AS DATE)",
+    ),
+)
+
+
+def counted_ledger_sql(sources: set[str]) -> str:
+    """SQL of the ledger rows that count: superseded telemetry left out.
+
+    Only the pairs of sources both present are checked, so a ledger without
+    telemetry is read as it is.
+    """
+    drops = [
+        f"NOT (l.source = {literal(agg)} AND EXISTS (SELECT 1 FROM ledger f "
+        f"WHERE f.source = {literal(fine)} AND ({covers})))"
+        for agg, fine, covers in SUPERSEDED
+        if agg in sources and fine in sources
+    ]
+    if not drops:
+        return "ledger"
+    return f"(SELECT * FROM ledger l WHERE {' AND '.join(drops)})"
+
+
+def _priced_sql(with_negotiated: bool, ledger: str = "ledger") -> str:
     """SQL of the priced view: ledger rows with prices and computed cost."""
     tokens = {c: f"r.{c}_tokens" for c in _C}
     in_force = _IN_FORCE.replace("{r}", "r")
@@ -278,7 +317,7 @@ def _priced_sql(with_negotiated: bool) -> str:
              CASE WHEN l.grain = 'request' THEN l.input_tokens + l.cache_read_tokens
                   + l.cache_write_5m_tokens + l.cache_write_1h_tokens ELSE 0 END
                AS request_input
-      FROM ledger l LEFT JOIN model_map mm
+      FROM {ledger} l LEFT JOIN model_map mm
         ON coalesce(l.provider, '') = coalesce(mm.provider, '')
        AND l.model = mm.model
     )
@@ -456,8 +495,13 @@ def price_ledger(
         'CAST(? AS DATE) AS start, CAST(? AS DATE) AS "end"',
         [tz, (scope or Scope()).mode, start, end],
     )
+    sources = {
+        r[0] for r in con.execute("SELECT DISTINCT source FROM ledger").fetchall()
+    }
+    counted = counted_ledger_sql(sources)
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW priced AS {_priced_sql(negotiated is not None)}"
+        "CREATE OR REPLACE TEMP VIEW priced AS "
+        + _priced_sql(negotiated is not None, counted)
     )
     bills = con.execute(
         "SELECT count(*) FROM (SELECT 1 FROM ledger "
