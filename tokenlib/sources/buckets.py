@@ -95,6 +95,13 @@ def result_fields(
     return set(_describe(con, f"SELECT r.* FROM ({results})"))
 
 
+def _leaf(path: str, name: str, kind: str) -> str:
+    """Select one result value; JSON (mixed types) is read as its text."""
+    if kind.upper() == "JSON":
+        return f"json_extract_string({path}, '$') AS {quote(name)}"
+    return f"{path} AS {quote(name)}"
+
+
 def _flat(con: duckdb.DuckDBPyConnection, results: str) -> list[str]:
     """Select list flattening ``r`` one level: ``a.b`` for nested objects."""
     out = []
@@ -103,11 +110,11 @@ def _flat(con: duckdb.DuckDBPyConnection, results: str) -> list[str]:
             nested = f"SELECT r.{quote(name)} AS n FROM ({results})"
             inner = _describe(con, f"SELECT n.* FROM ({nested})")
             out += [
-                f"r.{quote(name)}.{quote(sub)} AS {quote(name + '.' + sub)}"
-                for sub in inner
+                _leaf(f"r.{quote(name)}.{quote(sub)}", f"{name}.{sub}", k)
+                for sub, k in inner.items()
             ]
         else:
-            out.append(f"r.{quote(name)} AS {quote(name)}")
+            out.append(_leaf(f"r.{quote(name)}", name, kind))
     return out
 
 
