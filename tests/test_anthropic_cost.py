@@ -195,3 +195,18 @@ def test_usage_and_cost_report_price_to_the_bill(con):
     assert d["computed"] == pytest.approx(1.18725, abs=1e-9)
     assert d["billed"] == pytest.approx(1.22525, abs=1e-9)
     assert d["drift"] == pytest.approx(-0.038, abs=1e-9)
+
+
+def test_minor_units_follow_the_currency(con, tmp_path):
+    path = write(
+        tmp_path / "c.json",
+        {"amount": "500", "currency": "JPY", "workspace_id": "w1"},
+        {"amount": "1234", "currency": "KWD", "workspace_id": "w2"},
+    )
+    tokenlib.ingest_file(con, path)
+    # The yen has no minor unit: 500 is 500 JPY; the dinar has 1/1000:
+    # 1234 fils = 1.234 KWD.
+    assert [(r["billed_cost"], r["currency"]) for r in rows(con)] == [
+        (Decimal("500"), "JPY"),
+        (Decimal("1.234"), "KWD"),
+    ]
