@@ -16,9 +16,12 @@ from pathlib import Path
 import duckdb
 
 from ..errors import UnknownFormatError
+from .anthropic_cost import looks_like_anthropic_cost, plan_anthropic_cost
+from .anthropic_usage import looks_like_anthropic_usage, plan_anthropic_usage
 from .base import Plan
 from .files import Table, _check_readable, open_table
 from .focus import looks_like_focus, plan_focus
+from .openai_costs import looks_like_openai_costs, plan_openai_costs
 from .openai_usage import looks_like_openai_usage, plan_openai_usage
 from .request_log import looks_like_request_log, plan_request_log
 
@@ -63,6 +66,21 @@ READERS: tuple[Reader, ...] = (
         "openai_usage",
         test_json=looks_like_openai_usage,
         plan_json=_one(plan_openai_usage),
+    ),
+    Reader(
+        "openai_costs",
+        test_json=looks_like_openai_costs,
+        plan_json=_one(plan_openai_costs),
+    ),
+    Reader(
+        "anthropic_usage",
+        test_json=looks_like_anthropic_usage,
+        plan_json=_one(plan_anthropic_usage),
+    ),
+    Reader(
+        "anthropic_cost",
+        test_json=looks_like_anthropic_cost,
+        plan_json=_one(plan_anthropic_cost),
     ),
     Reader(
         "request_log", test_table=looks_like_request_log, plan_table=plan_request_log

@@ -18,6 +18,7 @@ import duckdb
 
 from ..errors import InputFileError, MissingColumnError
 from .base import Check, Field, Plan, literal, quote
+from .buckets import result_fields
 
 __all__ = ["looks_like_openai_usage", "plan_openai_usage"]
 
@@ -39,7 +40,7 @@ def _read(path: Path) -> str:
 
 
 def looks_like_openai_usage(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
-    """A JSON file of usage buckets, or pages of them."""
+    """A JSON file of usage buckets, or pages of them, carrying no money."""
     if path.suffix.lower() not in (".json", ".jsonl", ".ndjson"):
         return False
     try:
@@ -50,8 +51,13 @@ def looks_like_openai_usage(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
     except duckdb.Error:
         return False
     if "data" in cols:
-        return "start_time" in cols["data"] and "results" in cols["data"]
-    return {"start_time", "end_time", "results"} <= set(cols)
+        found = "start_time" in cols["data"] and "results" in cols["data"]
+    else:
+        found = {"start_time", "end_time", "results"} <= set(cols)
+    # Costs exports share the envelope; their results carry money.
+    return found and "amount" not in (
+        result_fields(con, path, "start_time", "end_time") or ()
+    )
 
 
 def _relation(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, dict[str, str]]:
