@@ -113,7 +113,8 @@ def _any_value(v: str) -> str:
     )
     return (
         f"CASE WHEN ({v}->'arrayValue') IS NOT NULL THEN {array} "
-        f"WHEN ({v}->'kvlistValue') IS NOT NULL THEN CAST({v}->'kvlistValue' AS VARCHAR) "
+        f"WHEN ({v}->'kvlistValue') IS NOT NULL "
+        f"THEN CAST({v}->'kvlistValue' AS VARCHAR) "
         f"ELSE {_scalar(v)} END"
     )
 

@@ -209,14 +209,14 @@ def _ledger_plan(path: Path, relation: str) -> Plan:
     }
     routing = [
         Check(
-            "gen_ai.usage.*",
+            "gen_ai.operation.name",
             "operation",
             "NOT has_usage",
             "span carries no gen_ai.usage attribute and is not an invoke_agent "
             "or execute_tool span: not token usage",
         ),
         Check(
-            "gen_ai.usage.*",
+            "gen_ai.operation.name",
             "operation",
             "has_usage AND NOT counts",
             "workflow span whose child spans carry the same usage",
