@@ -27,8 +27,10 @@ Notes
 -----
 Message content (``gen_ai.input.messages``, ``gen_ai.output.messages``,
 ``gen_ai.system_instructions``, ``gen_ai.prompt``, ``gen_ai.completion``,
-tool call arguments and results) is dropped while attributes are read, so it
-reaches neither the ledger nor quarantine; span events are never read.
+tool call arguments and results, and the content keys of OpenInference and
+Traceloop) is dropped while attributes are read, so it reaches neither the
+ledger nor quarantine; span events are never read. Content under other
+attribute names is not recognised.
 This flattener is private to the GenAI readers; the Claude Code reader has its
 own (``tokenlib.sources.otlp``), and the two should be merged.
 """
@@ -51,6 +53,7 @@ __all__ = [
     "nanos",
     "otlp_id",
     "provider_sql",
+    "metrics_sql",
     "spans_sql",
     "tags",
     "utc_time",
@@ -66,9 +69,18 @@ CONTENT_KEYS = (
     "gen_ai.tool.call.arguments",
     "gen_ai.tool.call.result",
     "gen_ai.tool.definitions",
+    "input.value",
+    "output.value",
+    "traceloop.entity.input",
+    "traceloop.entity.output",
 )
-# Older instrumentations index content: gen_ai.prompt.0.content, ...
-_CONTENT_PREFIXES = ("gen_ai.prompt.", "gen_ai.completion.")
+# Indexed content of older or neighbouring conventions: gen_ai.prompt.0.content
+_CONTENT_PREFIXES = (
+    "gen_ai.prompt.",
+    "gen_ai.completion.",
+    "llm.input_messages",
+    "llm.output_messages",
+)
 
 PROVIDERS = {
     "aws.bedrock": "aws",
@@ -195,6 +207,21 @@ def spans_sql(path: Path) -> str:
       {sp}->'status'->>'code' AS status_code,
       {attributes(f"{sp}->'attributes'")} AS attributes
     FROM p"""
+
+
+def metrics_sql(path: Path) -> str:
+    """SQL with one row per metric: resource, scope, name and the metric JSON."""
+    return f"""
+    WITH r AS (
+      SELECT unnest(json_extract(doc, '$.resourceMetrics[*]')) AS r
+      FROM ({documents(path)})),
+    s AS (
+      SELECT r->'resource'->'attributes' AS ra,
+             unnest(json_extract(r, '$.scopeMetrics[*]')) AS s FROM r),
+    m AS (
+      SELECT ra, s->'scope'->>'name' AS scope,
+             unnest(json_extract(s, '$.metrics[*]')) AS m FROM s)
+    SELECT {attributes("ra")} AS resource, scope, m->>'name' AS metric, m FROM m"""
 
 
 def provider_sql(raw: str) -> str:

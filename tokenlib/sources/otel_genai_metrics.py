@@ -40,7 +40,7 @@ from .otel_genai import (
     attributes,
     claude_code,
     columns,
-    documents,
+    metrics_sql,
     nanos,
     provider_sql,
     tags,
@@ -89,26 +89,17 @@ def points_sql(path: Path) -> str:
     )
     temporality = _case("upper(temporality_raw)", _TEMPORALITY)
     return f"""
-    WITH r AS (
-      SELECT unnest(json_extract(doc, '$.resourceMetrics[*]')) AS r
-      FROM ({documents(path)})),
-    s AS (
-      SELECT r->'resource'->'attributes' AS ra,
-             unnest(json_extract(r, '$.scopeMetrics[*]')) AS s FROM r),
-    m AS (
-      SELECT ra, s->'scope'->>'name' AS scope,
-             unnest(json_extract(s, '$.metrics[*]')) AS m FROM s),
-    b AS (
-      SELECT ra, scope, m->>'name' AS metric,
+    WITH b AS (
+      SELECT resource, scope, metric,
         CASE WHEN (m->'histogram') IS NOT NULL THEN 'histogram'
              WHEN (m->'sum') IS NOT NULL THEN 'sum' ELSE 'other' END AS kind,
         coalesce(m->'histogram', m->'sum', m->'gauge') AS body
-      FROM m WHERE m->>'name' IN ({names})),
+      FROM ({metrics_sql(path)}) WHERE metric IN ({names})),
     p AS (
-      SELECT ra, scope, metric, kind,
+      SELECT resource, scope, metric, kind,
         body->>'aggregationTemporality' AS temporality_raw,
         unnest(json_extract(body, '$.dataPoints[*]')) AS pt FROM b)
-    SELECT {attributes("ra")} AS resource, scope, metric, kind, temporality_raw,
+    SELECT resource, scope, metric, kind, temporality_raw,
       CASE WHEN kind = 'other' THEN NULL ELSE {temporality} END AS temporality,
       {nanos("pt->>'startTimeUnixNano'")} AS start_ns,
       {nanos("pt->>'timeUnixNano'")} AS end_ns,
@@ -332,19 +323,10 @@ def looks_like_otel_genai_metrics(con: duckdb.DuckDBPyConnection, path: Path) ->
         return False
     names = ", ".join(literal(n) for n in [HISTOGRAM, *COUNTERS])
     claude = claude_code("resource['service.name']", "scope", "metric")
-    sql = f"""
-    WITH r AS (
-      SELECT unnest(json_extract(doc, '$.resourceMetrics[*]')) AS r
-      FROM ({documents(path)})),
-    s AS (
-      SELECT {attributes("r->'resource'->'attributes'")} AS resource,
-             unnest(json_extract(r, '$.scopeMetrics[*]')) AS s FROM r),
-    m AS (
-      SELECT resource, s->'scope'->>'name' AS scope,
-             unnest(json_extract(s, '$.metrics[*]'))->>'name' AS metric FROM s)
-    SELECT coalesce(bool_or(metric IN ({names})), false),
-           coalesce(bool_or({claude}), false)
-    FROM m"""
+    sql = (
+        f"SELECT coalesce(bool_or(metric IN ({names})), false), "
+        f"coalesce(bool_or({claude}), false) FROM ({metrics_sql(path)})"
+    )
     try:
         found = con.execute(sql).fetchone()
     except duckdb.Error:
