@@ -23,6 +23,8 @@ from .files import Table, _check_readable, open_table
 from .focus import looks_like_focus, plan_focus
 from .openai_costs import looks_like_openai_costs, plan_openai_costs
 from .openai_usage import looks_like_openai_usage, plan_openai_usage
+from .otel_genai_metrics import looks_like_otel_genai_metrics, plan_otel_genai_metrics
+from .otel_genai_spans import looks_like_otel_genai_spans, plan_otel_genai_spans
 from .request_log import looks_like_request_log, plan_request_log
 
 __all__ = ["FORMATS", "READERS", "Reader", "detect_format", "plan_for"]
@@ -84,6 +86,16 @@ READERS: tuple[Reader, ...] = (
     ),
     Reader(
         "request_log", test_table=looks_like_request_log, plan_table=plan_request_log
+    ),
+    Reader(
+        "otel_genai_spans",
+        test_json=looks_like_otel_genai_spans,
+        plan_json=plan_otel_genai_spans,
+    ),
+    Reader(
+        "otel_genai_metrics",
+        test_json=looks_like_otel_genai_metrics,
+        plan_json=plan_otel_genai_metrics,
     ),
 )
 

@@ -1,0 +1,334 @@
+"""OpenTelemetry GenAI token metrics (OTLP JSON) as ledger buckets.
+
+Reads ``gen_ai.client.token.usage`` (a histogram: each point's ``sum`` is
+tokens, its ``count`` is operations and is not used) with ``gen_ai.token.type``
+``input`` or ``output`` (deprecated ``completion`` is output), and the newer
+counters ``gen_ai.client.inference.usage.{input_tokens, output_tokens,
+cache_read.input_tokens, cache_write.input_tokens, reasoning.output_tokens}``.
+Delta points add as they are; cumulative points are differenced per series
+(metric and every attribute), a new ``startTimeUnixNano`` marking a restart
+whose first point counts from zero; a value that falls without a new start
+time goes to quarantine. Rows have grain ``bucket``.
+
+Notes
+-----
+Histogram input includes cached tokens and cannot be split: it is kept as
+``input_tokens`` (priced at the input rate, too high when there were cache
+hits) and tagged ``cache: not split``. The counters are pivoted: the points of
+one series (all attributes but the metric) at one time become one row, so
+cached input is taken out of ``input_tokens``; a cache write is read as a
+5-minute write. When a file holds both the counters and the histogram, the
+histogram rows repeat the counters and go to quarantine. A cumulative series
+is differenced within one file only: its first point in a file counts from
+its start time, so two files holding overlapping points of one cumulative
+series count the overlap twice. A point repeated inside a file is read once.
+Metrics and spans of one service describe the same requests; the two keep
+distinct source names so that pricing can prefer spans. Other metrics
+(durations, ...) are not token usage and are not read.
+"""
+
+from __future__ import annotations
+
+from hashlib import md5
+from pathlib import Path
+
+import duckdb
+
+from ..errors import InputFileError
+from .base import Check, Field, Plan, literal
+from .otel_genai import (
+    attributes,
+    claude_code,
+    columns,
+    metrics_sql,
+    nanos,
+    provider_sql,
+    tags,
+    utc_time,
+)
+
+__all__ = ["looks_like_otel_genai_metrics", "plan_otel_genai_metrics"]
+
+HISTOGRAM = "gen_ai.client.token.usage"
+_C = "gen_ai.client.inference.usage."
+COUNTERS = {
+    _C + "input_tokens": "input",
+    _C + "output_tokens": "output",
+    _C + "cache_read.input_tokens": "cache_read",
+    _C + "cache_write.input_tokens": "cache_write",
+    _C + "reasoning.output_tokens": "reasoning",
+}
+TOKEN_TYPES = {"input": "input", "output": "output", "completion": "output"}
+_TEMPORALITY = {
+    "1": "delta",
+    "AGGREGATION_TEMPORALITY_DELTA": "delta",
+    "DELTA": "delta",
+    "2": "cumulative",
+    "AGGREGATION_TEMPORALITY_CUMULATIVE": "cumulative",
+    "CUMULATIVE": "cumulative",
+}
+
+
+def _case(expr: str, mapping: dict[str, str]) -> str:
+    whens = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in mapping.items())
+    return f"CASE {expr} {whens} END"
+
+
+def _sorted_text(m: str) -> str:
+    """A map as sorted ``key=value`` text: one series, one text."""
+    pairs = f"list_transform(map_entries({m}), lambda e: e.key || '=' || e.value)"
+    return f"coalesce(array_to_string(list_sort({pairs}), '|'), '')"
+
+
+def points_sql(path: Path) -> str:
+    """SQL with one row per data point of the GenAI token metrics."""
+    names = ", ".join(literal(n) for n in [HISTOGRAM, *COUNTERS])
+    value = (
+        "CASE WHEN kind = 'histogram' THEN pt->>'sum' "
+        "ELSE coalesce(pt->>'asInt', pt->>'asDouble') END"
+    )
+    temporality = _case("upper(temporality_raw)", _TEMPORALITY)
+    return f"""
+    WITH b AS (
+      SELECT resource, scope, metric,
+        CASE WHEN (m->'histogram') IS NOT NULL THEN 'histogram'
+             WHEN (m->'sum') IS NOT NULL THEN 'sum' ELSE 'other' END AS kind,
+        coalesce(m->'histogram', m->'sum', m->'gauge') AS body
+      FROM ({metrics_sql(path)}) WHERE metric IN ({names})),
+    p AS (
+      SELECT resource, scope, metric, kind,
+        body->>'aggregationTemporality' AS temporality_raw,
+        unnest(json_extract(body, '$.dataPoints[*]')) AS pt FROM b)
+    SELECT resource, scope, metric, kind, temporality_raw,
+      CASE WHEN kind = 'other' THEN NULL ELSE {temporality} END AS temporality,
+      {nanos("pt->>'startTimeUnixNano'")} AS start_ns,
+      {nanos("pt->>'timeUnixNano'")} AS end_ns,
+      {value} AS value_text, {attributes("pt->'attributes'")} AS attributes
+    FROM p"""
+
+
+def _differenced(path: Path) -> str:
+    """Points with their token class, amount and window, repeats read once."""
+    token_type = "lower(attributes['gen_ai.token.type'])"
+    cls = (
+        f"CASE WHEN metric = {literal(HISTOGRAM)} "
+        f"THEN {_case(token_type, TOKEN_TYPES)} ELSE {_case('metric', COUNTERS)} END"
+    )
+    dims = "map_from_entries(list_filter(map_entries(attributes), "
+    dims += "lambda e: e.key <> 'gen_ai.token.type'))"
+    series = "metric, resource_key, scope, dims_key, token_type, temporality"
+    return f"""
+    WITH pts AS (
+      SELECT *, row_number() OVER () AS _point FROM ({points_sql(path)})),
+    typed AS (
+      SELECT *, {cls} AS class, {token_type} AS token_type, {dims} AS dims,
+        TRY_CAST(value_text AS DOUBLE) AS value,
+        {_sorted_text("resource")} AS resource_key
+      FROM pts),
+    once AS (
+      SELECT *, {_sorted_text("dims")} AS dims_key FROM typed
+      QUALIFY row_number() OVER (
+        PARTITION BY {series}, start_ns, end_ns ORDER BY _point DESC) = 1)
+    SELECT *,
+      CASE WHEN temporality = 'cumulative' THEN value - coalesce(prev, 0)
+           ELSE value END AS amount,
+      CASE WHEN temporality = 'cumulative' AND prev_end IS NOT NULL
+           THEN prev_end ELSE start_ns END AS window_ns,
+      coalesce(temporality = 'cumulative' AND value < prev, false) AS fell
+    FROM (
+      SELECT *, lag(value) OVER w AS prev, lag(value_text) OVER w AS prev_text,
+        lag(end_ns) OVER w AS prev_end
+      FROM once WINDOW w AS (PARTITION BY {series}, start_ns ORDER BY end_ns))"""
+
+
+def _pivoted(path: Path) -> str:
+    """One row per series and time: a counter row holds every token class."""
+    split = (
+        "CASE WHEN metric = " + literal(HISTOGRAM) + " OR class IS NULL "
+        "THEN metric || '|' || coalesce(token_type, '') ELSE '' END"
+    )
+    sums = ", ".join(
+        f"sum(amount) FILTER (WHERE class = '{c}') AS {c}_amount"
+        for c in ("input", "cache_read", "cache_write", "output", "reasoning")
+    )
+    bad_value = "value IS NULL OR value < 0 OR amount <> round(amount)"
+    point = "metric || coalesce(' ' || token_type, '') || ': '"
+    return f"""
+    SELECT family, resource_key, scope, dims_key, split, end_ns, temporality,
+      any_value(resource) AS resource, any_value(dims) AS dims,
+      any_value(temporality_raw) AS temporality_raw,
+      max(start_ns) AS start_ns, max(window_ns) AS window_ns, {sums},
+      string_agg(DISTINCT metric, ',' ORDER BY metric) AS metrics,
+      min(CASE WHEN class IS NULL THEN coalesce(token_type, '(none)') END)
+        AS unknown_type,
+      min(CASE WHEN {bad_value} THEN {point} || coalesce(value_text, '(none)') END)
+        AS bad_value,
+      min(CASE WHEN fell THEN {point} || value_text || ' after ' || prev_text END)
+        AS fell_value,
+      min(_point) AS first_point
+    FROM (
+      SELECT *, CASE WHEN metric = {literal(HISTOGRAM)} THEN 'histogram'
+                     ELSE 'counters' END AS family, {split} AS split
+      FROM ({_differenced(path)}))
+    GROUP BY family, resource_key, scope, dims_key, split, end_ns, temporality"""
+
+
+def _relation(path: Path) -> str:
+    """Pivoted rows with their times, and whether counters are present."""
+    return f"""
+    SELECT *, {utc_time("window_ns")} AS bucket_start,
+      {utc_time("end_ns")} AS bucket_end,
+      bool_or(family = 'counters') OVER () AS has_counters,
+      row_number() OVER (ORDER BY first_point) AS _row
+    FROM ({_pivoted(path)})"""
+
+
+def _n(c: str) -> str:
+    return f"coalesce(CAST(round({c}_amount) AS BIGINT), 0)"
+
+
+def _fields() -> dict[str, Field]:
+    """Ledger columns from a pivoted row."""
+
+    def d(key: str) -> str:
+        return f"dims[{literal(key)}]"
+
+    def r(key: str) -> str:
+        return f"resource[{literal(key)}]"
+
+    request, response = d("gen_ai.request.model"), d("gen_ai.response.model")
+    text = {
+        "provider": provider_sql(
+            f"coalesce({d('gen_ai.provider.name')}, {d('gen_ai.system')})"
+        ),
+        "model": f"coalesce({response}, {request})",
+        "application": r("service.name"),
+        "environment": f"coalesce({r('deployment.environment.name')}, "
+        f"{r('deployment.environment')})",
+        "team": f"coalesce({r('team.id')}, {d('team.id')})",
+        "agent": d("gen_ai.agent.name"),
+        "region": r("cloud.region"),
+        "grain": "'bucket'",
+        "record_type": "'usage'",
+        "service_tier": "'standard'",
+    }
+    fields = {n: Field("text", expr=e) for n, e in text.items()}
+    return fields | {
+        "start": Field("time", column="bucket_start", required=True),
+        "end": Field("time", column="bucket_end"),
+        "input_tokens": Field(
+            "tokens",
+            expr=f"{_n('input')} - {_n('cache_read')} - {_n('cache_write')}",
+        ),
+        "cache_read_tokens": Field("tokens", expr=_n("cache_read")),
+        "cache_write_5m_tokens": Field("tokens", expr=_n("cache_write")),
+        "output_tokens": Field("tokens", expr=_n("output")),
+        "reasoning_tokens": Field("tokens", expr=_n("reasoning")),
+        "tags": Field(
+            "json",
+            expr=tags(
+                {
+                    "metrics": "metrics",
+                    "temporality": "temporality",
+                    "operation": d("gen_ai.operation.name"),
+                    "request_model": f"CASE WHEN {request} <> {response} "
+                    f"THEN {request} END",
+                    "token_modality": d("gen_ai.token.modality"),
+                    "server_address": d("server.address"),
+                    "cache": "CASE WHEN family = 'histogram' "
+                    "THEN 'not split: input includes cached tokens' END",
+                }
+            ),
+        ),
+    }
+
+
+def _checks() -> list[Check]:
+    """Row checks, in the order a reader should hear of them."""
+    return [
+        Check(
+            "aggregationTemporality",
+            "temporality_raw",
+            "temporality IS NULL",
+            "aggregation temporality neither delta nor cumulative "
+            "(or not a histogram or sum)",
+        ),
+        Check(
+            "gen_ai.token.type",
+            "unknown_type",
+            "unknown_type IS NOT NULL",
+            "token type neither input nor output",
+        ),
+        Check(
+            "data point value",
+            "bad_value",
+            "bad_value IS NOT NULL",
+            "token value missing, negative or not a whole number",
+        ),
+        Check(
+            "data point value",
+            "fell_value",
+            "fell_value IS NOT NULL",
+            "cumulative value fell without a new start time",
+        ),
+        Check(
+            "metrics",
+            "metrics",
+            "family = 'histogram' AND has_counters",
+            f"{HISTOGRAM} repeats the {_C}* counters in the same file",
+        ),
+        Check(
+            _C + "cache_read.input_tokens",
+            "CAST(cache_read_amount AS VARCHAR)",
+            f"{_n('cache_read')} + {_n('cache_write')} > {_n('input')}",
+            "cache read and write tokens exceed input tokens, which include them",
+        ),
+        Check(
+            _C + "reasoning.output_tokens",
+            "CAST(reasoning_amount AS VARCHAR)",
+            f"{_n('reasoning')} > {_n('output')}",
+            "reasoning tokens exceed output tokens, which include them",
+        ),
+    ]
+
+
+def plan_otel_genai_metrics(
+    con: duckdb.DuckDBPyConnection, path: Path
+) -> list[tuple[Plan, dict[str, str]]]:
+    """Describe how a GenAI token metrics file fills the ledger."""
+    # Read the file once: the engine passes over the relation several times.
+    table = "_otel_metrics_" + md5(str(path.resolve()).encode()).hexdigest()[:12]
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {_relation(path)}")
+    except duckdb.Error as exc:
+        raise InputFileError(
+            f"{path}: expected OTLP JSON metrics (MetricsData); cannot read it ({exc})"
+        ) from exc
+    plan = Plan(
+        source="otel_genai_metrics",
+        path=path,
+        relation=f"SELECT * FROM {table}",
+        fields=_fields(),
+        key=["family", "resource_key", "scope", "dims_key", "split", "start_ns"]
+        + ["end_ns"],
+        key_is_unique=True,
+        checks=_checks(),
+    )
+    return [(plan, columns(con, plan.relation))]
+
+
+def looks_like_otel_genai_metrics(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
+    """OTLP JSON metrics holding GenAI token usage, not from Claude Code."""
+    if path.suffix.lower() not in (".json", ".jsonl", ".ndjson"):
+        return False
+    names = ", ".join(literal(n) for n in [HISTOGRAM, *COUNTERS])
+    claude = claude_code("resource['service.name']", "scope", "metric")
+    sql = (
+        f"SELECT coalesce(bool_or(metric IN ({names})), false), "
+        f"coalesce(bool_or({claude}), false) FROM ({metrics_sql(path)})"
+    )
+    try:
+        found = con.execute(sql).fetchone()
+    except duckdb.Error:
+        return False
+    return bool(found[0]) and not found[1]
