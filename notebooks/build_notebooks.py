@@ -113,8 +113,8 @@ them with papermill, for example
 
 Relative paths resolve from the project root, wherever the notebook runs.
 
-Read them in order: this overview, then `01_spend_visibility`, then
-`02_unit_economics`.
+Read them in order: this overview, then `01_spend_visibility`,
+`02_unit_economics` and `03_attribution`.
 """),
         md("""
 ## Three stages of maturity
@@ -401,10 +401,131 @@ How each reported model name matched the price catalogue: `exact`, `alias`
 """)
 )
 
+
+ATTRIBUTION = (
+    head(
+        "Who spends: attribution",
+        "Which team, agent, user and session does AI spend come from, how "
+        "much of it has a named owner, and what does each owner pay once "
+        "shared spend is split? For FinOps practitioners running showback or "
+        "chargeback, and for leads of agentic tools.",
+    )
+    + OPENING
+    + [
+        md("""
+## How owners were found
+
+A row's own owner field (`team` unless the owner rules name another
+dimension) comes first; rows without one take the owner of the first rule
+that matches them (api key, workspace, user or tag patterns).
+
+"(none)" is spend no field or rule places: shared, like spend of an owner
+named as shared.
+"""),
+        code("""
+rules = nb.owner_rules(owners)
+found = nb.in_currency(tl.spend_by(con, "owner_basis"), currency)
+nb.table(found, money=["cost"], share=["share"])
+"""),
+        md("""
+## Direct allocation
+
+The share of spend with a named owner, before any shared cost is split: the
+number to raise, day by day.
+"""),
+        code("""
+direct = nb.in_currency(tl.direct_allocation(con), currency)
+plots.allocation_trend(direct, period=period);
+"""),
+        code("""
+overall = tl.direct_allocation(con, by_day=False)
+nb.table(nb.in_currency(overall, currency), money=["cost", "owned_cost"])
+"""),
+        md("""
+## Showback
+
+Each owner's direct spend plus its share of the shared spend, split by the
+rule of the owner rules (in proportion to owned spend unless they say even
+or fixed weights).
+
+Unallocated is shared spend no owner could take.
+"""),
+        code("""
+showback = nb.in_currency(tl.allocate(con, rules), currency)
+plots.showback_bar(showback, period=period);
+"""),
+        md("""
+## Chargeback
+
+What to charge each owner, rounded to the cent so the charges add up to the
+total exactly.
+"""),
+        code('nb.table(tl.chargeback(showback), money=["charge"])'),
+        md("""
+## Agents and users
+
+Spend of agentic tools by session: who ran them, how many sessions, and what
+they produced (commits and pull requests, from the tools' telemetry).
+
+Users are shown as pseudonyms unless the `users` parameter says otherwise.
+"""),
+        code("""
+sessions = tl.sessions(con, currency)
+money = ["cost", "cost_per_session", "cost_per_pull_request"]
+nb.table(tl.sessions_by(sessions, "agent"), money=money)
+"""),
+        code('nb.table(tl.sessions_by(sessions, "user").head(10), money=money)'),
+        md("""
+## Cost per session
+
+Most sessions cost little; a few cost far more, and they are where to look.
+"""),
+        code("plots.session_costs(sessions, period=period);"),
+        md("""
+## The costliest sessions
+
+Each with what made it costly: cache misses (a cached ratio well below the
+typical session's), long context, retries, or many requests.
+"""),
+        code("""
+top = tl.costliest_sessions(sessions, n=10)
+shown = ["session", "user", "agent", "cost", "vs_median", "requests",
+         "cached_ratio", "long_context", "api_errors", "commits", "why"]
+nb.table(top[shown], money=["cost"], share=["cached_ratio"])
+"""),
+        md("""
+## Telemetry estimates against the bill
+
+Claude Code and gateways such as LiteLLM estimate cost on the client.
+
+`estimated` is their figure, `priced` the same tokens at list or negotiated
+price, `cost` what this report counts (the bill's share where a bill covers
+the day and model); `gap` is estimated minus cost.
+"""),
+        code("""
+estimates = tl.reconcile_estimates(con, currency)
+nb.table(estimates, money=["estimated", "priced", "cost", "gap"])
+"""),
+    ]
+    + tail("""
+- Owners come from the owner field first, then from the first matching rule;
+  the rules file is the `owners` parameter.
+- Allocation conserves money: direct, allocated shared and unallocated spend
+  add up to the total of the period, in each currency.
+- Sessions count only spend that names a session; aggregated usage exports
+  (provider usage reports) carry none.
+- Where Claude Code sends both metrics and events, the token metrics of a
+  session with events are left out, so no request counts twice.
+- Telemetry cost estimates are never money of record; the bill is, where one
+  covers the day and model.
+""")
+)
+
 SERIES = {
     "00_overview": OVERVIEW,
     "01_spend_visibility": SPEND,
     "02_unit_economics": ECONOMICS,
+    "03_attribution": ATTRIBUTION,
 }
 
 

@@ -464,3 +464,23 @@ def test_a_ledger_without_newer_columns_gains_them_and_ingests(tmp_path):
     assert tokenlib.ingest_file(con, log).ingested == 1
     got = con.execute("SELECT input_tokens, reported_cost, model FROM ledger")
     assert got.fetchall() == [(5, None, "m")]
+
+
+def test_an_old_ledger_opened_read_only_is_priced_with_empty_new_columns(tmp_path):
+    path = tmp_path / "old.duckdb"
+    old = duckdb.connect(str(path))
+    old.execute(
+        tokenlib.schema.LEDGER_DDL.replace('"reported_cost" DECIMAL(38, 12),', "")
+    )
+    old.execute(
+        "INSERT INTO ledger (record_id, source, source_file, start, grain, provider, "
+        "model, input_tokens, record_type) VALUES (uuid(), 'request_log', 'f.csv', "
+        "TIMESTAMPTZ '2026-06-01', 'request', 'openai', 'gpt-4o-mini', 1000000, "
+        "'usage')"
+    )
+    old.close()
+    con = tokenlib.open_ledger(path, read_only=True)
+    tokenlib.price_ledger(con)
+    # 1M input tokens of gpt-4o-mini at 0.15 USD per million.
+    assert tokenlib.summarise(con)["total_cost"] == pytest.approx(0.15)
+    assert con.execute("SELECT reported_cost FROM spend").fetchall() == [(None,)]

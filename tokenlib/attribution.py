@@ -42,6 +42,7 @@ __all__ = [
     "direct_allocation",
     "allocate",
     "round_to_cents",
+    "chargeback",
 ]
 
 #: Owner label of money no rule could place.
@@ -321,3 +322,43 @@ def round_to_cents(amounts: pd.Series, total: float | None = None) -> pd.Series:
     order = (cents - floored).sort_values(ascending=False, kind="stable").index
     floored.loc[order[:missing]] += 1
     return floored / 100
+
+
+def chargeback(showback: pd.DataFrame) -> pd.DataFrame:
+    """Amounts to charge each owner, in cents that add up to the total.
+
+    Parameters
+    ----------
+    showback
+        From :func:`allocate`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``owner``, ``currency``, ``charge`` (rounded to the cent by
+        :func:`round_to_cents` per currency), then a ``total`` row per
+        currency equal to the sum of its owners' charges and to the
+        rounded total spend.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"owner": ["a", "b", "c"], "currency": "USD",
+    ...                       "cost": [1 / 3, 1 / 3, 1 / 3]})
+    >>> chargeback(frame)["charge"].tolist()
+    [0.34, 0.33, 0.33, 1.0]
+    """
+    parts = []
+    for currency, group in showback.groupby("currency", sort=True):
+        charge = round_to_cents(group["cost"].reset_index(drop=True))
+        rows = pd.DataFrame(
+            {"owner": group["owner"].to_numpy(), "currency": currency, "charge": charge}
+        )
+        total = pd.DataFrame(
+            {"owner": ["total"], "currency": [currency], "charge": [charge.sum()]}
+        )
+        parts += [rows, total]
+    if not parts:
+        return pd.DataFrame(columns=["owner", "currency", "charge"])
+    out = pd.concat(parts, ignore_index=True)
+    out["charge"] = out["charge"].round(2)
+    return out

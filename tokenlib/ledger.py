@@ -9,7 +9,7 @@ import duckdb
 
 from .schema import ACTIVITY_DDL, LEDGER_COLUMNS, LEDGER_DDL, QUARANTINE_DDL
 
-__all__ = ["PROJECT_ROOT", "default_ledger_path", "open_ledger"]
+__all__ = ["PROJECT_ROOT", "default_ledger_path", "ledger_relation", "open_ledger"]
 
 #: The folder holding ``tokenlib/``, ``data/`` and ``notebooks/``.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -72,3 +72,26 @@ def open_ledger(
         _migrate(con)
     con.execute("SET TimeZone = 'UTC'")
     return con
+
+
+def ledger_relation(con: duckdb.DuckDBPyConnection) -> str:
+    """SQL naming the ledger with every current column.
+
+    A ledger written by an earlier version and opened read-only cannot be
+    migrated; columns added since read as empty.
+    """
+    have = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = 'ledger'"
+        ).fetchall()
+    }
+    missing = [
+        f'CAST(NULL AS {kind.split(" NOT NULL")[0]}) AS "{name}"'
+        for name, kind in LEDGER_COLUMNS.items()
+        if name not in have
+    ]
+    if not missing:
+        return "ledger"
+    return f"(SELECT *, {', '.join(missing)} FROM ledger)"

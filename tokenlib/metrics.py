@@ -119,6 +119,8 @@ def _dim(by: str) -> str:
         "service_name",
         "record_type",
         "basis",
+        "owner",
+        "owner_basis",
     ):
         raise ParameterError(
             f"cannot group by {by!r}; expected one of {', '.join(DIMENSIONS)}"

@@ -26,7 +26,7 @@ from pandas.api import types
 from . import plots
 from .errors import ParameterError
 from .metrics import total_spend
-from .params import check_params, open_priced, resolve_path
+from .params import check_params, open_priced, owner_rules, resolve_path
 
 if TYPE_CHECKING:
     from pandas.io.formats.style import Styler
@@ -37,6 +37,7 @@ __all__ = [
     "headline",
     "in_currency",
     "open_priced",
+    "owner_rules",
     "period_label",
     "resolve_path",
     "run_metadata",

@@ -16,13 +16,20 @@ from pathlib import Path
 
 import duckdb
 
-from .attribution import read_owners
+from .attribution import Owners, read_owners
 from .errors import ParameterError
 from .ledger import PROJECT_ROOT, open_ledger
 from .pricing import check_zone, price_ledger, read_scope_rules
 from .schema import DIMENSIONS
 
-__all__ = ["SCOPES", "check_params", "open_priced", "parse_date", "resolve_path"]
+__all__ = [
+    "SCOPES",
+    "check_params",
+    "open_priced",
+    "owner_rules",
+    "parse_date",
+    "resolve_path",
+]
 
 SCOPES = ("ai", "all")
 USERS = ("pseudonymised", "shown")
@@ -250,3 +257,14 @@ def open_priced(
         con.close()
         raise
     return con
+
+
+def owner_rules(owners: str = "") -> Owners:
+    """Read the owner rules a notebook's ``owners`` parameter names.
+
+    '' gives the defaults: owners are teams, shared spend split in
+    proportion to owned spend.
+    """
+    if not owners:
+        return read_owners(None)
+    return read_owners(_file(owners, "owners", "use '' for owners by team"))

@@ -1,12 +1,14 @@
 """Figures of the workbook: one house style and one function per chart.
 
-Notebooks import this module only; the charts live in two modules by the
-notebook they serve, and the style and shared drawing steps in a third:
+Notebooks import this module only; the charts live in modules by the
+notebook they serve, and the style and shared drawing steps in another:
 
 - :mod:`tokenlib.spend_plots`: :func:`daily_spend`, :func:`stacked_daily`,
   :func:`spend_bar`;
 - :mod:`tokenlib.economics_plots`: :func:`cost_per_mtok_bar`,
   :func:`token_mix`, :func:`drift_chart`;
+- :mod:`tokenlib.attribution_plots`: :func:`allocation_trend`,
+  :func:`showback_bar`, :func:`session_costs`;
 - :mod:`tokenlib.plot_style`: :func:`use_house_style`, :func:`alt_text`,
   :func:`figure_html`.
 
@@ -20,17 +22,21 @@ it came from. Money goes on one axis in one currency only: a frame holding
 two currencies is refused, never added up.
 """
 
+from .attribution_plots import allocation_trend, session_costs, showback_bar
 from .economics_plots import cost_per_mtok_bar, drift_chart, token_mix
 from .plot_style import HOUSE_STYLE, alt_text, figure_html, use_house_style
 from .spend_plots import daily_spend, spend_bar, stacked_daily
 
 __all__ = [
     "HOUSE_STYLE",
+    "allocation_trend",
     "alt_text",
     "cost_per_mtok_bar",
     "daily_spend",
     "drift_chart",
     "figure_html",
+    "session_costs",
+    "showback_bar",
     "spend_bar",
     "stacked_daily",
     "token_mix",

@@ -34,6 +34,7 @@ import yaml
 
 from .attribution import Owners, owner_columns
 from .errors import ParameterError, PriceError
+from .ledger import ledger_relation
 from .prices import check_overlaps, list_price_book, read_negotiated, resolve_models
 from .schema import PRICED_TOKEN_CLASSES, SERVICE_TIERS
 from .sources.base import literal
@@ -252,7 +253,7 @@ SUPERSEDED = (
 )
 
 
-def counted_ledger_sql(sources: set[str]) -> str:
+def counted_ledger_sql(sources: set[str], ledger: str = "ledger") -> str:
     """SQL of the ledger rows that count: superseded telemetry left out.
 
     Only the pairs of sources both present are checked, so a ledger without
@@ -265,8 +266,8 @@ def counted_ledger_sql(sources: set[str]) -> str:
         if agg in sources and fine in sources
     ]
     if not drops:
-        return "ledger"
-    return f"(SELECT * FROM ledger l WHERE {' AND '.join(drops)})"
+        return ledger
+    return f"(SELECT * FROM {ledger} l WHERE {' AND '.join(drops)})"
 
 
 def _priced_sql(with_negotiated: bool, ledger: str = "ledger") -> str:
@@ -498,7 +499,7 @@ def price_ledger(
     sources = {
         r[0] for r in con.execute("SELECT DISTINCT source FROM ledger").fetchall()
     }
-    counted = counted_ledger_sql(sources)
+    counted = counted_ledger_sql(sources, ledger_relation(con))
     con.execute(
         "CREATE OR REPLACE TEMP VIEW priced AS "
         + _priced_sql(negotiated is not None, counted)

@@ -91,7 +91,7 @@ def sessions(
           GROUP BY session
         ),
         done AS (
-          SELECT session, {outcomes} FROM activity
+          SELECT session, {outcomes} FROM {_activity(con)}
           WHERE session IN (SELECT session FROM per) GROUP BY session
         )
         SELECT per.*, models.top_model, models.top_model_share, done.* EXCLUDE (session)
@@ -110,6 +110,19 @@ def sessions(
         frame[column] = frame[column].fillna(0).astype("int64")
     frame.attrs["currency"] = currency
     return frame
+
+
+def _activity(con: duckdb.DuckDBPyConnection) -> str:
+    """The activity table, or an empty one for a ledger written before it."""
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'activity'"
+    ).fetchone()[0]
+    if found:
+        return "activity"
+    return (
+        "(SELECT NULL::VARCHAR AS session, NULL::VARCHAR AS metric, "
+        "NULL::DOUBLE AS value WHERE false)"
+    )
 
 
 def sessions_by(frame: pd.DataFrame, by: str) -> pd.DataFrame:
