@@ -17,6 +17,12 @@ import duckdb
 
 from ..errors import UnknownFormatError
 from .base import Plan
+from .claude_code import (
+    looks_like_claude_code_events,
+    looks_like_claude_code_metrics,
+    plan_claude_code_metrics,
+)
+from .claude_code_events import plan_claude_code_events
 from .files import Table, _check_readable, open_table
 from .focus import looks_like_focus, plan_focus
 from .openai_usage import looks_like_openai_usage, plan_openai_usage
@@ -66,6 +72,16 @@ READERS: tuple[Reader, ...] = (
     ),
     Reader(
         "request_log", test_table=looks_like_request_log, plan_table=plan_request_log
+    ),
+    Reader(
+        "claude_code_metrics",
+        test_json=looks_like_claude_code_metrics,
+        plan_json=plan_claude_code_metrics,
+    ),
+    Reader(
+        "claude_code_events",
+        test_json=looks_like_claude_code_events,
+        plan_json=plan_claude_code_events,
     ),
 )
 
