@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 import tokenlib
-from tokenlib.errors import UnknownFormatError
+from tokenlib.errors import InputFileError, UnknownFormatError
 from tokenlib.prices import resolve_models
 from tokenlib.sources import otlp
 
@@ -408,6 +408,20 @@ def test_claude_code_names_are_recognised_without_service_name(
     name = "claude_code.commit.count" if signal == "metrics" else "claude_code.x"
     path = _otlp_file(tmp_path / "cc.jsonl", "unknown_service", name, signal)
     assert tokenlib.ingest_file(con, path).source == source
+
+
+@pytest.mark.parametrize(
+    ("path", "fmt", "found"),
+    [
+        (EVENTS, "claude_code_metrics", "found logs documents"),
+        (DELTA, "claude_code_events", "found metrics documents"),
+        (FIXTURES / "openai_usage_page.json", "claude_code_events", "no OTLP"),
+    ],
+)
+def test_named_format_of_the_wrong_signal_is_refused(con, path, fmt, found):
+    with pytest.raises(InputFileError, match="expected OTLP JSON") as err:
+        tokenlib.ingest_file(con, path, fmt=fmt)
+    assert path.name in str(err.value) and found in str(err.value)
 
 
 # --- OTLP flattening ------------------------------------------------------------

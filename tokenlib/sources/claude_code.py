@@ -17,7 +17,7 @@ same holds for ``cache_creation_tokens`` of events). ``input`` is Anthropic's
 uncached input. The cost metric and ``cost_usd`` are the client's list-price
 estimate, stored as ``reported_cost``, never as a bill. A model suffix such
 as ``[1m]`` is cut from the model into tag ``model_suffix``.
-Cumulative points are differenced with :func:`.otlp.with_deltas`; a series
+Cumulative points are differenced with :func:`.otlp_deltas.with_deltas`; a series
 continued from an earlier file is differenced against the last point of it
 already held (tags ``otel_series``, ``otel_start_ns``, ``otel_time_ns``,
 ``otel_cumulative``), so files of one cumulative series must be ingested in
@@ -31,8 +31,10 @@ from pathlib import Path
 
 import duckdb
 
+from ..errors import InputFileError
 from .base import Check, Field, Plan, literal
-from .otlp import metric_points, nanos_to_timestamp, peek, with_deltas
+from .otlp import materialize, metric_points, nanos_to_timestamp, peek
+from .otlp_deltas import with_deltas
 
 __all__ = [
     "looks_like_claude_code_metrics",
@@ -74,6 +76,17 @@ def _is_claude(con: duckdb.DuckDBPyConnection, path: Path, signal: str) -> bool:
     )
 
 
+def require_signal(con: duckdb.DuckDBPyConnection, path: Path, signal: str) -> None:
+    """Refuse a file that is not OTLP JSON of ``signal`` (metrics or logs)."""
+    found = peek(con, path)["signal"]
+    if found != signal:
+        top = {"metrics": "resourceMetrics", "logs": "resourceLogs"}[signal]
+        raise InputFileError(
+            f"{path}: expected OTLP JSON {signal} (documents with {top}); "
+            f"found {found + ' documents' if found else 'no OTLP documents'}"
+        )
+
+
 def looks_like_claude_code_metrics(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
     """An OTLP metrics file from service ``claude-code`` or of its metrics."""
     return _is_claude(con, path, "metrics")
@@ -90,7 +103,7 @@ def _either(key: str) -> str:
 
 def _without(m: str, keys: tuple[str, ...]) -> str:
     names = ", ".join(literal(k) for k in keys)
-    kept = f"list_filter(map_entries({m}), lambda e: e.key NOT IN ({names}))"
+    kept = f"list_filter(map_entries({m}), lambda e_: e_.key NOT IN ({names}))"
     return f"map_from_entries({kept})"
 
 
@@ -100,7 +113,7 @@ def _extra(pairs: dict[str, str]) -> str:
         f"struct_pack(k := {literal(k)}, v := CAST({v} AS VARCHAR))"
         for k, v in pairs.items()
     )
-    return f"map_from_entries(list_filter([{entries}], lambda e: e.v IS NOT NULL))"
+    return f"map_from_entries(list_filter([{entries}], lambda e_: e_.v IS NOT NULL))"
 
 
 def _tags(drop: tuple[str, ...], extra: dict[str, str]) -> str:
@@ -141,24 +154,37 @@ def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return bool(con.execute(sql, [table]).fetchall()[0][0])
 
 
-def _stored(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
-    """SQL of cumulative points already held in ``table``, for continuation."""
-    if not _table_exists(con, table):
+def _stored(con: duckdb.DuckDBPyConnection) -> str | None:
+    """SQL of cumulative points already held, for series that continue."""
+    tables = [t for t in ("ledger", "activity") if _table_exists(con, t)]
+    if not tables:
         return None
-    return f"""SELECT tags->>'otel_series' AS series,
+    return " UNION ALL ".join(
+        f"""SELECT tags->>'otel_series' AS series,
         TRY_CAST(tags->>'otel_start_ns' AS BIGINT) AS start_ns,
         TRY_CAST(tags->>'otel_time_ns' AS BIGINT) AS time_ns,
         TRY_CAST(tags->>'otel_cumulative' AS DECIMAL(38, 12)) AS value
-      FROM {table} WHERE source = {literal(METRICS)}
+      FROM {t} WHERE source = {literal(METRICS)}
        AND (tags->>'otel_series') IS NOT NULL"""
+        for t in tables
+    )
 
 
-def _metric_relation(con, path: Path, table: str, where: str, extra: str) -> str:
-    """Points of the metrics ``where`` selects, with increments and times."""
-    pts = with_deltas(metric_points(path), _stored(con, table))
-    return f"""SELECT *, {nanos_to_timestamp("coalesce(from_ns, time_ns)")} AS t_start,
-        {nanos_to_timestamp("time_ns")} AS t_end, {extra}
-      FROM ({pts}) WHERE {where}"""
+#: Temporary table holding the flattened points of the file being read.
+_POINTS = "_claude_code_metric_points"
+
+
+def _flatten(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Flatten the file's points, with increments and times, once."""
+    pts = with_deltas(metric_points(path), _stored(con))
+    sql = f"""SELECT *, {nanos_to_timestamp("coalesce(from_ns, time_ns)")} AS t_start,
+        {nanos_to_timestamp("time_ns")} AS t_end FROM ({pts})"""
+    materialize(con, _POINTS, sql, path)
+
+
+def _metric_relation(where: str, extra: str) -> str:
+    """Points of the metrics ``where`` selects, with ``extra`` columns."""
+    return f"SELECT *, {extra} FROM {_POINTS} WHERE {where}"
 
 
 def _metric_checks() -> list[Check]:
@@ -203,9 +229,6 @@ def _metrics_ledger(con, path: Path) -> tuple[Plan, dict[str, str]]:
     )
     cost = f"CASE WHEN metric = {literal(_COST)} AND NOT dropped THEN amount END"
     relation = _metric_relation(
-        con,
-        path,
-        "ledger",
         f"metric IN ({literal(_TOKENS)}, {literal(_COST)})",
         f"{token_cols}, {cost} AS cost_usd",
     )
@@ -250,9 +273,6 @@ def _metrics_activity(con, path: Path) -> tuple[Plan, dict[str, str]]:
         f"WHEN {literal(m)} THEN {sql}" for m, sql in _ACTIVITY.items()
     )
     relation = _metric_relation(
-        con,
-        path,
-        "activity",
         f"metric NOT IN ({literal(_TOKENS)}, {literal(_COST)})",
         f"{name} END AS activity_metric, "
         "CASE WHEN NOT dropped THEN amount END AS activity_value",
@@ -297,4 +317,6 @@ def _describe(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
 
 def plan_claude_code_metrics(con: duckdb.DuckDBPyConnection, path: Path) -> list:
     """Describe how a Claude Code metrics file fills the ledger and activity."""
+    require_signal(con, path, "metrics")
+    _flatten(con, path)
     return [_metrics_ledger(con, path), _metrics_activity(con, path)]

@@ -30,8 +30,9 @@ from .claude_code import (
     _either,
     _tags,
     _who,
+    require_signal,
 )
-from .otlp import log_records, nanos_to_timestamp
+from .otlp import log_records, materialize, nanos_to_timestamp
 
 __all__ = ["plan_claude_code_events"]
 
@@ -66,8 +67,15 @@ _NAME = (
 )
 
 
-def _relation(path: Path, where: str) -> str:
-    """Records with event name, time and key; the body is not kept."""
+#: Temporary table holding the flattened records of the file being read.
+_RECORDS = "_claude_code_event_records"
+
+
+def _flatten(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Flatten the file's records once, with event name, time and key.
+
+    The body is not kept: it is read only for the event name.
+    """
     start = (
         f"coalesce({nanos_to_timestamp('time_ns')}, "
         "TRY_CAST(attributes['event.timestamp'] AS TIMESTAMPTZ), "
@@ -82,15 +90,20 @@ def _relation(path: Path, where: str) -> str:
         f"{_either('session.id')}, 'sequence:' || attributes['event.sequence']) "
         f"ELSE concat_ws('|', event, time_ns, md5({attrs}), md5({res})) END"
     )
-    return f"""SELECT *, {key} AS event_key FROM (
+    sql = f"""SELECT *, {key} AS event_key FROM (
       SELECT * EXCLUDE (body), {_NAME} AS event, {start} AS t_start
-      FROM ({log_records(path, drop=_NEVER_READ)})) WHERE {where}"""
+      FROM ({log_records(path, drop=_NEVER_READ)}))"""
+    materialize(con, _RECORDS, sql, path)
+
+
+def _relation(where: str) -> str:
+    return f"SELECT * FROM {_RECORDS} WHERE {where}"
 
 
 def _ledger(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[Plan, dict]:
     """``api_request`` events -> one ledger row each."""
     cols = ", ".join(f"attributes[{literal(a)}] AS {a}" for a in _TOKENS)
-    requests = _relation(path, "event = 'api_request'")
+    requests = _relation("event = 'api_request'")
     relation = f"SELECT *, {cols}, attributes['cost_usd'] AS cost_usd FROM ({requests})"
     extra = {"model_suffix": MODEL_SUFFIX}
     fields = {
@@ -128,7 +141,7 @@ def _activity(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[Plan, dict]:
     metric = "CASE event " + " ".join(
         f"WHEN {literal(e)} THEN {literal(m)}" for e, m in _EVENT_METRICS.items()
     )
-    others = _relation(path, "event IS DISTINCT FROM 'api_request'")
+    others = _relation("event IS DISTINCT FROM 'api_request'")
     relation = f"SELECT *, {metric} END AS activity_metric FROM ({others})"
     fields = {
         "start": Field("time", column="t_start", required=True),
@@ -162,4 +175,6 @@ def _activity(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[Plan, dict]:
 
 def plan_claude_code_events(con: duckdb.DuckDBPyConnection, path: Path) -> list:
     """Describe how a Claude Code events file fills the ledger and activity."""
+    require_signal(con, path, "logs")
+    _flatten(con, path)
     return [_ledger(con, path), _activity(con, path)]

@@ -14,7 +14,8 @@ The OTLP JSON quirks are accepted: 64-bit integers (``asInt``, ``intValue``,
 or as its enum name. Attribute values are kept as text: strings, numbers and
 booleans by value, array and key-value-list values as their JSON text, bytes
 as base64. A key repeated in one attribute list keeps its last value.
-Traces (``resourceSpans``) are not flattened here.
+Traces (``resourceSpans``) are not flattened here. Counters are turned into
+increments by :func:`tokenlib.sources.otlp_deltas.with_deltas`.
 """
 
 from __future__ import annotations
@@ -24,15 +25,16 @@ from pathlib import Path
 
 import duckdb
 
+from ..errors import InputFileError
 from .base import literal
 
 __all__ = [
     "documents",
     "metric_points",
     "log_records",
+    "materialize",
     "nanos_to_timestamp",
     "peek",
-    "with_deltas",
 ]
 
 #: Temporality enum values (integer or name) -> 'delta' / 'cumulative'.
@@ -66,25 +68,42 @@ def any_value(value: str) -> str:
 
 
 def attributes(kvs: str, drop: Iterable[str] = ()) -> str:
-    """Return SQL turning a KeyValue list (JSON) into ``MAP(VARCHAR, VARCHAR)``.
+    """Return SQL turning a KeyValue list (JSON) into a list of ``{k, v}``.
 
-    Keys in ``drop`` are left out, so their values are never read.
+    Keys in ``drop`` are left out, so their values are never read. Turn the
+    list, once it is a column, into a map with :func:`as_map`.
     """
     entries = (
         "list_transform(coalesce(CAST(" + kvs + " AS JSON[]), []), "
-        "lambda kv: struct_pack(k := kv->>'key', v := "
-        + any_value("kv->'value'")
+        "lambda kv_: struct_pack(k := kv_->>'key', v := "
+        + any_value("kv_->'value'")
         + "))"
     )
     dropped = ", ".join(literal(k) for k in drop)
-    keep = "e.k IS NOT NULL" + (f" AND e.k NOT IN ({dropped})" if dropped else "")
-    kept = f"list_filter({entries}, lambda e: {keep})"
-    # A repeated key keeps its last value: maps refuse duplicate keys.
+    keep = "e_.k IS NOT NULL" + (f" AND e_.k NOT IN ({dropped})" if dropped else "")
+    return f"list_filter({entries}, lambda e_: {keep})"
+
+
+def as_map(column: str) -> str:
+    """Return SQL making a ``{k, v}`` list column a ``MAP(VARCHAR, VARCHAR)``.
+
+    A repeated key keeps its last value: maps refuse duplicate keys.
+    """
     last = (
-        f"list_filter({kept}, lambda e, i: NOT list_contains("
-        f"list_transform(list_slice({kept}, i + 1, len({kept})), lambda x: x.k), e.k))"
+        f"list_filter({column}, lambda e_, i_: NOT list_contains(list_transform("
+        f"list_slice({column}, i_ + 1, len({column})), lambda o_: o_.k), e_.k))"
     )
-    return f"map_from_entries({last})"
+    keys = f"list_transform({column}, lambda o_: o_.k)"
+    return (
+        f"map_from_entries(CASE WHEN len(list_distinct({keys})) = len({column}) "
+        f"THEN {column} ELSE {last} END)"
+    )
+
+
+def _with_map(rows: str, kvs: str, name: str, drop: Iterable[str] = ()) -> str:
+    """SQL adding map column ``name`` of KeyValue list ``kvs`` to ``rows``."""
+    inner = f"SELECT *, {attributes(kvs, drop)} AS _kv FROM ({rows})"
+    return f"SELECT * EXCLUDE (_kv), {as_map('_kv')} AS {name} FROM ({inner})"
 
 
 def nanos_to_timestamp(nanos: str) -> str:
@@ -95,6 +114,35 @@ def nanos_to_timestamp(nanos: str) -> str:
 def _nanos(json_field: str) -> str:
     """Unix nanoseconds as BIGINT; zero (unset in OTLP) becomes NULL."""
     return f"nullif(TRY_CAST({json_field} AS BIGINT), 0)"
+
+
+def _unnest(rows: str, keep: str, items: str, alias: str, index: str) -> str:
+    """SQL unnesting JSON list ``items`` of each row, keeping columns ``keep``.
+
+    The list is parsed once per row, not once per item.
+    """
+    return (
+        f"SELECT {keep}, unnest(_items) AS {alias}, "
+        f"generate_subscripts(_items, 1) AS {index} "
+        f"FROM (SELECT *, CAST({items} AS JSON[]) AS _items FROM {rows})"
+    )
+
+
+def _resources(path: Path, top: str, scopes: str) -> str:
+    """SQL of one row per scope: ``_doc``, ``resource`` map, scope, ``y``."""
+    r = _unnest(f"({documents(path)})", "_doc", f"doc->'{top}'", "x", "ri")
+    resources = _with_map(r, "x->'resource'->'attributes'", "resource")
+    s = _unnest(
+        f"({resources})",
+        "_doc, ri, resource",
+        f"x->'{scopes}'",
+        "y",
+        "si",
+    )
+    return (
+        "SELECT _doc, ri, si, resource, y->'scope'->>'name' AS scope, "
+        f"y->'scope'->>'version' AS scope_version, y FROM ({s})"
+    )
 
 
 def metric_points(path: Path, drop: Iterable[str] = ()) -> str:
@@ -109,38 +157,34 @@ def metric_points(path: Path, drop: Iterable[str] = ()) -> str:
     """
     body = "coalesce(" + ", ".join(f"m->'{k}'" for k in _KINDS) + ")"
     kind = "CASE " + " ".join(f"WHEN (m->'{k}') IS NOT NULL THEN '{k}'" for k in _KINDS)
-    temporality = _TEMPORALITY.format(t=f"{body}->>'aggregationTemporality'")
+    keep = "_doc, ri, si, resource, scope, scope_version"
+    m = _unnest(
+        f"({_resources(path, 'resourceMetrics', 'scopeMetrics')})",
+        keep,
+        "y->'metrics'",
+        "m",
+        "mi",
+    )
+    # Fields of the metric are read once per metric, before its points.
+    metric = f"""(SELECT {keep}, mi, m->>'name' AS metric, m->>'unit' AS unit,
+        {kind} END AS kind,
+        {_TEMPORALITY.format(t="body->>'aggregationTemporality'")} AS temporality,
+        TRY_CAST(body->>'isMonotonic' AS BOOLEAN) AS monotonic,
+        body->'dataPoints' AS points
+      FROM (SELECT *, {body} AS body FROM ({m})))"""
+    keep += ", mi, metric, unit, kind, temporality, monotonic"
+    pts = _unnest(metric, keep, "points", "p", "pi")
     value = "coalesce(p->>'asInt', p->>'asDouble', p->>'sum')"
     return f"""
-    WITH d AS ({documents(path)}),
-    r AS (SELECT _doc, unnest(CAST(doc->'resourceMetrics' AS JSON[])) AS x,
-                 generate_subscripts(CAST(doc->'resourceMetrics' AS JSON[]), 1) AS ri
-          FROM d),
-    s AS (SELECT _doc, ri, x->'resource'->'attributes' AS ra,
-                 unnest(CAST(x->'scopeMetrics' AS JSON[])) AS y,
-                 generate_subscripts(CAST(x->'scopeMetrics' AS JSON[]), 1) AS si
-          FROM r),
-    m AS (SELECT _doc, ri, si, ra, y->'scope' AS sc,
-                 unnest(CAST(y->'metrics' AS JSON[])) AS m,
-                 generate_subscripts(CAST(y->'metrics' AS JSON[]), 1) AS mi
-          FROM s),
-    p AS (SELECT _doc, ri, si, mi, ra, sc, m,
-                 unnest(CAST({body}->'dataPoints' AS JSON[])) AS p,
-                 generate_subscripts(CAST({body}->'dataPoints' AS JSON[]), 1) AS pi
-          FROM m)
-    SELECT _doc,
-      {attributes("ra")} AS resource,
-      sc->>'name' AS scope, sc->>'version' AS scope_version,
-      m->>'name' AS metric, m->>'unit' AS unit, {kind} END AS kind,
-      {temporality} AS temporality,
-      TRY_CAST({body}->>'isMonotonic' AS BOOLEAN) AS monotonic,
+    SELECT _doc, resource, scope, scope_version, metric, unit, kind, temporality,
+      monotonic,
       {_nanos("p->>'startTimeUnixNano'")} AS start_ns,
       {_nanos("p->>'timeUnixNano'")} AS time_ns,
       TRY_CAST({value} AS DECIMAL(38, 12)) AS value,
       TRY_CAST(p->>'count' AS BIGINT) AS count,
-      {attributes("p->'attributes'", drop)} AS attributes,
+      attributes,
       row_number() OVER (ORDER BY _doc, ri, si, mi, pi) AS _row
-    FROM p"""
+    FROM ({_with_map(pts, "p->'attributes'", "attributes", drop)})"""
 
 
 def log_records(path: Path, drop: Iterable[str] = ()) -> str:
@@ -151,105 +195,46 @@ def log_records(path: Path, drop: Iterable[str] = ()) -> str:
     AnyValue), ``event_name`` (the record's ``eventName``), ``attributes``
     (map, without the keys in ``drop``) and ``_row``.
     """
+    keep = "_doc, ri, si, resource, scope, scope_version"
+    g = _unnest(
+        f"({_resources(path, 'resourceLogs', 'scopeLogs')})",
+        keep,
+        "y->'logRecords'",
+        "g",
+        "gi",
+    )
     return f"""
-    WITH d AS ({documents(path)}),
-    r AS (SELECT _doc, unnest(CAST(doc->'resourceLogs' AS JSON[])) AS x,
-                 generate_subscripts(CAST(doc->'resourceLogs' AS JSON[]), 1) AS ri
-          FROM d),
-    s AS (SELECT _doc, ri, x->'resource'->'attributes' AS ra,
-                 unnest(CAST(x->'scopeLogs' AS JSON[])) AS y,
-                 generate_subscripts(CAST(x->'scopeLogs' AS JSON[]), 1) AS si
-          FROM r),
-    g AS (SELECT _doc, ri, si, ra, y->'scope' AS sc,
-                 unnest(CAST(y->'logRecords' AS JSON[])) AS g,
-                 generate_subscripts(CAST(y->'logRecords' AS JSON[]), 1) AS gi
-          FROM s)
-    SELECT _doc,
-      {attributes("ra")} AS resource,
-      sc->>'name' AS scope, sc->>'version' AS scope_version,
+    SELECT _doc, resource, scope, scope_version,
       {_nanos("g->>'timeUnixNano'")} AS time_ns,
       {_nanos("g->>'observedTimeUnixNano'")} AS observed_ns,
       g->>'severityText' AS severity,
       {any_value("g->'body'")} AS body,
       g->>'eventName' AS event_name,
-      {attributes("g->'attributes'", drop)} AS attributes,
+      attributes,
       row_number() OVER (ORDER BY _doc, ri, si, gi) AS _row
-    FROM g"""
+    FROM ({_with_map(g, "g->'attributes'", "attributes", drop)})"""
 
 
-def _sorted_json(m: str) -> str:
-    return f"to_json(list_sort(map_entries({m})))"
+def materialize(con: duckdb.DuckDBPyConnection, name: str, sql: str, path: Path) -> str:
+    """Flatten a file once into temporary table ``name``; return the name.
 
+    The ingest engine reads a plan's relation several times; JSON flattening
+    is the costly part, so it is done once. The table lives until the
+    connection closes or the next file of the same reader replaces it.
 
-def with_deltas(points: str, stored: str | None = None) -> str:
-    """Return SQL adding each sum point's own increment to :func:`metric_points`.
-
-    Added columns: ``series`` (md5 of metric name, resource and point
-    attributes), ``amount`` (what the point adds), ``from_ns`` (when that
-    increment began) and ``dropped`` (a cumulative value below an earlier
-    one of the same start time: bad data, ``amount`` NULL).
-
-    Parameters
-    ----------
-    points
-        SQL of metric points (:func:`metric_points`).
-    stored
-        Optional SQL of points already held, with columns ``series``,
-        ``start_ns``, ``time_ns`` and ``value`` (the cumulative value). A
-        cumulative series continued from them is differenced against the
-        highest held value of the same start time before the file's first
-        point of that series.
-
-    Notes
-    -----
-    Delta points add their value as it is. Cumulative points are differenced
-    per series and start time, in time order: a new ``startTimeUnixNano``
-    is a restart that counts from zero; a copy of the same point (same series
-    and time) gets the same increment. A point after a bad drop is
-    differenced against the highest earlier value, not against the drop.
-    Gauges and unspecified temporality get ``amount`` NULL.
+    Raises
+    ------
+    InputFileError
+        The file is not OTLP JSON that DuckDB can flatten.
     """
-    same = "a.series = b.series AND a.start_ns IS NOT DISTINCT FROM b.start_ns"
-    held = (
-        f"""SELECT f.series, f.start_ns, max(h.value) AS p_value,
-               max(h.time_ns) AS p_time
-        FROM firsts f JOIN ({stored}) h
-          ON h.series = f.series AND h.start_ns IS NOT DISTINCT FROM f.start_ns
-         AND h.time_ns < f.first_ns
-        GROUP BY ALL"""
-        if stored
-        else "SELECT NULL::VARCHAR AS series, NULL::BIGINT AS start_ns, "
-        "NULL::DECIMAL(38, 12) AS p_value, NULL::BIGINT AS p_time WHERE false"
-    )
-    return f"""
-    WITH pts AS (
-      SELECT *, md5(concat_ws('|', metric, {_sorted_json("resource")},
-                              {_sorted_json("attributes")})) AS series
-      FROM ({points})),
-    seg AS (SELECT series, start_ns, time_ns, max(value) AS value FROM pts
-            WHERE temporality = 'cumulative' GROUP BY ALL),
-    firsts AS (SELECT series, start_ns, min(time_ns) AS first_ns
-               FROM seg GROUP BY ALL),
-    held AS ({held}),
-    win AS (
-      SELECT *, max(value) OVER w AS run_max, max(time_ns) OVER w AS prev_time
-      FROM seg WINDOW w AS (PARTITION BY series, start_ns ORDER BY time_ns
-                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)),
-    diffs AS (
-      SELECT a.series, a.start_ns, a.time_ns,
-             greatest(a.run_max, b.p_value) AS base,
-             coalesce(a.prev_time, b.p_time, a.start_ns) AS from_ns
-      FROM win a LEFT JOIN held b ON {same})
-    SELECT a.*,
-      CASE WHEN a.temporality = 'delta' THEN a.value
-           WHEN a.temporality <> 'cumulative' THEN NULL
-           WHEN b.base IS NULL THEN a.value
-           WHEN a.value >= b.base THEN a.value - b.base END AS amount,
-      CASE WHEN a.temporality = 'cumulative' THEN b.from_ns
-           ELSE a.start_ns END AS from_ns,
-      coalesce(a.temporality = 'cumulative' AND a.value < b.base, false) AS dropped
-    FROM pts a LEFT JOIN diffs b ON {same} AND a.time_ns IS NOT DISTINCT FROM b.time_ns
-    """
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+    except duckdb.Error as exc:
+        raise InputFileError(
+            f"{path}: cannot be read as OTLP JSON (resourceMetrics or "
+            f"resourceLogs documents): {exc}"
+        ) from exc
+    return name
 
 
 def peek(con: duckdb.DuckDBPyConnection, path: Path, docs: int = 20) -> dict:
@@ -272,8 +257,8 @@ def peek(con: duckdb.DuckDBPyConnection, path: Path, docs: int = 20) -> dict:
       flatten(list(list_transform(list_filter(
         coalesce(json_extract(doc, '{res.format(top="resourceMetrics")}'), [])
         || coalesce(json_extract(doc, '{res.format(top="resourceLogs")}'), []),
-        lambda kv: (kv->>'key') = 'service.name'),
-        lambda kv: kv->'value'->>'stringValue'))),
+        lambda kv_: (kv_->>'key') = 'service.name'),
+        lambda kv_: kv_->'value'->>'stringValue'))),
       flatten(list(
         coalesce(json_extract_string(doc,
           '$.resourceMetrics[*].scopeMetrics[*].metrics[*].name'), [])
@@ -283,8 +268,8 @@ def peek(con: duckdb.DuckDBPyConnection, path: Path, docs: int = 20) -> dict:
           '$.resourceLogs[*].scopeLogs[*].logRecords[*].eventName'), [])
         || list_transform(list_filter(coalesce(json_extract(doc,
           '$.resourceLogs[*].scopeLogs[*].logRecords[*].attributes[*]'), []),
-          lambda kv: (kv->>'key') = 'event.name'),
-          lambda kv: kv->'value'->>'stringValue')))
+          lambda kv_: (kv_->>'key') = 'event.name'),
+          lambda kv_: kv_->'value'->>'stringValue')))
     FROM ({documents(path)} LIMIT {int(docs)})"""
     try:
         met, logs, spans, services, names = con.execute(sql).fetchall()[0]
