@@ -23,6 +23,11 @@ already held (tags ``otel_series``, ``otel_start_ns``, ``otel_time_ns``,
 ``otel_cumulative``), so files of one cumulative series must be ingested in
 time order: an earlier file ingested after a later one is counted again.
 Prompt text (``prompt``) and ``tool_parameters`` are never read from events.
+Edit decisions other than ``accept`` / ``reject`` and lines-of-code types
+other than ``added`` / ``removed`` go to quarantine, as do gauges and points
+of unspecified temporality. A file is flattened once into a temporary table
+(:func:`.otlp.materialize`) that the plans read; planning the next file of the
+same signal replaces it.
 """
 
 from __future__ import annotations
