@@ -19,6 +19,12 @@ from ..errors import UnknownFormatError
 from .anthropic_cost import looks_like_anthropic_cost, plan_anthropic_cost
 from .anthropic_usage import looks_like_anthropic_usage, plan_anthropic_usage
 from .base import Plan
+from .claude_code import (
+    looks_like_claude_code_events,
+    looks_like_claude_code_metrics,
+    plan_claude_code_metrics,
+)
+from .claude_code_events import plan_claude_code_events
 from .files import Table, _check_readable, open_table
 from .focus import looks_like_focus, plan_focus
 from .openai_costs import looks_like_openai_costs, plan_openai_costs
@@ -96,6 +102,16 @@ READERS: tuple[Reader, ...] = (
         "otel_genai_metrics",
         test_json=looks_like_otel_genai_metrics,
         plan_json=plan_otel_genai_metrics,
+    ),
+    Reader(
+        "claude_code_metrics",
+        test_json=looks_like_claude_code_metrics,
+        plan_json=plan_claude_code_metrics,
+    ),
+    Reader(
+        "claude_code_events",
+        test_json=looks_like_claude_code_events,
+        plan_json=plan_claude_code_events,
     ),
 )
 
