@@ -19,6 +19,12 @@ from ..errors import UnknownFormatError
 from .base import Plan
 from .files import Table, _check_readable, open_table
 from .focus import looks_like_focus, plan_focus
+from .litellm import (
+    looks_like_litellm_json,
+    looks_like_litellm_table,
+    plan_litellm_json,
+    plan_litellm_table,
+)
 from .openai_usage import looks_like_openai_usage, plan_openai_usage
 from .request_log import looks_like_request_log, plan_request_log
 
@@ -66,6 +72,13 @@ READERS: tuple[Reader, ...] = (
     ),
     Reader(
         "request_log", test_table=looks_like_request_log, plan_table=plan_request_log
+    ),
+    Reader(
+        "litellm_spend",
+        test_json=looks_like_litellm_json,
+        plan_json=plan_litellm_json,
+        test_table=looks_like_litellm_table,
+        plan_table=plan_litellm_table,
     ),
 )
 
@@ -125,4 +138,5 @@ def plan_for(
             "it reads JSON"
         )
     table = open_table(con, path)
-    return [(reader.plan_table(table, mapping), table.columns)]
+    plan = reader.plan_table(table, mapping)
+    return [(plan, plan.columns or table.columns)]
