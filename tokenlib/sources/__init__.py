@@ -27,6 +27,7 @@ from .litellm import (
 )
 from .openai_usage import looks_like_openai_usage, plan_openai_usage
 from .request_log import looks_like_request_log, plan_request_log
+from .usage_objects import looks_like_usage_objects, plan_usage_objects
 
 __all__ = ["FORMATS", "READERS", "Reader", "detect_format", "plan_for"]
 
@@ -79,6 +80,11 @@ READERS: tuple[Reader, ...] = (
         plan_json=plan_litellm_json,
         test_table=looks_like_litellm_table,
         plan_table=plan_litellm_table,
+    ),
+    Reader(
+        "usage_objects",
+        test_json=looks_like_usage_objects,
+        plan_json=plan_usage_objects,
     ),
 )
 
