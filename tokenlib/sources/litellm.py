@@ -272,6 +272,7 @@ def _plan(path: Path, relation: str) -> Plan:
         for d in _TAG_DIMENSIONS
     }
     tags = {
+        "request_id": "trim(request_id)",
         "team_alias": "team_alias",
         "end_user": "end_user",
         "api_key_alias": "key_alias",

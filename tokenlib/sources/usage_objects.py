@@ -143,7 +143,7 @@ _PROVIDER_SQL = """CASE shape
   WHEN 'openai_responses' THEN CASE WHEN has_details THEN 'openai' END
   WHEN 'openai_chat' THEN CASE WHEN cost IS NOT NULL THEN 'openrouter' END
 END"""
-_TOP = ("start", "timestamp", "end", "request_id", "provider", "service_tier")
+_TOP = ("end", "request_id", "provider", "service_tier")
 _TOP += ("region", *[d for d in DIMENSIONS if d not in ("provider", "model")])
 
 
@@ -161,7 +161,7 @@ def _relation(path: Path) -> str:
     """Pull the usage object and the record's fields out of each JSON record."""
     top = ", ".join(f"{_get(f)} AS {quote(f)}" for f in dict.fromkeys(_TOP))
     # Locate the usage object, in the record or in a recorded body.
-    objects = f"""SELECT _row, {top},
+    objects = f"""SELECT _row, {top}, {_start()} AS start,
         coalesce({_get("body.model")}, {_get("body.modelVersion")},
                  {_get("model")}) AS model,
         j->'$.tags' AS user_tags, md5(CAST(j AS VARCHAR)) AS _hash,
@@ -191,7 +191,7 @@ def _relation(path: Path) -> str:
         counts.append(f"CASE shape {cases} END AS {count}")
     return (
         f"SELECT * EXCLUDE (_u, _g, _b, _bedrock_1h, has_details), "
-        f"{_start()} AS start_at, {_PROVIDER_SQL} AS shape_provider, "
+        f"{_PROVIDER_SQL} AS shape_provider, "
         f"{', '.join(counts)} FROM ({shaped})"
     )
 
@@ -255,7 +255,7 @@ def plan_usage_objects(con: duckdb.DuckDBPyConnection, path: Path) -> list:
         "'is_byok', is_byok, 'request_id', request_id))"
     )
     fields = {
-        "start": Field("time", column="start_at", required=True),
+        "start": Field("time", column="start", required=True),
         "end": Field("time", column="end"),
         "grain": Field("text", expr="'request'"),
         "record_type": Field("text", expr="'usage'"),
@@ -301,7 +301,7 @@ def plan_usage_objects(con: duckdb.DuckDBPyConnection, path: Path) -> list:
 
 def _start() -> str:
     """SQL of the start time as text; Unix seconds are turned into a time."""
-    t = "nullif(trim(coalesce(start, \"timestamp\")), '')"
+    t = f"nullif(trim(coalesce({_get('start')}, {_get('timestamp')})), '')"
     return (
         f"CASE WHEN TRY_CAST({t} AS DOUBLE) IS NOT NULL "
         f"THEN CAST(to_timestamp(TRY_CAST({t} AS DOUBLE)) AS VARCHAR) ELSE {t} END"
