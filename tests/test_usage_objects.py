@@ -303,3 +303,20 @@ def test_real_records_cost_agrees_with_genai_prices(con):
     assert compared > 700
     assert len(exact) / compared > 0.95
     assert len(image) <= 5
+
+
+def test_a_saved_response_gives_its_created_time(con, tmp_path):
+    path = tmp_path / "responses.jsonl"
+    record = {
+        "id": "chatcmpl-1",
+        "created": 1772442000,  # 2026-03-02 09:00 UTC
+        "model": "gpt-4o-mini",
+        "usage": {"prompt_tokens": 10, "completion_tokens": 5},
+    }
+    path.write_text(json.dumps(record) + "\n")
+    tokenlib.ingest_file(con, path)
+    got = con.execute(
+        "SELECT strftime(start, '%Y-%m-%d %H:%M'), input_tokens, output_tokens "
+        "FROM ledger"
+    ).fetchall()
+    assert got == [("2026-03-02 09:00", 10, 5)]

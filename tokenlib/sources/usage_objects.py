@@ -2,7 +2,9 @@
 
 One JSON object a request (a JSON array of them is read too)::
 
-    {"start": "2026-03-02T10:15:02Z",        # or "timestamp"; ISO or Unix s
+    {"start": "2026-03-02T10:15:02Z",        # or "timestamp", or a saved
+                                             # response's "created_at" or
+                                             # "created"; ISO or Unix s
      "end": "2026-03-02T10:15:04Z",          # optional
      "request_id": "req-1",                  # optional; the key when given
      "provider": "anthropic",                # optional; told from the shape
@@ -301,7 +303,8 @@ def plan_usage_objects(con: duckdb.DuckDBPyConnection, path: Path) -> list:
 
 def _start() -> str:
     """SQL of the start time as text; Unix seconds are turned into a time."""
-    t = f"nullif(trim(coalesce({_get('start')}, {_get('timestamp')})), '')"
+    names = ("start", "timestamp", "created_at", "created")
+    t = f"nullif(trim(coalesce({', '.join(_get(n) for n in names)})), '')"
     return (
         f"CASE WHEN TRY_CAST({t} AS DOUBLE) IS NOT NULL "
         f"THEN CAST(to_timestamp(TRY_CAST({t} AS DOUBLE)) AS VARCHAR) ELSE {t} END"
