@@ -101,12 +101,27 @@ def _parse(f: Field, plan: Plan, columns: Mapping[str, str]) -> tuple[str, str, 
     return t, "false", "''"
 
 
+def _fills(plan: Plan, defaults: Mapping) -> dict[str, str]:
+    """SQL of each value set for the whole file, typed for the plan's table."""
+    fills = {}
+    for name, value in defaults.items():
+        if name not in TABLE_COLUMNS[plan.table]:
+            continue
+        kind = TABLE_COLUMNS[plan.table][name]
+        kind = kind.split(" NOT NULL")[0].split(" DEFAULT")[0]
+        fill = f"CAST({literal(value)} AS {kind})"
+        fills[name] = f"lower({fill})" if name == "provider" else fill
+    return fills
+
+
 def _staged_sql(plan: Plan, columns: Mapping[str, str], defaults: Mapping) -> str:
     """Build the SELECT that parses every row and names its first fault."""
     values: dict[str, str] = {}
     faults: list[tuple[str, str, str, str]] = []  # column, value, bad, reason
+    fills = _fills(plan, defaults)
 
-    # Parse each field; collect its faults in column order.
+    # Parse each field; collect its faults in column order. A required value
+    # the file leaves empty is not missing when it is set for the whole file.
     for name, f in plan.fields.items():
         if f.column is not None:
             v, bad, reason = _parse(f, plan, columns)
@@ -116,7 +131,10 @@ def _staged_sql(plan: Plan, columns: Mapping[str, str], defaults: Mapping) -> st
         if f.required:
             label = f.column or name
             raw = _text(quote(f.column)) if f.column else "NULL"
-            faults.append((label, raw, f"({v}) IS NULL", "'missing required value'"))
+            given = f"coalesce({v}, {fills[name]})" if name in fills else v
+            faults.append(
+                (label, raw, f"({given}) IS NULL", "'missing required value'")
+            )
         values[name] = v
     for c in plan.checks:
         faults.append((c.column, c.value, c.bad, literal(c.reason)))
@@ -130,14 +148,7 @@ def _staged_sql(plan: Plan, columns: Mapping[str, str], defaults: Mapping) -> st
     from_file = dict(values)
 
     # Values set for the whole file fill what the file leaves empty.
-    for name, value in defaults.items():
-        if name not in TABLE_COLUMNS[plan.table]:
-            continue
-        kind = TABLE_COLUMNS[plan.table][name]
-        kind = kind.split(" NOT NULL")[0].split(" DEFAULT")[0]
-        fill = f"CAST({literal(value)} AS {kind})"
-        if name == "provider":
-            fill = f"lower({fill})"
+    for name, fill in fills.items():
         values[name] = f"coalesce({values[name]}, {fill})" if name in values else fill
 
     # Stable record id from source and natural key; identical rows are

@@ -27,11 +27,18 @@ from .claude_code import (
 from .claude_code_events import plan_claude_code_events
 from .files import Table, _check_readable, open_table
 from .focus import looks_like_focus, plan_focus
+from .litellm import (
+    looks_like_litellm_json,
+    looks_like_litellm_table,
+    plan_litellm_json,
+    plan_litellm_table,
+)
 from .openai_costs import looks_like_openai_costs, plan_openai_costs
 from .openai_usage import looks_like_openai_usage, plan_openai_usage
 from .otel_genai_metrics import looks_like_otel_genai_metrics, plan_otel_genai_metrics
 from .otel_genai_spans import looks_like_otel_genai_spans, plan_otel_genai_spans
 from .request_log import looks_like_request_log, plan_request_log
+from .usage_objects import looks_like_usage_objects, plan_usage_objects
 
 __all__ = ["FORMATS", "READERS", "Reader", "detect_format", "plan_for"]
 
@@ -113,6 +120,18 @@ READERS: tuple[Reader, ...] = (
         test_json=looks_like_claude_code_events,
         plan_json=plan_claude_code_events,
     ),
+    Reader(
+        "litellm_spend",
+        test_json=looks_like_litellm_json,
+        plan_json=plan_litellm_json,
+        test_table=looks_like_litellm_table,
+        plan_table=plan_litellm_table,
+    ),
+    Reader(
+        "usage_objects",
+        test_json=looks_like_usage_objects,
+        plan_json=plan_usage_objects,
+    ),
 )
 
 #: Formats a user can name with ``--format``.
@@ -171,4 +190,5 @@ def plan_for(
             "it reads JSON"
         )
     table = open_table(con, path)
-    return [(reader.plan_table(table, mapping), table.columns)]
+    plan = reader.plan_table(table, mapping)
+    return [(plan, plan.columns or table.columns)]

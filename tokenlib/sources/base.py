@@ -105,6 +105,9 @@ class Plan:
     table
         The table the rows go to: ``ledger`` (tokens and money) or
         ``activity`` (sessions, commits, lines of code, active time).
+    columns
+        Column name -> type of ``relation``, when a table reader's relation
+        selects other columns than the file has; None means the file's.
     """
 
     source: str
@@ -119,3 +122,4 @@ class Plan:
     decimal_comma: bool = False
     notes: list[str] = field(default_factory=list)
     table: str = "ledger"
+    columns: dict[str, str] | None = None
