@@ -125,3 +125,12 @@ def test_estimates_against_priced_cost_and_the_bill(con, tmp_path):
     assert got.loc[SONNET, "gap_pct"] == pytest.approx((0.692 - 1.5) / 1.5 * 100)
     assert got.loc[SONNET, "billed"]
     assert got.loc[HAIKU, "cost"] == pytest.approx(0.006)  # no bill covers haiku
+
+
+def test_a_ledger_without_sessions_gives_empty_frames(tmp_path):
+    con = tokenlib.open_ledger(tmp_path / "empty.duckdb")
+    tokenlib.price_ledger(con)
+    frame = sessions(con)
+    assert frame.empty
+    assert costliest_sessions(frame).empty
+    assert sessions_by(frame, "user").empty

@@ -171,8 +171,10 @@ def costliest_sessions(frame: pd.DataFrame, n: int = 10) -> pd.DataFrame:
             "many requests": top["requests"] > 3 * typical_requests,
         }
     )
-    why = reasons.apply(lambda r: ", ".join(r.index[r.to_numpy()]), axis=1)
-    top["why"] = why.replace("", "no single cause")
+    names = reasons.columns.to_numpy()
+    # At most n rows: the reasons of each, in words.
+    why = [", ".join(names[row]) or "no single cause" for row in reasons.to_numpy()]
+    top["why"] = pd.Series(why, index=top.index, dtype=object)
     top["vs_median"] = top["cost"] / frame["cost"].median()
     return top.reset_index(drop=True)
 
