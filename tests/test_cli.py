@@ -146,3 +146,32 @@ def test_metrics_refuses_an_end_before_the_start(ledger):
         "2026-06-01",
     )
     assert out.returncode == 2 and "is not after --start" in out.stderr
+
+
+def test_metrics_json_owners_from_a_rules_file(tmp_path):
+    # Sonnet rows: dev@a.example.com 0.45 USD (rule: team a), bo 0.45 USD
+    # (no owner). Direct allocation 50%; the pool goes to a: 0.90 in all.
+    row = {**ROWS[0], "user": "dev@a.example.com"}
+    log = write_csv(
+        tmp_path / "log.csv",
+        [row, {**ROWS[0], "user": "bo", "start": "2026-06-01T11:00:00Z"}],
+    )
+    path = tmp_path / "l.duckdb"
+    assert run("ingest", str(log), "--ledger", str(path)).returncode == 0
+    rules = tmp_path / "owners.yml"
+    rules.write_text(
+        'rules:\n  - {field: user, pattern: "*@a.example.com", owner: a}\n'
+    )
+    out = run("metrics", "--ledger", str(path), "--owners", str(rules), "--json")
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert got["direct_allocation_pct"] == pytest.approx(50.0)
+    assert got["by_owner"] == [
+        {"owner": "a", "direct": pytest.approx(0.45), "shared": pytest.approx(0.45),
+         "cost": pytest.approx(0.9)}
+    ]  # fmt: skip
+    assert sum(o["cost"] for o in got["by_owner"]) == pytest.approx(got["total_cost"])
+    rules.write_text("split: sideways\n")
+    bad = run("metrics", "--ledger", str(path), "--owners", str(rules), "--json")
+    assert bad.returncode != 0 and "owners.yml: split" in bad.stderr
+    assert "Traceback" not in bad.stderr

@@ -131,9 +131,10 @@ def sessions_by(frame: pd.DataFrame, by: str) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``by``, ``sessions``, ``cost``, ``cost_per_session``, ``requests``,
-        ``commits``, ``pull_requests``, ``cost_per_pull_request`` (NaN
-        without pull requests), costliest first.
+        ``by``, ``sessions``, ``cost``, ``requests``, ``commits``,
+        ``pull_requests``, ``lines_added``, ``lines_removed``,
+        ``cost_per_session``, ``cost_per_pull_request`` (NaN without pull
+        requests), costliest first.
     """
     if by not in ("user", "agent", "owner"):
         raise ParameterError(f"sessions_by: by={by!r}; expected user, agent or owner")
@@ -144,6 +145,8 @@ def sessions_by(frame: pd.DataFrame, by: str) -> pd.DataFrame:
         requests=("requests", "sum"),
         commits=("commits", "sum"),
         pull_requests=("pull_requests", "sum"),
+        lines_added=("lines_added", "sum"),
+        lines_removed=("lines_removed", "sum"),
     )
     out["cost_per_session"] = out["cost"] / out["sessions"]
     out["cost_per_pull_request"] = out["cost"] / out["pull_requests"].where(
