@@ -1,10 +1,16 @@
 """The demo organisation's coding agent: Claude Code telemetry and its bill.
 
-A dozen or so developers run Claude Code; its OpenTelemetry events (one
-``api_request`` per API call, with tool results, retried errors and
-redacted prompts) and its delta metrics describe the same sessions. The
-Anthropic cost report bills every Anthropic token of the demo: these
-sessions and the Anthropic rows of the request log.
+A dozen developers pilot Claude Code over the period's last four weeks.
+Its OpenTelemetry events (one ``api_request`` per API call, with tool
+results, retried errors and redacted prompts) and its delta metrics describe
+the same sessions. The Anthropic cost report bills every Anthropic token of
+the demo: these sessions and the Anthropic rows of the request log.
+
+Notes
+-----
+Sonnet requests above 200k input tokens are priced at the long-context
+tier. The event file is large (about 40 MB for the four weeks): every log
+record repeats the standard attributes, as the real exporter does.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from .prices import list_price_book, resolve_models
 
 __all__ = [
     "AGENT_FILES",
+    "PILOT_DAYS",
     "SNAPSHOTS",
     "Agents",
     "agent_frames",
@@ -44,6 +51,8 @@ _VERSIONS = np.array(["2.0.14", "2.0.22", "2.0.31"])
 _TOOLS = np.array(["Bash", "Edit", "Read", "Grep"])
 #: Context size (input + cache tokens) at which Claude Code compacts.
 _COMPACT_AT = 160_000
+#: Days, up to the period's end, that the Claude Code pilot runs.
+PILOT_DAYS = 28
 #: Context that runaway sessions (1M-context model, huge repos) grow to.
 _RUNAWAY_CONTEXT = 600_000
 #: Input above which the long-context price tier applies (API's "200k-1M").
@@ -95,7 +104,9 @@ def _sessions(
     """One row per session: developer, start, request count, runaway flag."""
     from .demo import _day_factors
 
-    rate = np.outer(_day_factors(dates, 0.1), np.full(len(devs), 2.0))
+    # Claude Code is a pilot: it runs only over the period's last weeks.
+    pilot = np.arange(len(dates)) >= len(dates) - PILOT_DAYS
+    rate = np.outer(_day_factors(dates, 0.1) * pilot, np.full(len(devs), 2.0))
     counts = rng.poisson(rate).ravel()  # day-major, then developer
     n = int(counts.sum())
     day = np.repeat(np.repeat(dates.as_unit("ms").asi8, len(devs)), counts)
