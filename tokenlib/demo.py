@@ -1,9 +1,11 @@
 """Write a seeded, made-up organisation's AI usage as files the readers ingest.
 
-Three exports of three separate workloads, so nothing is counted twice: a
-request log of the organisation's own apps (OpenAI, Anthropic, Google and a
-self-hosted model), the OpenAI Usage API export of one other project, and a
-FOCUS 1.2 export of an AWS account that runs a Bedrock workload.
+Separate workloads, so nothing is counted twice: a request log of the
+organisation's own apps (OpenAI, Anthropic, Google and a self-hosted model),
+the OpenAI Usage API export of one other project, a FOCUS 1.2 export of an
+AWS account that runs a Bedrock workload, and the developers' Claude Code
+telemetry (events and metrics of the same sessions). The Anthropic cost
+report bills the Anthropic tokens of the request log and of Claude Code.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .demo_agents import AGENT_FILES, Agents, agent_frames, metric_points
+from .demo_bill import cost_report
+from .demo_otlp import write_events, write_metrics
 from .errors import ParameterError
 from .schema import TOKEN_COLUMNS
 
@@ -24,11 +29,18 @@ __all__ = [
     "DEFAULT_END",
     "DEMO_FILES",
     "REGIONAL_PREMIUM",
+    "Demo",
+    "generate_demo",
     "write_demo",
 ]
 
 #: The files :func:`write_demo` writes, in order.
-DEMO_FILES = ("requests.parquet", "openai_usage.json", "focus_bedrock.csv")
+DEMO_FILES = (
+    "requests.parquet",
+    "openai_usage.json",
+    "focus_bedrock.csv",
+    *AGENT_FILES,
+)
 #: Last day of the demo period unless told otherwise.
 DEFAULT_END = date(2026, 11, 30)
 #: Bedrock list price of Claude 3.5 Haiku in us-east-1, USD per token.
@@ -495,6 +507,39 @@ def _focus(dates: pd.DatetimeIndex, rng: np.random.Generator) -> pd.DataFrame:
     ]
 
 
+@dataclass(frozen=True)
+class Demo:
+    """The demo organisation's data, generated but not yet written."""
+
+    seed: int
+    dates: pd.DatetimeIndex
+    log: pd.DataFrame
+    openai: dict
+    focus: pd.DataFrame
+    agents: Agents
+
+
+def generate_demo(seed: int = 7, days: int = 90, end: date | None = None) -> Demo:
+    """Generate the demo organisation's workloads from a seed.
+
+    Raises
+    ------
+    ParameterError
+        ``days`` is less than 1.
+    """
+    if days < 1:
+        raise ParameterError(f"days={days!r}: expected a whole number of days >= 1")
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range(
+        end=pd.Timestamp(end or DEFAULT_END), periods=days, freq="D", tz="UTC"
+    )
+    # One generator drawn in a fixed order: each workload after the last.
+    log = _request_log(dates, rng)
+    openai = _openai_usage(dates, rng)
+    focus = _focus(dates, rng)
+    return Demo(seed, dates, log, openai, focus, agent_frames(dates, seed, rng))
+
+
 def write_demo(
     out_dir: Path, seed: int = 7, days: int = 90, end: date | None = None
 ) -> list[Path]:
@@ -524,31 +569,34 @@ def write_demo(
 
     Notes
     -----
-    The Bedrock rows are priced at :data:`BEDROCK_PRICES`; the other files
-    carry tokens only and are priced by the pricing engine. The OpenAI export
-    is grouped by model and batch only, so its ``project_id`` is null; ingest
-    it with ``set_values={"project": "marketing-copy"}`` to name the project.
+    The Bedrock rows are priced at :data:`BEDROCK_PRICES` and the Anthropic
+    cost report carries money; the other files carry tokens only and are
+    priced by the pricing engine (Claude Code's ``cost_usd`` is the client's
+    estimate). The OpenAI export is grouped by model and batch only, so its
+    ``project_id`` is null; ingest it with
+    ``set_values={"project": "marketing-copy"}`` to name the project.
 
     Examples
     --------
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     names = [p.name for p in write_demo(Path(tmp), days=2)]
-    >>> names
+    >>> names[:3]
     ['requests.parquet', 'openai_usage.json', 'focus_bedrock.csv']
     """
-    if days < 1:
-        raise ParameterError(f"days={days!r}: expected a whole number of days >= 1")
-    rng = np.random.default_rng(seed)
-    dates = pd.date_range(
-        end=pd.Timestamp(end or DEFAULT_END), periods=days, freq="D", tz="UTC"
-    )
+    demo = generate_demo(seed, days, end)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / name for name in DEMO_FILES]
 
-    # Each file comes from its own workload; written in DEMO_FILES order.
-    _request_log(dates, rng).to_parquet(paths[0], index=False)
-    paths[1].write_text(json.dumps(_openai_usage(dates, rng), indent=1))
-    _focus(dates, rng).to_csv(paths[2], index=False, float_format="%.12g")
+    # Written in DEMO_FILES order.
+    demo.log.to_parquet(paths[0], index=False)
+    paths[1].write_text(json.dumps(demo.openai, indent=1))
+    demo.focus.to_csv(paths[2], index=False, float_format="%.12g")
+    agents = demo.agents
+    write_events(agents.events, agents.developers, seed, paths[3])
+    write_metrics(metric_points(agents), agents.developers, seed, paths[4])
+    calls = agents.requests
+    bill = cost_report(demo.log, calls, agents.drift)
+    paths[5].write_text(json.dumps(bill, indent=1))
     return paths
