@@ -134,3 +134,20 @@ def test_a_ledger_without_sessions_gives_empty_frames(tmp_path):
     assert frame.empty
     assert costliest_sessions(frame).empty
     assert sessions_by(frame, "user").empty
+
+
+def test_costliest_sessions_are_held_against_their_own_agent(con):
+    # Two cheap chat sessions would pull a global median down to 0.006; the
+    # claude_code sessions' typical cost stays s2's 0.0465.
+    for session in ("c1", "c2"):
+        con.execute(
+            "INSERT INTO ledger (record_id, source, source_file, start, grain, "
+            "provider, model, input_tokens, requests, record_type, agent, session) "
+            "VALUES (uuid(), 'request_log', 'log.csv', "
+            "TIMESTAMPTZ '2026-06-01 09:00:00+00', 'request', 'anthropic', ?, "
+            "1000, 1, 'usage', 'chat', ?)",
+            [HAIKU, session],
+        )
+    tokenlib.price_ledger(con)
+    top = costliest_sessions(sessions(con), n=1)
+    assert top["vs_median"].iloc[0] == pytest.approx(1.27545 / 0.0465)

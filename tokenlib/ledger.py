@@ -71,6 +71,8 @@ def open_ledger(
         )
         _migrate(con)
     con.execute("SET TimeZone = 'UTC'")
+    # A library prints nothing: no progress bar on long queries.
+    con.execute("SET enable_progress_bar = false")
     return con
 
 

@@ -232,39 +232,54 @@ def standard_cost_sql(row: str) -> tuple[str, str]:
 
 
 #: Aggregated telemetry that the same producer's per-request records make
-#: redundant: (aggregate source, per-request source, SQL telling that a
-#: per-request row ``f`` covers the aggregate row ``l``). Claude Code's
-#: metrics and events describe the same API calls; so do GenAI metrics and
-#: spans of one service.
+#: redundant: (aggregate source, per-request source, the keys on which a
+#: per-request row covers an aggregate row, the keys used instead when the
+#: first key is empty). Claude Code's metrics and events describe the same
+#: API calls; so do GenAI metrics and spans of one service.
 SUPERSEDED = (
-    (
-        "claude_code_metrics",
-        "claude_code_events",
-        "CASE WHEN l.session IS NOT NULL THEN f.session = l.session "
-        'ELSE f."user" IS NOT DISTINCT FROM l."user" '
-        "AND CAST(f.start AS DATE) = CAST(l.start AS DATE) END",
-    ),
-    (
-        "otel_genai_metrics",
-        "otel_genai_spans",
-        "f.application IS NOT DISTINCT FROM l.application "
-        "AND CAST(f.start AS DATE) = CAST(l.start AS DATE)",
-    ),
+    ("claude_code_metrics", "claude_code_events", ("session",), ("user", "day")),
+    ("otel_genai_metrics", "otel_genai_spans", ("application", "day"), None),
 )
+
+
+def _covered(agg: str, fine: str, keys: tuple[str, ...], ledger: str) -> str:
+    """SQL: row ``l`` has the same ``keys`` as some row of source ``fine``."""
+    expr = {
+        "day": "CAST({t}.start AS DATE)",
+        "user": 'coalesce({t}."user", \'\')',
+        "session": "{t}.session",
+        "application": "coalesce({t}.application, '')",
+    }
+    mine = ", ".join(expr[k].format(t="l") for k in keys)
+    theirs = ", ".join(expr[k].format(t="f") for k in keys)
+    return (
+        f"({mine}) IN (SELECT ({theirs}) FROM {ledger} f "
+        f"WHERE f.source = {literal(fine)})"
+    )
 
 
 def counted_ledger_sql(sources: set[str], ledger: str = "ledger") -> str:
     """SQL of the ledger rows that count: superseded telemetry left out.
 
-    Only the pairs of sources both present are checked, so a ledger without
-    telemetry is read as it is.
+    Aggregated telemetry (Claude Code metrics, GenAI metrics) gives way to
+    the same producer's per-request records: a Claude Code metric row of a
+    session with API-request events, or (without a session) of a user-day
+    with events; a GenAI metric row of a service-day with spans. Only the
+    pairs of sources both present are checked, so a ledger without
+    telemetry is read as it is. The matches are hash joins on equal keys.
     """
-    drops = [
-        f"NOT (l.source = {literal(agg)} AND EXISTS (SELECT 1 FROM ledger f "
-        f"WHERE f.source = {literal(fine)} AND ({covers})))"
-        for agg, fine, covers in SUPERSEDED
-        if agg in sources and fine in sources
-    ]
+    drops = []
+    for agg, fine, keys, fallback in SUPERSEDED:
+        if agg not in sources or fine not in sources:
+            continue
+        covered = _covered(agg, fine, keys, ledger)
+        if fallback:
+            first = keys[0]
+            covered = (
+                f"CASE WHEN l.{first} IS NOT NULL THEN {covered} "
+                f"ELSE {_covered(agg, fine, fallback, ledger)} END"
+            )
+        drops.append(f"NOT (l.source = {literal(agg)} AND coalesce({covered}, false))")
     if not drops:
         return ledger
     return f"(SELECT * FROM {ledger} l WHERE {' AND '.join(drops)})"

@@ -158,27 +158,34 @@ def sessions_by(frame: pd.DataFrame, by: str) -> pd.DataFrame:
 def costliest_sessions(frame: pd.DataFrame, n: int = 10) -> pd.DataFrame:
     """The ``n`` costliest sessions, with what made each one costly.
 
-    A session's ``why`` names each of: cache misses (cached ratio more than
-    20 points below the median session's), long context (any request over
+    Each session is held against the typical (median) session of its own
+    agent. Its ``why`` names each of: cache misses (cached ratio more than
+    20 points below the typical one), long context (any request over
     :data:`LONG_CONTEXT` input tokens), retries (API errors), and length
-    (over 3x the median session's requests). "no single cause" otherwise.
+    (over 3x the typical number of requests); "no single cause" otherwise.
+    ``vs_median`` is its cost over the typical session's cost.
     """
-    top = frame.nlargest(n, "cost").copy()
-    typical_cache = frame["cached_ratio"].median()
-    typical_requests = frame["requests"].median()
+    agent = frame["agent"].fillna("(none)")
+    typical = frame.groupby(agent)[["cached_ratio", "requests", "cost"]].transform(
+        "median"
+    )
+    top = frame.nlargest(n, "cost")
+    usual = typical.loc[top.index]
     reasons = pd.DataFrame(
         {
-            "cache misses": top["cached_ratio"] < typical_cache - 0.2,
+            "cache misses": top["cached_ratio"] < usual["cached_ratio"] - 0.2,
             "long context": top["long_context"] > 0,
             "retries": top["api_errors"] > 0,
-            "many requests": top["requests"] > 3 * typical_requests,
+            "many requests": top["requests"] > 3 * usual["requests"],
         }
     )
     names = reasons.columns.to_numpy()
     # At most n rows: the reasons of each, in words.
     why = [", ".join(names[row]) or "no single cause" for row in reasons.to_numpy()]
-    top["why"] = pd.Series(why, index=top.index, dtype=object)
-    top["vs_median"] = top["cost"] / frame["cost"].median()
+    top = top.assign(
+        why=pd.Series(why, index=top.index, dtype=object),
+        vs_median=top["cost"] / usual["cost"].where(usual["cost"] > 0),
+    )
     return top.reset_index(drop=True)
 
 
