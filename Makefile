@@ -20,7 +20,7 @@ $(DEMO): $(STAMP)
 demo: $(DEMO)
 
 report: $(DEMO)
-	$(VENV)/bin/tokenlib report --ledger $(DEMO)
+	$(VENV)/bin/tokenlib report --ledger $(DEMO) --owners data/demo/owners.yml
 
 test: $(STAMP)
 	$(PY) -m pytest

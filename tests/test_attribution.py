@@ -273,3 +273,12 @@ def test_users_are_pseudonymised_but_rules_see_the_real_user(con):
     assert again.execute('SELECT "user" FROM spend ORDER BY source_row').fetchall() == [
         (u,) for u in users
     ]
+
+
+def test_direct_allocation_takes_credits_at_their_size(con):
+    # Owned 10 and an unowned credit of -30: |10| / (|10| + |-30|) = 25%,
+    # where a share of the net (-20) would be meaningless.
+    _charges(con, [{"cost": 10, "team": "web"}, {"cost": -30}])
+    frame = direct_allocation(_owned(con))
+    assert frame["direct_allocation_pct"].tolist() == [25.0]
+    assert frame[["cost", "owned_cost"]].values.tolist() == [[-20.0, 10.0]]

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 import tokenlib
+from tokenlib.attribution import read_owners
 from tokenlib.demo import Demo, generate_demo, write_demo
 
 DAYS = 10
@@ -327,3 +328,18 @@ def test_cost_report_ingests_to_the_same_total(
     cents = sum(_expected_cents(demo).values())
     assert Decimal(str(total)) == pytest.approx(cents / 100, abs=Decimal("1e-9"))
     assert models == 2
+
+
+def test_demo_owner_rules_place_every_claude_code_user(files, tmp_path) -> None:
+    # Each developer without team.id has a rule, so Claude Code spend is all
+    # owned once the rules apply; the sandbox is shared.
+    folder = next(iter(files.values())).parent
+    owners = read_owners(folder / "owners.yml")
+    con = tokenlib.open_ledger(tmp_path / "l.duckdb")
+    tokenlib.ingest_file(con, folder / "claude_code_events.jsonl")
+    tokenlib.price_ledger(con, owners=owners)
+    unowned = con.execute("SELECT count(*) FROM spend WHERE owner IS NULL")
+    assert unowned.fetchone()[0] == 0
+    used = con.execute("SELECT DISTINCT owner_basis FROM spend").fetchall()
+    assert ("rule 1: user",) in used and ("explicit",) in used
+    assert [r.field for r in owners.rules][-1] == "application"

@@ -206,21 +206,29 @@ def direct_allocation(
     ``source`` is the ``spend`` view or a roll-up of it with ``day``,
     ``cost_currency``, ``cost``, ``owner`` and ``shared``.
 
+    The share is taken on absolute amounts, so a credit (a negative row)
+    counts as spend that needs an owner and a day with a large credit still
+    gives a share between 0 and 100.
+
     Returns
     -------
     pandas.DataFrame
         [``day``], ``currency``, ``cost``, ``owned_cost``,
-        ``direct_allocation_pct`` (NaN where the day's cost is zero).
+        ``direct_allocation_pct`` (NaN where the day has no spend).
 
     """
     day = "day, " if by_day else ""
     frame = con.execute(
         f"""SELECT {day}cost_currency AS currency, sum(cost) AS cost,
-               coalesce(sum(cost) FILTER (WHERE NOT shared), 0) AS owned_cost
+               coalesce(sum(cost) FILTER (WHERE NOT shared), 0) AS owned_cost,
+               sum(abs(cost)) AS gross,
+               coalesce(sum(abs(cost)) FILTER (WHERE NOT shared), 0) AS owned_gross
         FROM {source} WHERE {_where(filters)} GROUP BY ALL ORDER BY ALL"""
     ).df()
-    cost = frame["cost"].where(frame["cost"] != 0)
-    frame["direct_allocation_pct"] = frame["owned_cost"] / cost * 100
+    # On absolute amounts: a credit is spend to own, not an offset.
+    gross = frame.pop("gross")
+    owned = frame.pop("owned_gross")
+    frame["direct_allocation_pct"] = owned / gross.where(gross != 0) * 100
     return frame
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "BEDROCK_PRICES",
     "DEFAULT_END",
     "DEMO_FILES",
+    "DEMO_OWNERS",
     "REGIONAL_PREMIUM",
     "Demo",
     "generate_demo",
@@ -41,6 +42,29 @@ DEMO_FILES = (
     "focus_bedrock.csv",
     *AGENT_FILES,
 )
+#: Owner rules of the demo organisation, written beside its exports.
+DEMO_OWNERS = "owners.yml"
+
+
+def _owner_rules(developers: pd.DataFrame) -> str:
+    """The demo's owner rules: its Claude Code users without a team.id."""
+    lines = [
+        "# Owner rules of the demo organisation (tokenlib report --owners FILE).",
+        "dimension: team",
+        "rules:",
+        "  # New starters whose Claude Code settings lack team.id work on platform.",
+    ]
+    for email in developers.loc[developers["team"].isna(), "email"]:
+        lines += [f"  - {{field: user, pattern: {email}, owner: platform}}"]
+    lines += [
+        "  # The prototyping sandbox is everyone's: shared, split over the teams.",
+        "  - {field: application, pattern: sandbox, owner: shared}",
+        "shared_owners: [shared]",
+        "split: proportional",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 #: Last day of the demo period unless told otherwise.
 DEFAULT_END = date(2026, 11, 30)
 #: Bedrock list price of Claude 3.5 Haiku in us-east-1, USD per token.
@@ -599,4 +623,5 @@ def write_demo(
     calls = agents.requests
     bill = cost_report(demo.log, calls, agents.drift)
     paths[5].write_text(json.dumps(bill, indent=1))
+    (out_dir / DEMO_OWNERS).write_text(_owner_rules(agents.developers))
     return paths

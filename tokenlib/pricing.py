@@ -246,7 +246,7 @@ def _covered(agg: str, fine: str, keys: tuple[str, ...], ledger: str) -> str:
     """SQL: row ``l`` has the same ``keys`` as some row of source ``fine``."""
     expr = {
         "day": "CAST({t}.start AS DATE)",
-        "user": 'coalesce({t}."user", \'\')',
+        "user": "coalesce({t}.\"user\", '')",
         "session": "{t}.session",
         "application": "coalesce({t}.application, '')",
     }
