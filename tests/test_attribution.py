@@ -213,13 +213,16 @@ def test_round_to_cents_gives_missing_cents_to_largest_remainders():
 def test_owner_file_errors_name_the_file_and_place(tmp_path):
     path = tmp_path / "owners.yml"
     path.write_text("rules:\n  - field: workspace\n    pattern: x\n    owner: a\n")
-    with pytest.raises(ParameterError, match=r"owners.yml: rules.0.field: .*workspace"):
+    with pytest.raises(ParameterError, match=r"owners.yml: rule 1, field: .*workspace"):
         read_owners(path)
     path.write_text("split: weights\n")
     with pytest.raises(ParameterError, match="no weights are given"):
         read_owners(path)
     path.write_text("split: by_headcount\n")
     with pytest.raises(ParameterError, match="split: Input should be"):
+        read_owners(path)
+    path.write_text("weights: {web: 1}\n")
+    with pytest.raises(ParameterError, match="set split: weights to use them"):
         read_owners(path)
     path.write_text("dimension: use_case\nrules: []\n")
     assert read_owners(path).dimension == "use_case"

@@ -49,6 +49,12 @@ __all__ = [
 UNALLOCATED = "(unallocated)"
 
 
+def tag_sql(key: str) -> str:
+    """SQL reading one top-level tag, whose key may hold dots (``team.id``)."""
+    path = '$."' + key.replace('"', '\\"') + '"'
+    return f"json_extract_string(tags, {literal(path)})"
+
+
 class OwnerRule(BaseModel):
     """Spend whose ``field`` matches ``pattern`` belongs to ``owner``.
 
@@ -75,10 +81,12 @@ class OwnerRule(BaseModel):
     def sql(self) -> str:
         """SQL condition: the row's field matches the pattern."""
         if self.field.startswith("tags."):
-            value = f"json_extract_string(tags, {literal('$.' + self.field[5:])})"
+            value = tag_sql(self.field[5:])
         else:
             value = f"CAST({quote(self.field)} AS VARCHAR)"
-        return f"({value} GLOB {literal(self.pattern)})"
+        # Only * and ? are wildcards: a [ stands for itself.
+        pattern = self.pattern.replace("[", "[[]")
+        return f"({value} GLOB {literal(pattern)})"
 
 
 class Owners(BaseModel):
@@ -155,14 +163,23 @@ def read_owners(path: str | Path | None) -> Owners:
         raise ParameterError(f"{path}: expected a mapping of settings at the top")
     if data.get("split") == "weights" and not data.get("weights"):
         raise ParameterError(f"{path}: split is weights but no weights are given")
+    if data.get("weights") and data.get("split") != "weights":
+        raise ParameterError(
+            f"{path}: weights are given but split is "
+            f"{data.get('split', 'proportional')!r}; set split: weights to use them"
+        )
     try:
         return Owners.model_validate(data)
     except ValidationError as exc:
-        where = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}"
-            for e in exc.errors()
-        )
+        where = "; ".join(f"{_place(e['loc'])}: {e['msg']}" for e in exc.errors())
         raise ParameterError(f"{path}: {where}") from None
+
+
+def _place(loc: tuple) -> str:
+    """Say where in the file an error is: ``rule 2, field``, counting from 1."""
+    if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
+        return ", ".join([f"rule {loc[1] + 1}", *map(str, loc[2:])])
+    return ".".join(str(p) for p in loc) or "(top)"
 
 
 def owner_columns(owners: Owners, user: str = '"user"') -> str:
@@ -176,11 +193,20 @@ def owner_columns(owners: Owners, user: str = '"user"') -> str:
         explicit = f"CASE WHEN {explicit} IS NOT NULL THEN {user} END"
     ruled = " ".join(f"WHEN {r.sql()} THEN {literal(r.owner)}" for r in owners.rules)
     owner = f"coalesce({explicit}, CASE {ruled} END)" if ruled else explicit
-    names = ", ".join(map(literal, owners.shared_owners)) or "NULL"
-    return (
-        f"{owner} AS owner, {owners.basis_sql()} AS owner_basis, "
-        f"coalesce(({owner}) IN ({names}), true) AS shared"
-    )
+    shared = f"({owner}) IS NULL"
+    if owners.shared_owners:
+        names = ", ".join(map(literal, owners.shared_owners))
+        shared = f"coalesce(({owner}) IN ({names}), true)"
+    return f"{owner} AS owner, {owners.basis_sql()} AS owner_basis, {shared} AS shared"
+
+
+def registered_owners(con: duckdb.DuckDBPyConnection) -> Owners:
+    """The owner rules :func:`tokenlib.price_ledger` registered the view with."""
+    try:
+        found = con.execute("SELECT owners FROM owner_params").fetchone()
+    except duckdb.CatalogException:
+        return Owners()
+    return Owners.model_validate_json(found[0])
 
 
 def _where(filters: Mapping[str, str] | None) -> str:
@@ -263,8 +289,8 @@ def allocate(
     con
         Connection with the ``spend`` view (:func:`tokenlib.price_ledger`).
     owners
-        The split rule; the defaults when None. Who owns what was settled
-        when the view was registered.
+        The split rule; when None, the rules the view was registered with.
+        Who owns what was settled when the view was registered.
     filters
         Dimension -> value; the split is made within the filtered spend.
     source
@@ -280,14 +306,14 @@ def allocate(
         spend to be proportional to, say). Per currency, ``cost`` sums to
         the total of the filtered view.
     """
-    owners = owners or Owners()
+    owners = owners or registered_owners(con)
     where = _where(filters)
     rows = con.execute(
         f"""SELECT cost_currency AS currency, owner, shared, sum(cost) AS cost
         FROM {source} WHERE {where} GROUP BY ALL"""
     ).df()
     out = []
-    for currency, group in rows.groupby("currency", sort=True):
+    for currency, group in rows.groupby("currency", sort=True, dropna=False):
         owned = (
             group[~group["shared"]]
             .groupby("owner", as_index=False)["cost"]
@@ -356,7 +382,7 @@ def chargeback(showback: pd.DataFrame) -> pd.DataFrame:
     [0.34, 0.33, 0.33, 1.0]
     """
     parts = []
-    for currency, group in showback.groupby("currency", sort=True):
+    for currency, group in showback.groupby("currency", sort=True, dropna=False):
         charge = round_to_cents(group["cost"].reset_index(drop=True))
         rows = pd.DataFrame(
             {"owner": group["owner"].to_numpy(), "currency": currency, "charge": charge}

@@ -32,7 +32,7 @@ import duckdb
 import pandas as pd
 import yaml
 
-from .attribution import Owners, owner_columns
+from .attribution import Owners, owner_columns, tag_sql
 from .errors import ParameterError, PriceError
 from .ledger import ledger_relation
 from .prices import check_overlaps, list_price_book, read_negotiated, resolve_models
@@ -75,10 +75,8 @@ class Scope:
         if self.skus:
             parts.append(f"sku_id IN ({', '.join(map(literal, self.skus))})")
         for key, pattern in self.tags.items():
-            like = literal(pattern.replace("*", "%"))
-            parts.append(
-                f"json_extract_string(tags, {literal('$.' + key)}) LIKE {like}"
-            )
+            glob = literal(pattern.replace("[", "[[]"))
+            parts.append(f"{tag_sql(key)} GLOB {glob}")
         return "(" + " OR ".join(parts) + ")"
 
 
@@ -523,21 +521,51 @@ def price_ledger(
         "SELECT count(*) FROM (SELECT 1 FROM ledger "
         "WHERE record_type = 'token_charge' LIMIT 1)"
     ).fetchone()[0]
-    user = _pseudonym_sql(con) if pseudonymise else '"user"'
+    owners = owners or Owners()
+    user, tags = '"user"', "tags"
+    if pseudonymise:
+        user, tags = _pseudonym_sql(con, '"user"'), _pseudonym_tags_sql(con)
     con.execute(
         f"""CREATE OR REPLACE TEMP VIEW spend AS
-        SELECT * REPLACE ({user} AS "user"), {owner_columns(owners or Owners(), user)}
+        SELECT * REPLACE ({user} AS "user", {tags} AS tags),
+               {owner_columns(owners, user)}
         FROM ({_spend_sql(scope or Scope(), tz, start, end, bool(bills))})"""
+    )
+    # The split rule travels with the view, for allocate() and summarise().
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE owner_params AS SELECT ? AS owners",
+        [owners.model_dump_json()],
     )
 
 
-def _pseudonym_sql(con: duckdb.DuckDBPyConnection) -> str:
-    """SQL showing ``user`` as a pseudonym salted with the ledger's secret."""
+#: Tags that name a person (LiteLLM's end user): pseudonymised with users.
+PERSON_TAGS = ("end_user",)
+
+
+def _pseudonym_tags_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """SQL of ``tags`` with the person tags replaced by pseudonyms."""
+    out = "tags"
+    for key in PERSON_TAGS:
+        value = tag_sql(key)
+        out = (
+            f"CASE WHEN {value} IS NULL THEN {out} ELSE json_merge_patch({out}, "
+            f"json_object({literal(key)}, {_pseudonym_sql(con, value)})) END"
+        )
+    return out
+
+
+def _pseudonym_sql(con: duckdb.DuckDBPyConnection, value: str) -> str:
+    """SQL showing ``value`` as a pseudonym salted with the ledger's secret."""
     try:
         salt = con.execute("SELECT pseudonym_salt FROM ledger_meta").fetchone()[0]
-    except duckdb.CatalogException:  # a ledger from before the secret, read-only
-        salt = con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
+    except duckdb.CatalogException:
+        # A ledger from before the secret, opened read-only: its own content
+        # (record ids are hashes of it) stands in, not guessable without it.
+        salt = con.execute(
+            "SELECT coalesce(CAST(min(record_id) AS VARCHAR), '') || "
+            "coalesce(CAST(max(record_id) AS VARCHAR), '') FROM ledger"
+        ).fetchone()[0]
     return (
-        'CASE WHEN "user" IS NOT NULL THEN '
-        f"'user-' || left(md5({literal(salt)} || \"user\"), 8) END"
+        f"CASE WHEN {value} IS NOT NULL THEN "
+        f"'user-' || left(md5({literal(salt)} || {value}), 8) END"
     )

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ParameterError
+from .sources.base import literal
 
 __all__ = [
     "LONG_CONTEXT",
@@ -56,11 +57,14 @@ def sessions(
         ``session``, ``user``, ``agent``, ``owner``, ``first``, ``last``
         (UTC), ``minutes``, ``requests``, ``cost``, ``tokens``,
         ``input_tokens``, ``cache_read_tokens``, ``cache_write_tokens``,
-        ``output_tokens``, ``cached_ratio`` (cache reads over all input),
+        ``output_tokens``, ``unpriced_tokens`` (tokens whose cost is unknown,
+        left out of ``cost``), ``cached_ratio`` (cache reads over all input),
         ``long_context`` (requests over :data:`LONG_CONTEXT` input tokens),
         ``top_model``, ``top_model_share`` (of the session's cost), and the
         activity counts ``commits``, ``pull_requests``, ``lines_added``,
-        ``lines_removed``, ``api_errors``, ``tool_calls``; costliest first.
+        ``lines_removed``, ``api_errors``, ``tool_calls`` within the
+        reporting days; costliest first. ``owner`` is the owner of most of
+        the session's cost.
     """
     outcomes = ", ".join(
         f"sum(value) FILTER (WHERE metric = '{m}') AS {c}" for m, c in _OUTCOMES.items()
@@ -70,7 +74,7 @@ def sessions(
         WITH s AS (SELECT * FROM {source} WHERE session IS NOT NULL AND counted),
         per AS (
           SELECT session, any_value("user") AS "user", any_value(agent) AS agent,
-            any_value(owner) AS owner, min(start) AS first,
+            arg_max(owner, coalesce(abs(cost), 0)) AS owner, min(start) AS first,
             max(coalesce("end", start)) AS last,
             sum(requests) AS requests,
             sum(cost) FILTER (WHERE cost_currency = ?) AS cost,
@@ -78,6 +82,9 @@ def sessions(
             sum(cache_read_tokens) AS cache_read_tokens,
             sum(cache_write_5m_tokens + cache_write_1h_tokens) AS cache_write_tokens,
             sum(output_tokens) AS output_tokens,
+            coalesce(sum(input_tokens + cache_read_tokens + cache_write_5m_tokens
+              + cache_write_1h_tokens + output_tokens) FILTER (WHERE cost IS NULL),
+              0) AS unpriced_tokens,
             count(*) FILTER (WHERE grain = 'request'
               AND input_tokens + cache_read_tokens + cache_write_5m_tokens
                   + cache_write_1h_tokens > {LONG_CONTEXT}) AS long_context
@@ -92,7 +99,8 @@ def sessions(
         ),
         done AS (
           SELECT session, {outcomes} FROM {_activity(con)}
-          WHERE session IN (SELECT session FROM per) GROUP BY session
+          WHERE session IN (SELECT session FROM per) AND {_in_period(con)}
+          GROUP BY session
         )
         SELECT per.*, models.top_model, models.top_model_share, done.* EXCLUDE (session)
         FROM per LEFT JOIN models USING (session) LEFT JOIN done USING (session)
@@ -110,6 +118,24 @@ def sessions(
         frame[column] = frame[column].fillna(0).astype("int64")
     frame.attrs["currency"] = currency
     return frame
+
+
+def _in_period(con: duckdb.DuckDBPyConnection) -> str:
+    """SQL: an activity row falls in the reporting days of the spend view."""
+    tz, first, stop = con.execute(
+        'SELECT tz, start, "end" FROM report_params'
+    ).fetchone()
+    day = (
+        "CAST(start AS DATE)"
+        if tz == "UTC"
+        else f"CAST(timezone({literal(tz)}, start) AS DATE)"
+    )
+    parts = ["true"]
+    if first:
+        parts.append(f"{day} >= DATE {literal(first.isoformat())}")
+    if stop:
+        parts.append(f"{day} < DATE {literal(stop.isoformat())}")
+    return " AND ".join(parts)
 
 
 def _activity(con: duckdb.DuckDBPyConnection) -> str:

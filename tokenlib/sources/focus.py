@@ -11,7 +11,7 @@ meter that names none is counted as input.
 from __future__ import annotations
 
 from ..errors import MissingColumnError
-from .base import Field, Plan, quote
+from .base import Check, Field, Plan, quote
 from .files import Table
 
 __all__ = ["looks_like_focus", "plan_focus"]
@@ -230,6 +230,19 @@ def plan_focus(table: Table) -> Plan:
         tagged = fields["model"].expr if "model" in fields else "NULL"
         fields["model"] = Field("text", expr=f"coalesce({tagged}, {from_resource})")
 
+    # Money needs its currency: amounts without one could be added to any.
+    currency = _text(q["BillingCurrency"])
+    checks = [
+        Check(
+            cols["BillingCurrency"],
+            currency,
+            f"({currency} IS NULL OR NOT regexp_full_match({currency}, "
+            "'[A-Za-z]{3}')) AND coalesce(TRY_CAST(replace("
+            f"{_text(q['BilledCost'])}, ',', '.') AS DOUBLE), 0) <> 0",
+            "money without a three-letter currency code",
+        )
+    ]
+
     key = [quote(cols[k]) for k in _KEY if k in cols]
     return Plan(
         source="focus",
@@ -237,6 +250,7 @@ def plan_focus(table: Table) -> Plan:
         relation=table.relation,
         fields=fields,
         key=key,
+        checks=checks,
         decimal_comma=table.decimal_comma,
         rejects=table.rejects,
     )
