@@ -504,7 +504,8 @@ the day and model); `gap` is estimated minus cost.
 """),
         code("""
 estimates = tl.reconcile_estimates(con, currency)
-nb.table(estimates, money=["estimated", "priced", "cost", "gap"], pct=["gap_pct"])
+money = ["estimated", "priced", "cost", "gap"]
+nb.table(estimates, money=money, pct=["gap_pct"])
 """),
     ]
     + tail("""
