@@ -121,7 +121,7 @@ Read them in order: this overview, then `01_spend_visibility`,
 
 | stage | question | notebook |
 |---|---|---|
-| 1 spend visibility | What did AI cost, where did it go, who owns it? | 01 |
+| 1 spend visibility | What did AI cost, where did it go, who owns it? | 01, 03 |
 | 2 economics | What does a unit of work cost; is it spent well? | 02 |
 | 3 value | What did the spend buy? | none yet: needs outcomes |
 
