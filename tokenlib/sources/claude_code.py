@@ -37,8 +37,8 @@ from pathlib import Path
 import duckdb
 
 from ..errors import InputFileError
-from .base import Check, Field, Plan, literal
-from .otlp import materialize, metric_points, nanos_to_timestamp, peek
+from .base import Check, Field, Plan, describe, literal
+from .otlp import TOPS, materialize, metric_points, nanos_to_timestamp, peek
 from .otlp_deltas import with_deltas
 
 __all__ = [
@@ -85,7 +85,7 @@ def require_signal(con: duckdb.DuckDBPyConnection, path: Path, signal: str) -> N
     """Refuse a file that is not OTLP JSON of ``signal`` (metrics or logs)."""
     found = peek(con, path)["signal"]
     if found != signal:
-        top = {"metrics": "resourceMetrics", "logs": "resourceLogs"}[signal]
+        top = TOPS[signal]
         raise InputFileError(
             f"{path}: expected OTLP JSON {signal} (documents with {top}); "
             f"found {found + ' documents' if found else 'no OTLP documents'}"
@@ -269,7 +269,7 @@ def _metrics_ledger(con, path: Path) -> tuple[Plan, dict[str, str]]:
         key_is_unique=True,
         checks=checks,
     )
-    return plan, _describe(con, relation)
+    return plan, describe(con, relation)
 
 
 def _metrics_activity(con, path: Path) -> tuple[Plan, dict[str, str]]:
@@ -312,12 +312,7 @@ def _metrics_activity(con, path: Path) -> tuple[Plan, dict[str, str]]:
         checks=checks,
         table="activity",
     )
-    return plan, _describe(con, relation)
-
-
-def _describe(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
-    rows = con.execute(f"DESCRIBE {relation}").fetchall()
-    return {r[0]: r[1] for r in rows if r[0] != "_row"}
+    return plan, describe(con, relation)
 
 
 def plan_claude_code_metrics(con: duckdb.DuckDBPyConnection, path: Path) -> list:

@@ -29,23 +29,14 @@ distinct source names so that pricing can prefer spans. Other metrics
 
 from __future__ import annotations
 
-from hashlib import md5
 from pathlib import Path
 
 import duckdb
 
-from ..errors import InputFileError
-from .base import Check, Field, Plan, literal
-from .otel_genai import (
-    attributes,
-    claude_code,
-    columns,
-    metrics_sql,
-    nanos,
-    provider_sql,
-    tags,
-    utc_time,
-)
+from . import otlp
+from .base import Check, Field, Plan, describe, literal
+from .otel_genai import drop_content, is_claude_code, provider_sql, tags
+from .otlp import nanos_to_timestamp
 
 __all__ = ["looks_like_otel_genai_metrics", "plan_otel_genai_metrics"]
 
@@ -59,14 +50,8 @@ COUNTERS = {
     _C + "reasoning.output_tokens": "reasoning",
 }
 TOKEN_TYPES = {"input": "input", "output": "output", "completion": "output"}
-_TEMPORALITY = {
-    "1": "delta",
-    "AGGREGATION_TEMPORALITY_DELTA": "delta",
-    "DELTA": "delta",
-    "2": "cumulative",
-    "AGGREGATION_TEMPORALITY_CUMULATIVE": "cumulative",
-    "CUMULATIVE": "cumulative",
-}
+#: Temporary table holding the flattened rows of the file being read.
+_TABLE = "_otel_genai_metrics"
 
 
 def _case(expr: str, mapping: dict[str, str]) -> str:
@@ -83,28 +68,11 @@ def _sorted_text(m: str) -> str:
 def points_sql(path: Path) -> str:
     """SQL with one row per data point of the GenAI token metrics."""
     names = ", ".join(literal(n) for n in [HISTOGRAM, *COUNTERS])
-    value = (
-        "CASE WHEN kind = 'histogram' THEN pt->>'sum' "
-        "ELSE coalesce(pt->>'asInt', pt->>'asDouble') END"
-    )
-    temporality = _case("upper(temporality_raw)", _TEMPORALITY)
     return f"""
-    WITH b AS (
-      SELECT resource, scope, metric,
-        CASE WHEN (m->'histogram') IS NOT NULL THEN 'histogram'
-             WHEN (m->'sum') IS NOT NULL THEN 'sum' ELSE 'other' END AS kind,
-        coalesce(m->'histogram', m->'sum', m->'gauge') AS body
-      FROM ({metrics_sql(path)}) WHERE metric IN ({names})),
-    p AS (
-      SELECT resource, scope, metric, kind,
-        body->>'aggregationTemporality' AS temporality_raw,
-        unnest(json_extract(body, '$.dataPoints[*]')) AS pt FROM b)
-    SELECT resource, scope, metric, kind, temporality_raw,
-      CASE WHEN kind = 'other' THEN NULL ELSE {temporality} END AS temporality,
-      {nanos("pt->>'startTimeUnixNano'")} AS start_ns,
-      {nanos("pt->>'timeUnixNano'")} AS end_ns,
-      {value} AS value_text, {attributes("pt->'attributes'")} AS attributes
-    FROM p"""
+    SELECT resource, scope, metric, kind, temporality_raw, temporality, start_ns,
+      time_ns AS end_ns, value_text, attributes, _row AS _point
+    FROM ({otlp.metric_points(path, **drop_content())})
+    WHERE metric IN ({names})"""
 
 
 def _differenced(path: Path) -> str:
@@ -118,8 +86,7 @@ def _differenced(path: Path) -> str:
     dims += "lambda e: e.key <> 'gen_ai.token.type'))"
     series = "metric, resource_key, scope, dims_key, token_type, temporality"
     return f"""
-    WITH pts AS (
-      SELECT *, row_number() OVER () AS _point FROM ({points_sql(path)})),
+    WITH pts AS ({points_sql(path)}),
     typed AS (
       SELECT *, {cls} AS class, {token_type} AS token_type, {dims} AS dims,
         TRY_CAST(value_text AS DOUBLE) AS value,
@@ -176,8 +143,8 @@ def _pivoted(path: Path) -> str:
 def _relation(path: Path) -> str:
     """Pivoted rows with their times, and whether counters are present."""
     return f"""
-    SELECT *, {utc_time("window_ns")} AS bucket_start,
-      {utc_time("end_ns")} AS bucket_end,
+    SELECT *, {nanos_to_timestamp("window_ns")} AS bucket_start,
+      {nanos_to_timestamp("end_ns")} AS bucket_end,
       bool_or(family = 'counters') OVER () AS has_counters,
       row_number() OVER (ORDER BY first_point) AS _row
     FROM ({_pivoted(path)})"""
@@ -297,13 +264,7 @@ def plan_otel_genai_metrics(
 ) -> list[tuple[Plan, dict[str, str]]]:
     """Describe how a GenAI token metrics file fills the ledger."""
     # Read the file once: the engine passes over the relation several times.
-    table = "_otel_metrics_" + md5(str(path.resolve()).encode()).hexdigest()[:12]
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {_relation(path)}")
-    except duckdb.Error as exc:
-        raise InputFileError(
-            f"{path}: expected OTLP JSON metrics (MetricsData); cannot read it ({exc})"
-        ) from exc
+    table = otlp.materialize(con, _TABLE, _relation(path), path)
     plan = Plan(
         source="otel_genai_metrics",
         path=path,
@@ -314,21 +275,12 @@ def plan_otel_genai_metrics(
         key_is_unique=True,
         checks=_checks(),
     )
-    return [(plan, columns(con, plan.relation))]
+    return [(plan, describe(con, plan.relation))]
 
 
 def looks_like_otel_genai_metrics(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
     """OTLP JSON metrics holding GenAI token usage, not from Claude Code."""
-    if path.suffix.lower() not in (".json", ".jsonl", ".ndjson"):
-        return False
-    names = ", ".join(literal(n) for n in [HISTOGRAM, *COUNTERS])
-    claude = claude_code("resource['service.name']", "scope", "metric")
-    sql = (
-        f"SELECT coalesce(bool_or(metric IN ({names})), false), "
-        f"coalesce(bool_or({claude}), false) FROM ({metrics_sql(path)})"
-    )
-    try:
-        found = con.execute(sql).fetchone()
-    except duckdb.Error:
-        return False
-    return bool(found[0]) and not found[1]
+    seen = otlp.peek(con, path, docs=None)
+    names = {HISTOGRAM, *COUNTERS}
+    found = seen["signal"] == "metrics" and bool(names & seen["names"])
+    return found and not is_claude_code(seen)
