@@ -34,6 +34,7 @@ from ..errors import MissingColumnError
 from .anthropic_usage import tier_sql
 from .base import Check, Field, Plan, quote
 from .buckets import CLOUD_AI, bucket_relation, json_tags, result_fields, slot_sql
+from .checks import currency_check, money_checks
 
 __all__ = ["looks_like_anthropic_cost", "plan_anthropic_cost", "minor_to_major"]
 
@@ -85,21 +86,9 @@ def minor_to_major(amount: str, currency: str) -> str:
 
 def _checks(currency: str) -> list[Check]:
     """Rows whose amount or currency cannot be read go to quarantine."""
-    amount = "trim(CAST(amount AS VARCHAR))"
     return [
-        Check("amount", amount, f"{amount} IS NULL OR {amount} = ''", "missing amount"),
-        Check(
-            "amount",
-            amount,
-            f"TRY_CAST({amount} AS DECIMAL(38, 10)) IS NULL",
-            "not a number",
-        ),
-        Check(
-            "currency",
-            "CAST(currency AS VARCHAR)",
-            f"NOT coalesce(regexp_full_match({currency}, '[A-Z]{{3}}'), false)",
-            "not a 3-letter currency code",
-        ),
+        *money_checks("amount", "CAST(amount AS VARCHAR)", scale=10),
+        currency_check("currency", "CAST(currency AS VARCHAR)", currency),
     ]
 
 

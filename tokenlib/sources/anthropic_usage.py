@@ -30,8 +30,9 @@ from pathlib import Path
 import duckdb
 
 from ..errors import MissingColumnError
-from .base import Check, Field, Plan, quote
+from .base import Field, Plan, quote
 from .buckets import bucket_relation, json_tags, result_fields, slot_sql
+from .checks import count_checks
 
 __all__ = ["looks_like_anthropic_usage", "plan_anthropic_usage", "tier_sql"]
 
@@ -139,22 +140,8 @@ def plan_anthropic_usage(
     # checks a count column.
     checks = []
     if _SEARCHES in columns:
-        q = quote(_SEARCHES)
-        text = f"CAST({q} AS VARCHAR)"
-        checks = [
-            Check(
-                _SEARCHES,
-                text,
-                f"{q} IS NOT NULL AND TRY_CAST({text} AS BIGINT) IS NULL",
-                "not a whole number",
-            ),
-            Check(
-                _SEARCHES,
-                text,
-                f"coalesce(TRY_CAST({text} AS BIGINT) < 0, false)",
-                "negative count",
-            ),
-        ]
+        text = f"CAST({quote(_SEARCHES)} AS VARCHAR)"
+        checks = count_checks(_SEARCHES, text, negative="negative count")
     # A record is its bucket slot and group-by values: a partial bucket
     # and the full one are the same record; an absent field keys as null.
     key = [slot_sql(con, relation, columns)] + [

@@ -42,6 +42,7 @@ import duckdb
 from ..errors import MissingColumnError
 from .base import Check, Field, Plan, quote
 from .buckets import CLOUD_AI, bucket_relation, json_tags, result_fields, slot_sql
+from .checks import currency_check, money_checks
 
 __all__ = ["LINE_ITEM", "looks_like_openai_costs", "plan_openai_costs"]
 
@@ -63,21 +64,8 @@ def looks_like_openai_costs(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
 
 def _checks(value: str, currency: str) -> list[Check]:
     """Rows whose amount or currency cannot be read go to quarantine."""
-    return [
-        Check(_VALUE, value, f"{value} IS NULL", "missing amount"),
-        Check(
-            _VALUE,
-            value,
-            f"TRY_CAST({value} AS DECIMAL(38, 12)) IS NULL",
-            "not a number",
-        ),
-        Check(
-            _CURRENCY,
-            f"CAST({quote(_CURRENCY)} AS VARCHAR)",
-            f"NOT coalesce(regexp_full_match({currency}, '[A-Z]{{3}}'), false)",
-            "not a 3-letter currency code",
-        ),
-    ]
+    text = f"CAST({quote(_CURRENCY)} AS VARCHAR)"
+    return [*money_checks(_VALUE, value), currency_check(_CURRENCY, text, currency)]
 
 
 def plan_openai_costs(

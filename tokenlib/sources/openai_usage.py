@@ -19,6 +19,7 @@ import duckdb
 from ..errors import InputFileError, MissingColumnError
 from .base import Check, Field, Plan, literal, quote
 from .buckets import result_fields
+from .checks import count_checks
 
 __all__ = ["looks_like_openai_usage", "plan_openai_usage"]
 
@@ -161,24 +162,8 @@ def plan_openai_usage(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[Plan,
     # Checks in the order a reader should hear of them: a negative input
     # is named as such, not as cached tokens exceeding it.
     checks = [
-        Check(
-            "input_tokens",
-            "CAST(input_tokens AS VARCHAR)",
-            "TRY_CAST(input_tokens AS BIGINT) IS NULL AND input_tokens IS NOT NULL",
-            "not a whole number",
-        ),
-        Check(
-            "input_tokens",
-            "CAST(input_tokens AS VARCHAR)",
-            "coalesce(TRY_CAST(input_tokens AS BIGINT) < 0, false)",
-            "negative token count",
-        ),
-        Check(
-            "input_cached_tokens",
-            f"CAST({cached} AS VARCHAR)",
-            f"coalesce(TRY_CAST({cached} AS BIGINT) < 0, false)",
-            "negative token count",
-        ),
+        *count_checks("input_tokens", "CAST(input_tokens AS VARCHAR)"),
+        *count_checks("input_cached_tokens", f"CAST({cached} AS VARCHAR)"),
         Check(
             "input_cached_tokens",
             f"CAST({cached} AS VARCHAR)",

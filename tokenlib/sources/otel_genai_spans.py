@@ -30,6 +30,7 @@ import duckdb
 
 from . import otlp
 from .base import Check, Field, Plan, describe, literal, quote
+from .checks import count_checks
 from .otel_genai import drop_content, is_claude_code, provider_sql, tags
 from .otlp import nanos_to_timestamp
 
@@ -117,20 +118,7 @@ def _id_checks() -> list[Check]:
 
 def _token_checks() -> list[Check]:
     """Per-attribute checks, then the subsets against their totals."""
-    checks = []
-    for key in USAGE_KEYS:
-        col, num = quote(key), f"TRY_CAST({quote(key)} AS DOUBLE)"
-        checks.append(
-            Check(
-                key,
-                col,
-                f"{col} IS NOT NULL AND coalesce({num} <> round({num}), true)",
-                "not a whole number",
-            )
-        )
-        checks.append(
-            Check(key, col, f"coalesce({num} < 0, false)", "negative token count")
-        )
+    checks = [c for key in USAGE_KEYS for c in count_checks(key, quote(key))]
     total_in = f"coalesce({_int(INPUT)}, {_int(PROMPT)}, 0)"
     read, made = (
         f"coalesce({_int(CACHE_READ)}, 0)",
