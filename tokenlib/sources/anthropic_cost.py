@@ -31,9 +31,15 @@ from pathlib import Path
 import duckdb
 
 from ..errors import MissingColumnError
-from .anthropic_usage import tier_sql
-from .base import Check, Field, Plan, quote
-from .buckets import CLOUD_AI, bucket_relation, json_tags, result_fields, slot_sql
+from .anthropic_usage import DIMENSIONS, tier_sql
+from .base import Check, Field, Plan
+from .buckets import (
+    CLOUD_AI,
+    bucket_key,
+    bucket_relation,
+    column_fields,
+    result_fields,
+)
 from .checks import currency_check, money_checks
 
 __all__ = ["looks_like_anthropic_cost", "plan_anthropic_cost", "minor_to_major"]
@@ -131,20 +137,9 @@ def plan_anthropic_cost(
         "service_category": Field("text", expr=f"'{CLOUD_AI}'"),
         "service_tier": Field("text", expr=tier_sql("service_tier", columns, None)),
     }
-    for ledger, col in (
-        ("model", "model"),
-        ("region", "inference_geo"),
-        ("project", "workspace_id"),
-    ):
-        if col in columns:
-            fields[ledger] = Field("text", column=col)
-    tags = json_tags(columns, _TAGS)
-    if tags:
-        fields["tags"] = Field("json", expr=tags)
+    fields |= column_fields(columns, DIMENSIONS, _TAGS)
     # A record is its day and every grouping value of the row.
-    key = [slot_sql(con, relation, columns)] + [
-        quote(c) if c in columns else "NULL" for c in _GROUP_FIELDS
-    ]
+    key = bucket_key(con, relation, columns, _GROUP_FIELDS)
     plan = Plan(
         source="anthropic_cost",
         path=path,

@@ -17,11 +17,13 @@ from pathlib import Path
 import duckdb
 
 from ..errors import InputFileError
-from .base import literal, quote
+from .base import Field, literal, quote
 
 __all__ = [
     "CLOUD_AI",
+    "bucket_key",
     "bucket_relation",
+    "column_fields",
     "json_tags",
     "result_fields",
     "slot_sql",
@@ -186,6 +188,40 @@ def slot_sql(
     )
     width = next(w for w in (60, 3600, 86400) if widest <= w or w == 86400)
     return f"({start} - {start} % {width})"
+
+
+def bucket_key(
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    columns: dict[str, str],
+    group_fields: tuple[str, ...],
+) -> list[str]:
+    """Key SQL of a bucket result: its slot and every group-by field.
+
+    A partial bucket and the full one are the same record; a group-by field
+    the export lacks keys the same as null.
+    """
+    group = [quote(c) if c in columns else "NULL" for c in group_fields]
+    return [slot_sql(con, relation, columns), *group]
+
+
+def column_fields(
+    columns: dict[str, str], pairs: dict[str, str], tags: dict[str, str]
+) -> dict[str, Field]:
+    """Text fields ledger column -> file column, and ``tags``, that the file has.
+
+    Absent columns stay unset; ``tags`` maps tag names to file columns
+    (:func:`json_tags`).
+    """
+    fields = {
+        ledger: Field("text", column=col)
+        for ledger, col in pairs.items()
+        if col in columns
+    }
+    expr = json_tags(columns, tags)
+    if expr:
+        fields["tags"] = Field("json", expr=expr)
+    return fields
 
 
 def json_tags(columns: dict[str, str], names: dict[str, str]) -> str | None:

@@ -41,7 +41,13 @@ import duckdb
 
 from ..errors import MissingColumnError
 from .base import Check, Field, Plan, quote
-from .buckets import CLOUD_AI, bucket_relation, json_tags, result_fields, slot_sql
+from .buckets import (
+    CLOUD_AI,
+    bucket_key,
+    bucket_relation,
+    column_fields,
+    result_fields,
+)
 from .checks import currency_check, money_checks
 
 __all__ = ["LINE_ITEM", "looks_like_openai_costs", "plan_openai_costs"]
@@ -111,14 +117,8 @@ def plan_openai_costs(
         ),
         "service_category": Field("text", expr=f"'{CLOUD_AI}'"),
     }
-    if "project_id" in columns:
-        fields["project"] = Field("text", column="project_id")
-    tags = json_tags(columns, _TAGS)
-    if tags:
-        fields["tags"] = Field("json", expr=tags)
-    key = [slot_sql(con, relation, columns)] + [
-        quote(c) if c in columns else "NULL" for c in _GROUP_FIELDS
-    ]
+    fields |= column_fields(columns, {"project": "project_id"}, _TAGS)
+    key = bucket_key(con, relation, columns, _GROUP_FIELDS)
     plan = Plan(
         source="openai_costs",
         path=path,
