@@ -12,32 +12,21 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import FIXTURES, counts
 
 import tokenlib
 from tokenlib.sources.openai_usage import looks_like_openai_usage
 from tokenlib.sources.otel_genai_metrics import looks_like_otel_genai_metrics
 from tokenlib.sources.otel_genai_spans import looks_like_otel_genai_spans
 
-FIXTURES = Path(__file__).parent / "fixtures"
 SPANS = FIXTURES / "otel_genai_spans.json"
 TOKENS = "input_tokens, cache_read_tokens, cache_write_5m_tokens, output_tokens, "
 TOKENS += "reasoning_tokens"
 T0 = 1772445600 * 10**9  # 2026-03-02T10:00:00Z in nanoseconds
 
 
-@pytest.fixture
-def con(tmp_path: Path):
-    con = tokenlib.open_ledger(tmp_path / "ledger.duckdb")
-    yield con
-    con.close()
-
-
 def q(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
     return con.execute(sql).fetchall()
-
-
-def counts(summary) -> tuple[int, int, int, int]:
-    return (summary.rows_read, summary.ingested, summary.duplicate, summary.quarantined)
 
 
 def kv(key: str, value: object) -> dict:
