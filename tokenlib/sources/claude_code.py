@@ -38,8 +38,9 @@ import duckdb
 
 from ..errors import InputFileError
 from .base import Check, Field, Plan, describe, literal
-from .otlp import TOPS, materialize, metric_points, nanos_to_timestamp, peek
+from .otlp import TOPS, materialize, metric_points, nanos_to_timestamp
 from .otlp_deltas import held_points, with_deltas
+from .otlp_peek import peek
 
 __all__ = [
     "looks_like_claude_code_metrics",

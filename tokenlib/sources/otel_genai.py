@@ -109,7 +109,7 @@ def provider_sql(raw: str) -> str:
 
 
 def is_claude_code(seen: dict) -> bool:
-    """Tell Claude Code telemetry (another reader's) from :func:`.otlp.peek`."""
+    """Tell Claude Code telemetry (another reader's) from :func:`.otlp_peek.peek`."""
     return (
         "claude-code" in seen["services"]
         or any(s.startswith("com.anthropic.claude_code") for s in seen["scopes"])

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import duckdb
 
-from . import otlp
+from . import otlp, otlp_peek
 from .base import Check, Field, Plan, describe, literal
 from .otel_genai import drop_content, is_claude_code, provider_sql, tags
 from .otlp import nanos_to_timestamp
@@ -282,7 +282,7 @@ def plan_otel_genai_metrics(
 
 def looks_like_otel_genai_metrics(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
     """OTLP JSON metrics holding GenAI token usage, not from Claude Code."""
-    seen = otlp.peek(con, path, docs=None)
+    seen = otlp_peek.peek(con, path, docs=None)
     names = {HISTOGRAM, *COUNTERS}
     found = seen["signal"] == "metrics" and bool(names & seen["names"])
     return found and not is_claude_code(seen)

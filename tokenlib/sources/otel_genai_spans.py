@@ -28,7 +28,7 @@ from pathlib import Path
 
 import duckdb
 
-from . import otlp
+from . import otlp, otlp_peek
 from .base import Check, Field, Plan, describe, literal, quote
 from .checks import count_checks
 from .otel_genai import drop_content, is_claude_code, provider_sql, tags
@@ -278,7 +278,7 @@ def plan_otel_genai_spans(
 
 def looks_like_otel_genai_spans(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
     """OTLP JSON spans with gen_ai attributes, not from Claude Code."""
-    seen = otlp.peek(con, path, docs=None)
+    seen = otlp_peek.peek(con, path, docs=None)
     prefixes = tuple(drop_content()["drop_prefixes"])
     usable = {
         k
