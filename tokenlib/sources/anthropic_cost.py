@@ -30,7 +30,6 @@ from pathlib import Path
 
 import duckdb
 
-from ..errors import MissingColumnError
 from .anthropic_usage import DIMENSIONS, tier_sql
 from .base import Check, Field, Plan
 from .buckets import (
@@ -109,12 +108,9 @@ def plan_anthropic_cost(
         The results lack ``amount`` or ``currency``.
     """
     empty = {c: "VARCHAR" for c in _REQUIRED}
-    relation, columns = bucket_relation(con, path, "starting_at", "ending_at", empty)
-    missing = [c for c in _REQUIRED if c not in columns]
-    if missing:
-        raise MissingColumnError(
-            path, missing, list(columns), hint="Is this a cost report?"
-        )
+    relation, columns = bucket_relation(
+        con, path, "starting_at", "ending_at", empty, hint="Is this a cost report?"
+    )
     currency = "upper(trim(CAST(currency AS VARCHAR)))"
     money = minor_to_major("amount", currency)
     cost_type = (

@@ -29,7 +29,6 @@ from pathlib import Path
 
 import duckdb
 
-from ..errors import MissingColumnError
 from .base import Field, Plan, quote
 from .buckets import bucket_key, bucket_relation, column_fields, result_fields
 from .checks import count_checks
@@ -111,12 +110,14 @@ def plan_anthropic_usage(
         The results lack ``uncached_input_tokens`` or ``output_tokens``.
     """
     empty = {c: "BIGINT" for c in _REQUIRED}
-    relation, columns = bucket_relation(con, path, "starting_at", "ending_at", empty)
-    missing = [c for c in _REQUIRED if c not in columns]
-    if missing:
-        raise MissingColumnError(
-            path, missing, list(columns), hint="Is this a messages usage report?"
-        )
+    relation, columns = bucket_relation(
+        con,
+        path,
+        "starting_at",
+        "ending_at",
+        empty,
+        hint="Is this a messages usage report?",
+    )
     # Tokens by class, each checked by the engine under the export's name.
     fields = {
         ledger: Field("tokens", column=col)

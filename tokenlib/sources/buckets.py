@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from ..errors import InputFileError
+from ..errors import InputFileError, MissingColumnError
 from .base import Field, literal, quote
 
 __all__ = [
@@ -126,16 +126,20 @@ def bucket_relation(
     start: str,
     end: str,
     empty: dict[str, str],
+    hint: str | None = None,
 ) -> tuple[str, dict[str, str]]:
     """Return (relation, column types) with one row per result and ``_row``.
 
-    ``empty`` gives the result columns (name -> type) of the no-row relation
-    used when every bucket is empty, so a planner finds what it needs.
+    ``empty`` gives the result columns (name -> type) that a planner needs:
+    the no-row relation used when every bucket is empty has them, and a file
+    lacking one is refused, with ``hint`` in the message.
 
     Raises
     ------
     InputFileError
         The file is not JSON or has no buckets with ``start`` and ``end``.
+    MissingColumnError
+        The results lack a column of ``empty``.
     """
     src = source_sql(path)
     try:
@@ -161,7 +165,11 @@ def bucket_relation(
             "WHERE false"
         )
     described = _describe(con, relation)
-    return relation, {c: t for c, t in described.items() if c != "_row"}
+    columns = {c: t for c, t in described.items() if c != "_row"}
+    missing = [c for c in empty if c not in columns]
+    if missing:
+        raise MissingColumnError(path, missing, list(columns), hint=hint)
+    return relation, columns
 
 
 def _epoch(col: str, kind: str) -> str:

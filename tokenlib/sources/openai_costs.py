@@ -39,7 +39,6 @@ from pathlib import Path
 
 import duckdb
 
-from ..errors import MissingColumnError
 from .base import Check, Field, Plan, quote
 from .buckets import (
     CLOUD_AI,
@@ -85,12 +84,9 @@ def plan_openai_costs(
         The results lack ``amount.value`` or ``amount.currency``.
     """
     empty = {_VALUE: "DOUBLE", _CURRENCY: "VARCHAR"}
-    relation, columns = bucket_relation(con, path, "start_time", "end_time", empty)
-    missing = [c for c in empty if c not in columns]
-    if missing:
-        raise MissingColumnError(
-            path, missing, list(columns), hint="Is this a costs export?"
-        )
+    relation, columns = bucket_relation(
+        con, path, "start_time", "end_time", empty, hint="Is this a costs export?"
+    )
     value = f"nullif(trim(CAST({quote(_VALUE)} AS VARCHAR)), '')"
     money = f"TRY_CAST({value} AS DECIMAL(38, 12))"
     currency = f"upper(trim(CAST({quote(_CURRENCY)} AS VARCHAR)))"
