@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,32 @@ import pytest
 import tokenlib
 
 REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def con(tmp_path: Path):
+    """An empty ledger in the test's folder, closed after the test."""
+    con = tokenlib.open_ledger(tmp_path / "ledger.duckdb")
+    yield con
+    con.close()
+
+
+def ledger_rows(con, order: str = "source_row") -> list[dict]:
+    """The ledger as a list of dicts, in ``order``."""
+    cur = con.execute(f"SELECT * FROM ledger ORDER BY {order}")
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def counts(summary) -> tuple[int, int, int, int]:
+    """Rows read, ingested, duplicate and quarantined of an ingest summary."""
+    return (summary.rows_read, summary.ingested, summary.duplicate, summary.quarantined)
+
+
+def utc(*args: int) -> datetime:
+    """A UTC datetime."""
+    return datetime(*args, tzinfo=UTC)
 
 
 def write_csv(path: Path, rows: list[dict]) -> Path:

@@ -12,26 +12,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, ledger_rows
 
 import tokenlib
 from tokenlib.sources import READERS
 
-FIXTURES = Path(__file__).parent / "fixtures"
 COST = FIXTURES / "anthropic_cost_day.json"
 D2, D3 = "2026-03-02T00:00:00Z", "2026-03-03T00:00:00Z"
-
-
-@pytest.fixture
-def con(tmp_path: Path):
-    con = tokenlib.open_ledger(tmp_path / "ledger.duckdb")
-    yield con
-    con.close()
-
-
-def rows(con) -> list[dict]:
-    cur = con.execute("SELECT * FROM ledger ORDER BY source_row")
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
 def write(path: Path, *results: dict) -> Path:
@@ -48,7 +35,9 @@ def test_cents_become_exact_decimal_dollars(con):
         7,
         7,
     )
-    got = [(r["billed_cost"], r["effective_cost"], r["currency"]) for r in rows(con)]
+    got = [
+        (r["billed_cost"], r["effective_cost"], r["currency"]) for r in ledger_rows(con)
+    ]
     # "36.1500" cents = 0.3615 USD, and so on; "15.0750" = 0.15075.
     dollars = ["0.3615", "0.273", "0.15075", "0.06", "0.38", "0.03", "0.05"]
     assert got == [(Decimal(d), Decimal(d), "USD") for d in dollars]
@@ -59,10 +48,10 @@ def test_cents_become_exact_decimal_dollars(con):
 
 def test_token_costs_are_token_charges_and_others_charges(con):
     tokenlib.ingest_file(con, COST)
-    got = [(r["record_type"], r["model"]) for r in rows(con)]
+    got = [(r["record_type"], r["model"]) for r in ledger_rows(con)]
     sonnet = ("token_charge", "claude-sonnet-4-5-20250929")
     assert got == [sonnet] * 5 + [("charge", None), ("charge", None)]
-    first, *_, search, _ = rows(con)
+    first, *_, search, _ = ledger_rows(con)
     assert json.loads(first["tags"]) == {
         "cost_type": "tokens",
         "token_type": "uncached_input_tokens",
@@ -84,10 +73,10 @@ def test_token_costs_are_token_charges_and_others_charges(con):
 
 def test_reingest_changes_nothing(con):
     tokenlib.ingest_file(con, COST)
-    before = rows(con)
+    before = ledger_rows(con)
     summary = tokenlib.ingest_file(con, COST)
     assert (summary.ingested, summary.duplicate) == (0, 7)
-    assert rows(con) == before
+    assert ledger_rows(con) == before
 
 
 def test_rows_differing_in_one_grouping_field_are_two_records(con, tmp_path):
@@ -96,7 +85,7 @@ def test_rows_differing_in_one_grouping_field_are_two_records(con, tmp_path):
     summary = tokenlib.ingest_file(con, write(tmp_path / "c.json", a, b))
     # 100 cents each: 1 USD per workspace.
     assert (summary.ingested, summary.duplicate) == (2, 0)
-    assert [(r["project"], r["billed_cost"]) for r in rows(con)] == [
+    assert [(r["project"], r["billed_cost"]) for r in ledger_rows(con)] == [
         ("w1", Decimal("1")),
         ("w2", Decimal("1")),
     ]
@@ -105,7 +94,7 @@ def test_rows_differing_in_one_grouping_field_are_two_records(con, tmp_path):
 def test_ungrouped_day_total_is_a_token_charge_without_model(con, tmp_path):
     path = write(tmp_path / "c.json", {"amount": "250.5", "currency": "usd"})
     tokenlib.ingest_file(con, path)
-    (r,) = rows(con)
+    (r,) = ledger_rows(con)
     # 250.5 cents = 2.505 USD; lower-case currency read upper case.
     assert (r["record_type"], r["model"], r["billed_cost"], r["currency"]) == (
         "token_charge",
@@ -127,7 +116,7 @@ def test_bad_amounts_and_currencies_go_to_quarantine(con, tmp_path):
     )
     summary = tokenlib.ingest_file(con, path)
     assert (summary.rows_read, summary.ingested, summary.quarantined) == (5, 1, 4)
-    assert [r["billed_cost"] for r in rows(con)] == [Decimal("0.125")]
+    assert [r["billed_cost"] for r in ledger_rows(con)] == [Decimal("0.125")]
     got = con.execute(
         "SELECT source_row, column_name, value, reason FROM quarantine "
         "ORDER BY source_row"
@@ -206,7 +195,7 @@ def test_minor_units_follow_the_currency(con, tmp_path):
     tokenlib.ingest_file(con, path)
     # The yen has no minor unit: 500 is 500 JPY; the dinar has 1/1000:
     # 1234 fils = 1.234 KWD.
-    assert [(r["billed_cost"], r["currency"]) for r in rows(con)] == [
+    assert [(r["billed_cost"], r["currency"]) for r in ledger_rows(con)] == [
         (Decimal("500"), "JPY"),
         (Decimal("1.234"), "KWD"),
     ]

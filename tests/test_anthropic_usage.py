@@ -7,15 +7,14 @@ Expected values are worked out by hand from the fixtures described in
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, ledger_rows, utc
 
 import tokenlib
 from tokenlib.errors import MissingColumnError
 
-FIXTURES = Path(__file__).parent / "fixtures"
 PAGE = FIXTURES / "anthropic_usage_page.json"
 CLASSES = (
     "input_tokens",
@@ -26,25 +25,8 @@ CLASSES = (
 )
 
 
-@pytest.fixture
-def con(tmp_path: Path):
-    con = tokenlib.open_ledger(tmp_path / "ledger.duckdb")
-    yield con
-    con.close()
-
-
-def rows(con, order: str = "source_row") -> list[dict]:
-    cur = con.execute(f"SELECT * FROM ledger ORDER BY {order}")
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-
-
 def tokens(con) -> list[tuple]:
-    return [tuple(r[c] for c in CLASSES) for r in rows(con, "start, source_row")]
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+    return [tuple(r[c] for c in CLASSES) for r in ledger_rows(con, "start, source_row")]
 
 
 def result(**fields) -> dict:
@@ -99,14 +81,14 @@ def test_token_classes_and_cache_write_split(con):
     # input 120,500 + 2,000 + 7,000 + 100 + 5; cache_read 910,000 + 1,000;
     # 1h writes 10,000 + 3,000; output 22,800 + 500 + 800 + 10 + 1.
     assert sums == (129605, 911000, 40200, 13000, 24111)
-    assert {(r["provider"], r["grain"], r["record_type"]) for r in rows(con)} == {
-        ("anthropic", "bucket", "usage")
-    }
+    assert {
+        (r["provider"], r["grain"], r["record_type"]) for r in ledger_rows(con)
+    } == {("anthropic", "bucket", "usage")}
 
 
 def test_buckets_keep_their_real_bounds(con):
     tokenlib.ingest_file(con, PAGE)
-    got = [(r["start"], r["end"]) for r in rows(con)]
+    got = [(r["start"], r["end"]) for r in ledger_rows(con)]
     day2 = (utc(2026, 3, 2), utc(2026, 3, 3))
     partial = (utc(2026, 3, 4), utc(2026, 3, 4, 10))
     assert got == [day2, day2, partial, partial, partial]
@@ -115,7 +97,7 @@ def test_buckets_keep_their_real_bounds(con):
 def test_service_tiers_map_to_ledger_names(con):
     tokenlib.ingest_file(con, PAGE)
     # standard, batch, priority_on_demand, flex_discount, null.
-    assert [r["service_tier"] for r in rows(con)] == [
+    assert [r["service_tier"] for r in ledger_rows(con)] == [
         "standard",
         "batch",
         "priority",
@@ -126,7 +108,7 @@ def test_service_tiers_map_to_ledger_names(con):
 
 def test_dimensions_tags_and_null_group_bys(con):
     tokenlib.ingest_file(con, PAGE)
-    r1, r2, r3, _, r5 = rows(con)
+    r1, r2, r3, _, r5 = ledger_rows(con)
     assert (r1["model"], r1["project"], r1["region"]) == (
         "claude-sonnet-4-5-20250929",
         "wrkspc_a",
@@ -153,7 +135,7 @@ def test_absent_group_by_fields_stay_unset(con, tmp_path):
     res = {"uncached_input_tokens": 10, "output_tokens": 2}
     path = write(tmp_path / "u.json", bucket(D2, D3, res))
     tokenlib.ingest_file(con, path)
-    (r,) = rows(con)
+    (r,) = ledger_rows(con)
     assert (r["model"], r["project"], r["region"], r["tags"]) == (
         None,
         None,
@@ -169,22 +151,22 @@ def test_absent_group_by_fields_stay_unset(con, tmp_path):
 
 def test_reingest_changes_nothing(con):
     tokenlib.ingest_file(con, PAGE)
-    before = rows(con, "record_id")
+    before = ledger_rows(con, "record_id")
     summary = tokenlib.ingest_file(con, PAGE)
     assert (summary.rows_read, summary.ingested, summary.duplicate) == (5, 0, 5)
-    assert rows(con, "record_id") == before
+    assert ledger_rows(con, "record_id") == before
 
 
 def test_json_lines_of_buckets_are_the_same_records(con):
     tokenlib.ingest_file(con, PAGE)
-    ids = [r["record_id"] for r in rows(con, "record_id")]
+    ids = [r["record_id"] for r in ledger_rows(con, "record_id")]
     summary = tokenlib.ingest_file(con, FIXTURES / "anthropic_usage_buckets.jsonl")
     assert (summary.source, summary.ingested, summary.duplicate) == (
         "anthropic_usage",
         0,
         5,
     )
-    assert [r["record_id"] for r in rows(con, "record_id")] == ids
+    assert [r["record_id"] for r in ledger_rows(con, "record_id")] == ids
 
 
 @pytest.mark.parametrize("shape", ["page", "list"])
@@ -195,7 +177,7 @@ def test_only_empty_buckets_read_no_rows(con, tmp_path, shape):
     path.write_text(json.dumps(value))
     summary = tokenlib.ingest_file(con, path)
     assert (summary.source, summary.rows_read) == ("anthropic_usage", 0)
-    assert rows(con) == []
+    assert ledger_rows(con) == []
 
 
 def test_partial_bucket_then_full_bucket_counts_the_full_once(con, tmp_path):
@@ -261,7 +243,7 @@ def test_bad_counts_go_to_quarantine_with_row_and_field(con, tmp_path):
     )
     summary = tokenlib.ingest_file(con, path)
     assert (summary.rows_read, summary.ingested, summary.quarantined) == (5, 1, 4)
-    assert [(r["model"], r["input_tokens"]) for r in rows(con)] == [("a", 100)]
+    assert [(r["model"], r["input_tokens"]) for r in ledger_rows(con)] == [("a", 100)]
     got = con.execute(
         "SELECT source_row, column_name, value, reason FROM quarantine "
         "ORDER BY source_row"

@@ -14,13 +14,13 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from conftest import FIXTURES, counts
 
 import tokenlib
 from tokenlib.errors import InputFileError, UnknownFormatError
 from tokenlib.prices import resolve_models
 from tokenlib.sources import otlp
 
-FIXTURES = Path(__file__).parent / "fixtures"
 DELTA = FIXTURES / "claude_code_metrics_delta.json"
 CUMULATIVE = FIXTURES / "claude_code_metrics_cumulative.json"
 NEXT = FIXTURES / "claude_code_metrics_cumulative_next.jsonl"
@@ -28,17 +28,6 @@ STRINGS = FIXTURES / "claude_code_metrics_strings.jsonl"
 EVENTS = FIXTURES / "claude_code_events.json"
 TOKENS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_5m_tokens")
 SONNET = "claude-sonnet-4-5-20250929"
-
-
-@pytest.fixture
-def con(tmp_path: Path):
-    con = tokenlib.open_ledger(tmp_path / "ledger.duckdb")
-    yield con
-    con.close()
-
-
-def counts(summary) -> tuple[int, int, int, int]:
-    return (summary.rows_read, summary.ingested, summary.duplicate, summary.quarantined)
 
 
 def token_totals(con) -> dict[str, int]:

@@ -15,12 +15,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import write_csv
+from conftest import FIXTURES, write_csv
 
 import tokenlib
 from tokenlib.errors import InputFileError, MissingColumnError, ParameterError
 
-FIXTURES = Path(__file__).parent / "fixtures"
 FILES = (
     "azure_trace_small.csv",
     "azure_trace_bad_rows.csv",
@@ -30,13 +29,6 @@ FILES = (
     "focus_semicolon_decimal_comma.csv",
     "openai_usage_page.json",
 )
-
-
-@pytest.fixture
-def con(tmp_path: Path):
-    con = tokenlib.open_ledger(tmp_path / "ledger.duckdb")
-    yield con
-    con.close()
 
 
 def ledger(con: duckdb.DuckDBPyConnection, *drop: str) -> list[tuple]:

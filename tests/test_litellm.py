@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
+from conftest import FIXTURES
 
 import tokenlib
 from tokenlib.sources import detect_format
 
-FIXTURES = Path(__file__).parent / "fixtures"
 JSONL = FIXTURES / "litellm_spend_logs.jsonl"
 CSV = FIXTURES / "litellm_spend_logs.csv"
 SECRETS = ("SECRET-PROMPT-TEXT", "SECRET-ANSWER-TEXT", "SECRET-PROXY-TEXT")
@@ -19,13 +18,6 @@ TOKENS = (
     "input_tokens, cache_read_tokens, cache_write_5m_tokens, "
     "cache_write_1h_tokens, output_tokens, reasoning_tokens"
 )
-
-
-@pytest.fixture
-def con(tmp_path):
-    con = tokenlib.open_ledger(tmp_path / "ledger.duckdb")
-    yield con
-    con.close()
 
 
 def _row(con, n: int, columns: str) -> tuple:

@@ -11,26 +11,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, ledger_rows
 
 import tokenlib
 
-FIXTURES = Path(__file__).parent / "fixtures"
 COSTS = FIXTURES / "openai_costs_page.json"
 D0, DAY = 1772409600, 86400  # 2026-03-02T00:00:00Z
 MODEL = "gpt-4.1-mini-2025-04-14"
-
-
-@pytest.fixture
-def con(tmp_path: Path):
-    con = tokenlib.open_ledger(tmp_path / "ledger.duckdb")
-    yield con
-    con.close()
-
-
-def rows(con) -> list[dict]:
-    cur = con.execute("SELECT * FROM ledger ORDER BY source_row")
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
 def cost(value, line_item, currency="usd") -> dict:
@@ -58,7 +45,7 @@ def test_dollars_currency_and_charge_types(con):
     )
     got = [
         (r["billed_cost"], r["effective_cost"], r["currency"], r["record_type"])
-        for r in rows(con)
+        for r in ledger_rows(con)
     ]
     assert got == [
         (Decimal("0.0084"), Decimal("0.0084"), "USD", "token_charge"),
@@ -67,7 +54,7 @@ def test_dollars_currency_and_charge_types(con):
         (Decimal("0.25"), Decimal("0.25"), "USD", "charge"),
         (Decimal("0.0125"), Decimal("0.0125"), "USD", "charge"),
     ]
-    r = rows(con)
+    r = ledger_rows(con)
     assert [x["model"] for x in r] == [MODEL] * 3 + [None, None]
     assert [x["project"] for x in r] == ["proj_a"] * 4 + [None]
     assert json.loads(r[3]["tags"]) == {"line_item": "web search tool calls"}
@@ -106,7 +93,7 @@ def test_line_items_name_model_and_direction(
     con, tmp_path, line_item, record_type, model, tier
 ):
     tokenlib.ingest_file(con, write(tmp_path / "c.json", cost(1.5, line_item)))
-    (r,) = rows(con)
+    (r,) = ledger_rows(con)
     assert (r["record_type"], r["model"], r["service_tier"]) == (
         record_type,
         model,
@@ -117,10 +104,10 @@ def test_line_items_name_model_and_direction(
 
 def test_reingest_changes_nothing(con):
     tokenlib.ingest_file(con, COSTS)
-    before = rows(con)
+    before = ledger_rows(con)
     summary = tokenlib.ingest_file(con, COSTS)
     assert (summary.ingested, summary.duplicate) == (0, 5)
-    assert rows(con) == before
+    assert ledger_rows(con) == before
 
 
 def test_bad_amounts_and_currencies_go_to_quarantine(con, tmp_path):
@@ -133,7 +120,7 @@ def test_bad_amounts_and_currencies_go_to_quarantine(con, tmp_path):
     )
     summary = tokenlib.ingest_file(con, path)
     assert (summary.rows_read, summary.ingested, summary.quarantined) == (4, 1, 3)
-    assert [r["billed_cost"] for r in rows(con)] == [Decimal("0.5")]
+    assert [r["billed_cost"] for r in ledger_rows(con)] == [Decimal("0.5")]
     got = con.execute(
         "SELECT source_row, column_name, value, reason FROM quarantine "
         "ORDER BY source_row"

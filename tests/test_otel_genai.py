@@ -12,32 +12,21 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import FIXTURES, counts
 
 import tokenlib
 from tokenlib.sources.openai_usage import looks_like_openai_usage
 from tokenlib.sources.otel_genai_metrics import looks_like_otel_genai_metrics
 from tokenlib.sources.otel_genai_spans import looks_like_otel_genai_spans
 
-FIXTURES = Path(__file__).parent / "fixtures"
 SPANS = FIXTURES / "otel_genai_spans.json"
 TOKENS = "input_tokens, cache_read_tokens, cache_write_5m_tokens, output_tokens, "
 TOKENS += "reasoning_tokens"
 T0 = 1772445600 * 10**9  # 2026-03-02T10:00:00Z in nanoseconds
 
 
-@pytest.fixture
-def con(tmp_path: Path):
-    con = tokenlib.open_ledger(tmp_path / "ledger.duckdb")
-    yield con
-    con.close()
-
-
 def q(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
     return con.execute(sql).fetchall()
-
-
-def counts(summary) -> tuple[int, int, int, int]:
-    return (summary.rows_read, summary.ingested, summary.duplicate, summary.quarantined)
 
 
 def kv(key: str, value: object) -> dict:
@@ -420,3 +409,59 @@ def test_claude_code_telemetry_is_not_taken_for_otel_genai(con, tmp_path):
     assert looks_like_otel_genai_spans(
         con, write_spans(tmp_path / "s.json", [span("1" * 16, attrs)])
     )
+
+
+def cumulative_input(points: list[tuple[int, int, int]]) -> dict:
+    """A cumulative input-token counter: (start s, time s, value) after T0."""
+    data = [
+        {
+            "startTimeUnixNano": str(T0 + start * 10**9),
+            "timeUnixNano": str(T0 + time * 10**9),
+            "asInt": str(value),
+            "attributes": [kv("gen_ai.provider.name", "openai")],
+        }
+        for start, time, value in points
+    ]
+    body = {"aggregationTemporality": 2, "isMonotonic": True, "dataPoints": data}
+    return {"name": "gen_ai.client.inference.usage.input_tokens", "sum": body}
+
+
+def test_cumulative_series_continues_from_the_ledger(con, tmp_path):
+    first = write_metrics(
+        tmp_path / "m1.json", [cumulative_input([(0, 60, 100), (0, 120, 250)])]
+    )
+    second = write_metrics(
+        tmp_path / "m2.json", [cumulative_input([(0, 180, 400), (600, 660, 30)])]
+    )
+    assert counts(tokenlib.ingest_file(con, first)) == (2, 2, 0, 0)
+    assert counts(tokenlib.ingest_file(con, second)) == (2, 2, 0, 0)
+    got = q(
+        con,
+        "SELECT strftime(start, '%H:%M'), strftime(\"end\", '%H:%M'), input_tokens "
+        "FROM ledger ORDER BY start",
+    )
+    # File 1: 100, then 250 - 100 = 150. File 2: 400 after the held 250 ->
+    # 150 over 10:02-10:03; restart at 10:10 counts 30 from zero.
+    # 100 + 150 + 150 + 30 = 430.
+    assert got == [
+        ("10:00", "10:01", 100),
+        ("10:01", "10:02", 150),
+        ("10:02", "10:03", 150),
+        ("10:10", "10:11", 30),
+    ]
+    # Re-ingesting either file, in any order, changes nothing.
+    assert counts(tokenlib.ingest_file(con, second)) == (2, 0, 2, 0)
+    assert counts(tokenlib.ingest_file(con, first)) == (2, 0, 2, 0)
+    assert q(con, "SELECT sum(input_tokens), count(*) FROM ledger") == [(430, 4)]
+
+
+def test_point_after_a_drop_is_differenced_against_the_highest_value(con, tmp_path):
+    points = [(0, 60, 100), (0, 120, 250), (0, 180, 200), (0, 240, 300)]
+    path = write_metrics(tmp_path / "drop.json", [cumulative_input(points)])
+    # 200 fell below 250: quarantined. 300 counts against 250, not 200:
+    # 100 + 150 + 50 = 300, the counter's last reading.
+    assert counts(tokenlib.ingest_file(con, path)) == (4, 3, 0, 1)
+    assert q(con, "SELECT sum(input_tokens) FROM ledger") == [(300,)]
+    assert q(con, "SELECT value FROM quarantine") == [
+        ("gen_ai.client.inference.usage.input_tokens: 200 after 250",)
+    ]

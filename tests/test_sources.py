@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import FIXTURES, ledger_rows, utc
 
 import tokenlib
 from tokenlib.errors import (
@@ -22,7 +22,6 @@ from tokenlib.errors import (
     UnknownFormatError,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures"
 TOKENS = (
     "input_tokens",
     "cache_read_tokens",
@@ -35,30 +34,12 @@ DAY = 86400
 D0 = 1772409600  # 2026-03-02T00:00:00Z
 
 
-@pytest.fixture
-def con(tmp_path: Path):
-    con = tokenlib.open_ledger(tmp_path / "ledger.duckdb")
-    yield con
-    con.close()
-
-
-def rows(con: duckdb.DuckDBPyConnection, order: str = "source_row") -> list[dict]:
-    """The ledger as a list of dicts, in ``order``."""
-    cur = con.execute(f"SELECT * FROM ledger ORDER BY {order}")
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-
-
 def totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Sum of each token column over the ledger."""
     sums = ", ".join(f"sum({c})" for c in TOKENS)
     return dict(
         zip(TOKENS, con.execute(f"SELECT {sums} FROM ledger").fetchone(), strict=True)
     )
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
 
 
 # --- files: byte-order mark, semicolons, decimal commas, NULL strings ---------
@@ -70,7 +51,7 @@ def test_byte_order_mark_does_not_hide_the_first_column(con, tmp_path):
     path.write_bytes(b"\xef\xbb\xbf" + text.encode())
     summary = tokenlib.ingest_file(con, path)
     assert summary.source == "request_log"
-    assert [r["input_tokens"] for r in rows(con)] == [1000, 2500, 400, 100]
+    assert [r["input_tokens"] for r in ledger_rows(con)] == [1000, 2500, 400, 100]
 
 
 def test_semicolon_file_with_decimal_comma_and_null_strings(con):
@@ -89,7 +70,7 @@ def test_semicolon_file_with_decimal_comma_and_null_strings(con):
             r["team"],
             r["record_type"],
         )
-        for r in rows(con)
+        for r in ledger_rows(con)
     ]
     assert got == [
         (
@@ -145,7 +126,7 @@ def test_azure_trace_is_recognised_and_its_times_read_as_utc(con):
             r["grain"],
             r["record_type"],
         )
-        for r in rows(con)
+        for r in ledger_rows(con)
     ]
     assert got == [
         (
@@ -212,7 +193,7 @@ def test_other_layouts_are_read_through_a_mapping(con, tmp_path):
             r["output_tokens"],
             r["model"],
         )
-        for r in rows(con)
+        for r in ledger_rows(con)
     ]
     assert got == [
         (utc(2025, 5, 1, 12), 700, 300, 90, "claude-x"),
@@ -237,16 +218,18 @@ def test_set_values_fill_provider_model_use_case_and_team(con):
         "team": "dev-tools",
     }
     tokenlib.ingest_file(con, FIXTURES / "azure_trace_small.csv", set_values=values)
-    got = {(r["provider"], r["model"], r["use_case"], r["team"]) for r in rows(con)}
+    got = {
+        (r["provider"], r["model"], r["use_case"], r["team"]) for r in ledger_rows(con)
+    }
     assert got == {("azure", "gpt-4", "code", "dev-tools")}
-    assert len(rows(con)) == 4
+    assert len(ledger_rows(con)) == 4
 
 
 def test_set_values_fill_only_what_the_file_leaves_empty(con):
     tokenlib.ingest_file(
         con, FIXTURES / "request_log_messy.csv", set_values={"team": "platform"}
     )
-    assert [r["team"] for r in rows(con)] == ["search", "platform", "ops"]
+    assert [r["team"] for r in ledger_rows(con)] == ["search", "platform", "ops"]
 
 
 def test_mapping_to_a_missing_file_column_names_it(con):
@@ -304,7 +287,9 @@ def write_focus(path: Path, *changes: dict[str, str]) -> Path:
 
 def test_focus_token_units_and_classes_row_by_row(con):
     tokenlib.ingest_file(con, FIXTURES / "focus_1_2_ai.csv")
-    got = [tuple(r[c] for c in TOKENS[:5]) + (r["record_type"],) for r in rows(con)]
+    got = [
+        tuple(r[c] for c in TOKENS[:5]) + (r["record_type"],) for r in ledger_rows(con)
+    ]
     # input, cache_read, cache_write_5m, cache_write_1h, output, record_type
     assert got == [
         (250000, 0, 0, 0, 0, "token_charge"),
@@ -334,7 +319,7 @@ def test_focus_keeps_every_row_and_all_the_money(con):
 
 def test_focus_credits_and_corrections_are_kept_typed_and_negative(con):
     tokenlib.ingest_file(con, FIXTURES / "focus_1_2_ai.csv")
-    credit, correction = rows(con)[8], rows(con)[9]
+    credit, correction = ledger_rows(con)[8], ledger_rows(con)[9]
     assert (credit["charge_category"], credit["charge_class"]) == ("Credit", None)
     assert credit["billed_cost"] == Decimal("-1.00")
     assert credit["effective_cost"] == Decimal("-1.00")
@@ -348,7 +333,7 @@ def test_focus_credits_and_corrections_are_kept_typed_and_negative(con):
 
 def test_focus_tags_with_embedded_commas_and_quotes(con):
     tokenlib.ingest_file(con, FIXTURES / "focus_1_2_ai.csv")
-    row = rows(con)[1]
+    row = ledger_rows(con)[1]
     assert json.loads(row["tags"]) == {
         "team": "search",
         "note": 'a, b "quoted"',
@@ -359,7 +344,7 @@ def test_focus_tags_with_embedded_commas_and_quotes(con):
 
 def test_focus_money_and_dimensions(con):
     tokenlib.ingest_file(con, FIXTURES / "focus_1_2_ai.csv")
-    r = rows(con)[4]
+    r = ledger_rows(con)[4]
     assert (r["start"], r["end"]) == (utc(2026, 3, 2), utc(2026, 3, 3))
     assert (r["provider"], r["service_name"], r["service_category"]) == (
         "microsoft",
@@ -378,7 +363,7 @@ def test_focus_money_and_dimensions(con):
 def test_focus_older_column_names_are_accepted(con):
     summary = tokenlib.ingest_file(con, FIXTURES / "focus_1_0_old_names.csv")
     assert summary.source == "focus"
-    bedrock, s3 = rows(con)
+    bedrock, s3 = ledger_rows(con)
     assert bedrock["charge_category"] == "Usage"
     assert (bedrock["output_tokens"], bedrock["input_tokens"]) == (3000, 0)
     assert bedrock["consumed_quantity"] == 3
@@ -389,7 +374,7 @@ def test_focus_older_column_names_are_accepted(con):
 
 def test_focus_semicolon_file_with_decimal_comma_keeps_tokens(con):
     tokenlib.ingest_file(con, FIXTURES / "focus_semicolon_decimal_comma.csv")
-    out, inp = rows(con)
+    out, inp = ledger_rows(con)
     # 1,5 x 1K Tokens and 120 x 1K Tokens.
     assert (out["output_tokens"], out["record_type"]) == (1500, "token_charge")
     assert inp["input_tokens"] == 120000
@@ -420,7 +405,7 @@ def test_focus_semicolon_file_with_decimal_comma_keeps_tokens(con):
 def test_focus_token_units(con, tmp_path, unit, tokens):
     path = write_focus(tmp_path / "f.csv", {"ConsumedUnit": unit})
     tokenlib.ingest_file(con, path)
-    (r,) = rows(con)
+    (r,) = ledger_rows(con)
     assert r["input_tokens"] == (tokens or 0)
     assert r["record_type"] == ("charge" if tokens is None else "token_charge")
     assert r["billed_cost"] == Decimal("0.01")
@@ -444,7 +429,7 @@ def test_focus_token_units(con, tmp_path, unit, tokens):
 def test_focus_token_class_from_the_meter(con, tmp_path, meter, column):
     path = write_focus(tmp_path / "f.csv", {"SkuMeter": meter})
     tokenlib.ingest_file(con, path)
-    (r,) = rows(con)
+    (r,) = ledger_rows(con)
     assert {c: r[c] for c in TOKENS} == {c: 2 if c == column else 0 for c in TOKENS}
 
 
@@ -460,7 +445,7 @@ def test_focus_token_class_from_x_sku_meter_name_and_description(con, tmp_path):
         ",Claude cache read input tokens,7,Tokens,1,USD\n"
     )
     tokenlib.ingest_file(con, path)
-    a, b = rows(con)
+    a, b = ledger_rows(con)
     assert (a["output_tokens"], a["input_tokens"]) == (5, 0)
     assert (b["cache_read_tokens"], b["input_tokens"]) == (7, 0)
 
@@ -535,7 +520,7 @@ def test_openai_cached_input_is_split_out_of_input(con):
     )
     got = [
         (r["input_tokens"], r["cache_read_tokens"], r["output_tokens"], r["requests"])
-        for r in rows(con)
+        for r in ledger_rows(con)
     ]
     assert got == [(21000, 31000, 4100, 37), (9000, 0, 1500, 2), (7000, 0, 800, 5)]
     # Uncached plus cached is what the export called input_tokens.
@@ -545,7 +530,7 @@ def test_openai_cached_input_is_split_out_of_input(con):
 
 def test_openai_buckets_keep_their_real_bounds(con):
     tokenlib.ingest_file(con, FIXTURES / "openai_usage_page.json")
-    got = [(r["start"], r["end"], r["grain"]) for r in rows(con)]
+    got = [(r["start"], r["end"], r["grain"]) for r in ledger_rows(con)]
     assert got == [
         (utc(2026, 3, 2, 11, 11), utc(2026, 3, 3), "bucket"),
         (utc(2026, 3, 2, 11, 11), utc(2026, 3, 3), "bucket"),
@@ -555,7 +540,7 @@ def test_openai_buckets_keep_their_real_bounds(con):
 
 def test_openai_batch_and_service_tier(con):
     tokenlib.ingest_file(con, FIXTURES / "openai_usage_page.json")
-    got = [(r["service_tier"], r["model"], r["provider"]) for r in rows(con)]
+    got = [(r["service_tier"], r["model"], r["provider"]) for r in ledger_rows(con)]
     assert got == [
         ("standard", "gpt-4.1-mini-2025-04-14", "openai"),
         ("batch", "gpt-4.1-mini-2025-04-14", "openai"),
@@ -565,7 +550,7 @@ def test_openai_batch_and_service_tier(con):
 
 def test_openai_null_group_by_fields_stay_null(con):
     tokenlib.ingest_file(con, FIXTURES / "openai_usage_page.json")
-    got = [(r["project"], r["user"], r["tags"]) for r in rows(con)]
+    got = [(r["project"], r["user"], r["tags"]) for r in ledger_rows(con)]
     assert got[0] == ("proj_a", None, None)
     assert got[2][:2] == (None, "user_k")
     assert json.loads(got[2][2]) == {"api_key_id": "key_1"}
@@ -573,10 +558,10 @@ def test_openai_null_group_by_fields_stay_null(con):
 
 def test_openai_list_of_buckets_gives_the_same_records_as_a_page(con):
     tokenlib.ingest_file(con, FIXTURES / "openai_usage_page.json")
-    before = rows(con, "record_id")
+    before = ledger_rows(con, "record_id")
     summary = tokenlib.ingest_file(con, FIXTURES / "openai_usage_buckets.json")
     assert (summary.rows_read, summary.ingested, summary.duplicate) == (3, 0, 3)
-    after = rows(con, "record_id")
+    after = ledger_rows(con, "record_id")
     strip = ("source_file",)
     assert [{k: v for k, v in r.items() if k not in strip} for r in after] == [
         {k: v for k, v in r.items() if k not in strip} for r in before
@@ -604,7 +589,7 @@ def test_openai_json_lines_of_pages(con, tmp_path):
     path.write_text("".join(json.dumps(p) + "\n" for p in pages))
     summary = tokenlib.ingest_file(con, path)
     assert (summary.source, summary.ingested) == ("openai_usage", 2)
-    assert [(r["input_tokens"], r["output_tokens"]) for r in rows(con)] == [
+    assert [(r["input_tokens"], r["output_tokens"]) for r in ledger_rows(con)] == [
         (10, 0),
         (20, 3),
     ]
@@ -625,7 +610,7 @@ def test_openai_export_of_only_empty_buckets_reads_no_rows(con, tmp_path, shape)
         0,
         0,
     )
-    assert rows(con) == []
+    assert ledger_rows(con) == []
 
 
 def test_openai_results_without_output_tokens_name_the_column(con, tmp_path):
@@ -656,7 +641,8 @@ def test_openai_bad_counts_go_to_quarantine(con, tmp_path):
     summary = tokenlib.ingest_file(con, path)
     assert (summary.rows_read, summary.ingested, summary.quarantined) == (4, 1, 3)
     assert [
-        (r["model"], r["input_tokens"], r["cache_read_tokens"]) for r in rows(con)
+        (r["model"], r["input_tokens"], r["cache_read_tokens"])
+        for r in ledger_rows(con)
     ] == [("a", 60, 40)]
     got = con.execute(
         "SELECT source_row, column_name, value, reason FROM quarantine "
@@ -713,7 +699,9 @@ def test_openai_restated_bucket_replaces_the_earlier_copy(con, tmp_path):
     )
     tokenlib.ingest_file(con, a)
     tokenlib.ingest_file(con, b)
-    assert [(r["input_tokens"], r["output_tokens"]) for r in rows(con)] == [(130, 12)]
+    assert [(r["input_tokens"], r["output_tokens"]) for r in ledger_rows(con)] == [
+        (130, 12)
+    ]
 
 
 def test_openai_partial_last_bucket_is_replaced_by_the_full_bucket(con, tmp_path):
@@ -735,7 +723,7 @@ def test_openai_partial_last_bucket_is_replaced_by_the_full_bucket(con, tmp_path
     tokenlib.ingest_file(con, monday)
     summary = tokenlib.ingest_file(con, tuesday)
     assert (summary.ingested, summary.duplicate) == (1, 1)
-    got = [(r["start"], r["end"], r["input_tokens"]) for r in rows(con, "start")]
+    got = [(r["start"], r["end"], r["input_tokens"]) for r in ledger_rows(con, "start")]
     assert got == [
         (utc(2026, 3, 2), utc(2026, 3, 3), 100),
         (utc(2026, 3, 3), utc(2026, 3, 4), 90),
@@ -762,7 +750,7 @@ def test_openai_partial_first_bucket_does_not_replace_the_full_bucket(con, tmp_p
     tokenlib.ingest_file(con, full)
     summary = tokenlib.ingest_file(con, rolling)
     assert (summary.ingested, summary.duplicate) == (1, 1)
-    assert [r["input_tokens"] for r in rows(con, "start")] == [100, 90, 7]
+    assert [r["input_tokens"] for r in ledger_rows(con, "start")] == [100, 90, 7]
 
 
 # --- format detection -------------------------------------------------------------
@@ -830,7 +818,7 @@ def test_request_log_input_that_includes_cache_is_split(con, tmp_path):
         "reasoning_tokens": "reasoning",
     }
     tokenlib.ingest_file(con, path, mapping=mapping)
-    (r,) = rows(con)
+    (r,) = ledger_rows(con)
     assert (r["input_tokens"], r["cache_read_tokens"]) == (700, 300)
     assert (r["output_tokens"], r["reasoning_tokens"]) == (90, 40)
 
@@ -848,7 +836,7 @@ def test_request_log_output_without_reasoning_gets_it_added(con, tmp_path):
         "reasoning_tokens": "thoughts",
     }
     tokenlib.ingest_file(con, path, mapping=mapping)
-    (r,) = rows(con)
+    (r,) = ledger_rows(con)
     assert (r["output_tokens"], r["reasoning_tokens"]) == (70, 20)
 
 
@@ -872,7 +860,7 @@ def test_cached_more_than_the_input_that_includes_it_is_quarantined(con, tmp_pat
         (1, "prompt", "cache tokens exceed the input count that includes them"),
         (2, "cached", "not a whole number"),
     ]
-    (r,) = rows(con)
+    (r,) = ledger_rows(con)
     assert (r["input_tokens"], r["cache_read_tokens"]) == (300, 200)
 
 
@@ -902,7 +890,7 @@ def test_rows_with_too_few_or_too_many_fields_are_quarantined_whole(con, tmp_pat
         (3, "(whole row)", "2023-11-16 18:17:05.03,3180,5,7"),
     ]
     # The readable rows keep their own row numbers in the file.
-    assert [(r["source_row"], r["input_tokens"]) for r in rows(con)] == [
+    assert [(r["source_row"], r["input_tokens"]) for r in ledger_rows(con)] == [
         (1, 4808),
         (4, 100),
     ]
@@ -918,7 +906,7 @@ def test_a_row_short_of_several_columns_is_one_quarantined_row(con, tmp_path):
     )
     summary = tokenlib.ingest_file(con, path)
     assert (summary.rows_read, summary.ingested, summary.quarantined) == (3, 2, 1)
-    assert [r["source_row"] for r in rows(con)] == [1, 3]
+    assert [r["source_row"] for r in ledger_rows(con)] == [1, 3]
 
 
 def test_rows_without_a_request_id_are_quarantined_not_merged(con, tmp_path):

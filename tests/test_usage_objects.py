@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from conftest import REAL_DATA
+from conftest import FIXTURES, REAL_DATA
 
 import tokenlib
 from tokenlib.sources import detect_format
 
-FIXTURES = Path(__file__).parent / "fixtures"
 SHAPES = FIXTURES / "usage_objects_shapes.jsonl"
 RECORDED = FIXTURES / "usage_objects_recorded.jsonl"
 REAL = REAL_DATA / "genai_prices_recorded_api_usage_part_a.jsonl"
@@ -21,13 +19,6 @@ TOKENS = (
     "input_tokens, cache_read_tokens, cache_write_5m_tokens, "
     "cache_write_1h_tokens, output_tokens, reasoning_tokens"
 )
-
-
-@pytest.fixture
-def con(tmp_path):
-    con = tokenlib.open_ledger(tmp_path / "ledger.duckdb")
-    yield con
-    con.close()
 
 
 def _rows(con, columns: str) -> dict:

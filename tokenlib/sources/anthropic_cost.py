@@ -30,10 +30,16 @@ from pathlib import Path
 
 import duckdb
 
-from ..errors import MissingColumnError
-from .anthropic_usage import tier_sql
-from .base import Check, Field, Plan, quote
-from .buckets import CLOUD_AI, bucket_relation, json_tags, result_fields, slot_sql
+from .anthropic_usage import DIMENSIONS, tier_sql
+from .base import Check, Field, Plan
+from .buckets import (
+    CLOUD_AI,
+    bucket_key,
+    bucket_relation,
+    column_fields,
+    result_fields,
+)
+from .checks import currency_check, money_checks
 
 __all__ = ["looks_like_anthropic_cost", "plan_anthropic_cost", "minor_to_major"]
 
@@ -85,21 +91,9 @@ def minor_to_major(amount: str, currency: str) -> str:
 
 def _checks(currency: str) -> list[Check]:
     """Rows whose amount or currency cannot be read go to quarantine."""
-    amount = "trim(CAST(amount AS VARCHAR))"
     return [
-        Check("amount", amount, f"{amount} IS NULL OR {amount} = ''", "missing amount"),
-        Check(
-            "amount",
-            amount,
-            f"TRY_CAST({amount} AS DECIMAL(38, 10)) IS NULL",
-            "not a number",
-        ),
-        Check(
-            "currency",
-            "CAST(currency AS VARCHAR)",
-            f"NOT coalesce(regexp_full_match({currency}, '[A-Z]{{3}}'), false)",
-            "not a 3-letter currency code",
-        ),
+        *money_checks("amount", "CAST(amount AS VARCHAR)", scale=10),
+        currency_check("currency", "CAST(currency AS VARCHAR)", currency),
     ]
 
 
@@ -114,12 +108,9 @@ def plan_anthropic_cost(
         The results lack ``amount`` or ``currency``.
     """
     empty = {c: "VARCHAR" for c in _REQUIRED}
-    relation, columns = bucket_relation(con, path, "starting_at", "ending_at", empty)
-    missing = [c for c in _REQUIRED if c not in columns]
-    if missing:
-        raise MissingColumnError(
-            path, missing, list(columns), hint="Is this a cost report?"
-        )
+    relation, columns = bucket_relation(
+        con, path, "starting_at", "ending_at", empty, hint="Is this a cost report?"
+    )
     currency = "upper(trim(CAST(currency AS VARCHAR)))"
     money = minor_to_major("amount", currency)
     cost_type = (
@@ -142,20 +133,9 @@ def plan_anthropic_cost(
         "service_category": Field("text", expr=f"'{CLOUD_AI}'"),
         "service_tier": Field("text", expr=tier_sql("service_tier", columns, None)),
     }
-    for ledger, col in (
-        ("model", "model"),
-        ("region", "inference_geo"),
-        ("project", "workspace_id"),
-    ):
-        if col in columns:
-            fields[ledger] = Field("text", column=col)
-    tags = json_tags(columns, _TAGS)
-    if tags:
-        fields["tags"] = Field("json", expr=tags)
+    fields |= column_fields(columns, DIMENSIONS, _TAGS)
     # A record is its day and every grouping value of the row.
-    key = [slot_sql(con, relation, columns)] + [
-        quote(c) if c in columns else "NULL" for c in _GROUP_FIELDS
-    ]
+    key = bucket_key(con, relation, columns, _GROUP_FIELDS)
     plan = Plan(
         source="anthropic_cost",
         path=path,

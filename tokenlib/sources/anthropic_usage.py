@@ -29,11 +29,19 @@ from pathlib import Path
 
 import duckdb
 
-from ..errors import MissingColumnError
-from .base import Check, Field, Plan, quote
-from .buckets import bucket_relation, json_tags, result_fields, slot_sql
+from .base import Field, Plan, quote
+from .buckets import bucket_key, bucket_relation, column_fields, result_fields
+from .checks import count_checks
 
-__all__ = ["looks_like_anthropic_usage", "plan_anthropic_usage", "tier_sql"]
+__all__ = [
+    "DIMENSIONS",
+    "looks_like_anthropic_usage",
+    "plan_anthropic_usage",
+    "tier_sql",
+]
+
+#: Ledger dimension -> result field, in the usage and cost reports alike.
+DIMENSIONS = {"model": "model", "region": "inference_geo", "project": "workspace_id"}
 
 _TOKENS = {
     "input_tokens": "uncached_input_tokens",
@@ -102,12 +110,14 @@ def plan_anthropic_usage(
         The results lack ``uncached_input_tokens`` or ``output_tokens``.
     """
     empty = {c: "BIGINT" for c in _REQUIRED}
-    relation, columns = bucket_relation(con, path, "starting_at", "ending_at", empty)
-    missing = [c for c in _REQUIRED if c not in columns]
-    if missing:
-        raise MissingColumnError(
-            path, missing, list(columns), hint="Is this a messages usage report?"
-        )
+    relation, columns = bucket_relation(
+        con,
+        path,
+        "starting_at",
+        "ending_at",
+        empty,
+        hint="Is this a messages usage report?",
+    )
     # Tokens by class, each checked by the engine under the export's name.
     fields = {
         ledger: Field("tokens", column=col)
@@ -125,41 +135,15 @@ def plan_anthropic_usage(
         ),
     }
     # Dimensions as reported; absent fields stay unset.
-    for ledger, col in (
-        ("model", "model"),
-        ("region", "inference_geo"),
-        ("project", "workspace_id"),
-    ):
-        if col in columns:
-            fields[ledger] = Field("text", column=col)
-    tags = json_tags(columns, _TAGS)
-    if tags:
-        fields["tags"] = Field("json", expr=tags)
+    fields |= column_fields(columns, DIMENSIONS, _TAGS)
     # Web searches are a count kept in tags: check them as the engine
     # checks a count column.
     checks = []
     if _SEARCHES in columns:
-        q = quote(_SEARCHES)
-        text = f"CAST({q} AS VARCHAR)"
-        checks = [
-            Check(
-                _SEARCHES,
-                text,
-                f"{q} IS NOT NULL AND TRY_CAST({text} AS BIGINT) IS NULL",
-                "not a whole number",
-            ),
-            Check(
-                _SEARCHES,
-                text,
-                f"coalesce(TRY_CAST({text} AS BIGINT) < 0, false)",
-                "negative count",
-            ),
-        ]
-    # A record is its bucket slot and group-by values: a partial bucket
-    # and the full one are the same record; an absent field keys as null.
-    key = [slot_sql(con, relation, columns)] + [
-        quote(c) if c in columns else "NULL" for c in _GROUP_FIELDS
-    ]
+        text = f"CAST({quote(_SEARCHES)} AS VARCHAR)"
+        checks = count_checks(_SEARCHES, text, negative="negative count")
+    # A record is its bucket slot and group-by values.
+    key = bucket_key(con, relation, columns, _GROUP_FIELDS)
     plan = Plan(
         source="anthropic_usage",
         path=path,

@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Field", "Check", "Plan", "quote", "literal"]
+import duckdb
+
+__all__ = ["Field", "Check", "Plan", "describe", "quote", "literal"]
 
 #: Kinds of value a field holds, and so how it is parsed and checked.
 KINDS = ("tokens", "count", "money", "time", "text", "float", "json")
@@ -39,6 +41,12 @@ def literal(value: object) -> str:
     if isinstance(value, int | float):
         return repr(value)
     return "'" + str(value).replace("'", "''") + "'"
+
+
+def describe(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
+    """Return column name -> type of a SQL relation, without ``_row``."""
+    rows = con.execute(f"DESCRIBE {relation}").fetchall()
+    return {r[0]: r[1] for r in rows if r[0] != "_row"}
 
 
 @dataclass(frozen=True)

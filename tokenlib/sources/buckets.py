@@ -16,12 +16,14 @@ from pathlib import Path
 
 import duckdb
 
-from ..errors import InputFileError
-from .base import literal, quote
+from ..errors import InputFileError, MissingColumnError
+from .base import Field, literal, quote
 
 __all__ = [
     "CLOUD_AI",
+    "bucket_key",
     "bucket_relation",
+    "column_fields",
     "json_tags",
     "result_fields",
     "slot_sql",
@@ -124,16 +126,20 @@ def bucket_relation(
     start: str,
     end: str,
     empty: dict[str, str],
+    hint: str | None = None,
 ) -> tuple[str, dict[str, str]]:
     """Return (relation, column types) with one row per result and ``_row``.
 
-    ``empty`` gives the result columns (name -> type) of the no-row relation
-    used when every bucket is empty, so a planner finds what it needs.
+    ``empty`` gives the result columns (name -> type) that a planner needs:
+    the no-row relation used when every bucket is empty has them, and a file
+    lacking one is refused, with ``hint`` in the message.
 
     Raises
     ------
     InputFileError
         The file is not JSON or has no buckets with ``start`` and ``end``.
+    MissingColumnError
+        The results lack a column of ``empty``.
     """
     src = source_sql(path)
     try:
@@ -159,7 +165,11 @@ def bucket_relation(
             "WHERE false"
         )
     described = _describe(con, relation)
-    return relation, {c: t for c, t in described.items() if c != "_row"}
+    columns = {c: t for c, t in described.items() if c != "_row"}
+    missing = [c for c in empty if c not in columns]
+    if missing:
+        raise MissingColumnError(path, missing, list(columns), hint=hint)
+    return relation, columns
 
 
 def _epoch(col: str, kind: str) -> str:
@@ -186,6 +196,40 @@ def slot_sql(
     )
     width = next(w for w in (60, 3600, 86400) if widest <= w or w == 86400)
     return f"({start} - {start} % {width})"
+
+
+def bucket_key(
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    columns: dict[str, str],
+    group_fields: tuple[str, ...],
+) -> list[str]:
+    """Key SQL of a bucket result: its slot and every group-by field.
+
+    A partial bucket and the full one are the same record; a group-by field
+    the export lacks keys the same as null.
+    """
+    group = [quote(c) if c in columns else "NULL" for c in group_fields]
+    return [slot_sql(con, relation, columns), *group]
+
+
+def column_fields(
+    columns: dict[str, str], pairs: dict[str, str], tags: dict[str, str]
+) -> dict[str, Field]:
+    """Text fields ledger column -> file column, and ``tags``, that the file has.
+
+    Absent columns stay unset; ``tags`` maps tag names to file columns
+    (:func:`json_tags`).
+    """
+    fields = {
+        ledger: Field("text", column=col)
+        for ledger, col in pairs.items()
+        if col in columns
+    }
+    expr = json_tags(columns, tags)
+    if expr:
+        fields["tags"] = Field("json", expr=expr)
+    return fields
 
 
 def json_tags(columns: dict[str, str], names: dict[str, str]) -> str | None:

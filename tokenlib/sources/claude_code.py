@@ -37,9 +37,10 @@ from pathlib import Path
 import duckdb
 
 from ..errors import InputFileError
-from .base import Check, Field, Plan, literal
-from .otlp import materialize, metric_points, nanos_to_timestamp, peek
-from .otlp_deltas import with_deltas
+from .base import Check, Field, Plan, describe, literal
+from .otlp import TOPS, materialize, metric_points, nanos_to_timestamp
+from .otlp_deltas import held_points, with_deltas
+from .otlp_peek import peek
 
 __all__ = [
     "looks_like_claude_code_metrics",
@@ -85,7 +86,7 @@ def require_signal(con: duckdb.DuckDBPyConnection, path: Path, signal: str) -> N
     """Refuse a file that is not OTLP JSON of ``signal`` (metrics or logs)."""
     found = peek(con, path)["signal"]
     if found != signal:
-        top = {"metrics": "resourceMetrics", "logs": "resourceLogs"}[signal]
+        top = TOPS[signal]
         raise InputFileError(
             f"{path}: expected OTLP JSON {signal} (documents with {top}); "
             f"found {found + ' documents' if found else 'no OTLP documents'}"
@@ -154,34 +155,13 @@ def _who(tags: str) -> dict[str, Field]:
     }
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    sql = "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
-    return bool(con.execute(sql, [table]).fetchall()[0][0])
-
-
-def _stored(con: duckdb.DuckDBPyConnection) -> str | None:
-    """SQL of cumulative points already held, for series that continue."""
-    tables = [t for t in ("ledger", "activity") if _table_exists(con, t)]
-    if not tables:
-        return None
-    return " UNION ALL ".join(
-        f"""SELECT tags->>'otel_series' AS series,
-        TRY_CAST(tags->>'otel_start_ns' AS BIGINT) AS start_ns,
-        TRY_CAST(tags->>'otel_time_ns' AS BIGINT) AS time_ns,
-        TRY_CAST(tags->>'otel_cumulative' AS DECIMAL(38, 12)) AS value
-      FROM {t} WHERE source = {literal(METRICS)}
-       AND (tags->>'otel_series') IS NOT NULL"""
-        for t in tables
-    )
-
-
 #: Temporary table holding the flattened points of the file being read.
 _POINTS = "_claude_code_metric_points"
 
 
 def _flatten(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """Flatten the file's points, with increments and times, once."""
-    pts = with_deltas(metric_points(path), _stored(con))
+    pts = with_deltas(metric_points(path), held_points(con, METRICS))
     sql = f"""SELECT *, {nanos_to_timestamp("coalesce(from_ns, time_ns)")} AS t_start,
         {nanos_to_timestamp("time_ns")} AS t_end FROM ({pts})"""
     materialize(con, _POINTS, sql, path)
@@ -269,7 +249,7 @@ def _metrics_ledger(con, path: Path) -> tuple[Plan, dict[str, str]]:
         key_is_unique=True,
         checks=checks,
     )
-    return plan, _describe(con, relation)
+    return plan, describe(con, relation)
 
 
 def _metrics_activity(con, path: Path) -> tuple[Plan, dict[str, str]]:
@@ -312,12 +292,7 @@ def _metrics_activity(con, path: Path) -> tuple[Plan, dict[str, str]]:
         checks=checks,
         table="activity",
     )
-    return plan, _describe(con, relation)
-
-
-def _describe(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
-    rows = con.execute(f"DESCRIBE {relation}").fetchall()
-    return {r[0]: r[1] for r in rows if r[0] != "_row"}
+    return plan, describe(con, relation)
 
 
 def plan_claude_code_metrics(con: duckdb.DuckDBPyConnection, path: Path) -> list:

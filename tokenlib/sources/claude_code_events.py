@@ -22,11 +22,10 @@ from pathlib import Path
 
 import duckdb
 
-from .base import Check, Field, Plan, literal
+from .base import Check, Field, Plan, describe, literal
 from .claude_code import (
     EVENTS,
     MODEL_SUFFIX,
-    _describe,
     _either,
     _tags,
     _who,
@@ -129,7 +128,7 @@ def _ledger(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[Plan, dict]:
         key=["event_key"],
         key_is_unique=True,
     )
-    return plan, _describe(con, relation)
+    return plan, describe(con, relation)
 
 
 #: Attributes that fill columns or only name the event: not kept in tags.
@@ -170,7 +169,7 @@ def _activity(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[Plan, dict]:
         checks=checks,
         table="activity",
     )
-    return plan, _describe(con, relation)
+    return plan, describe(con, relation)
 
 
 def plan_claude_code_events(con: duckdb.DuckDBPyConnection, path: Path) -> list:

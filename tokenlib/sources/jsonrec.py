@@ -13,14 +13,12 @@ from pathlib import Path
 
 import duckdb
 
-from .base import Check, literal
+from .base import literal
 
 __all__ = [
     "objects_relation",
     "first_keys",
     "as_json",
-    "whole",
-    "count_checks",
 ]
 
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
@@ -56,30 +54,3 @@ def first_keys(con: duckdb.DuckDBPyConnection, path: Path, n: int = 20) -> set[s
 def as_json(text: str) -> str:
     """SQL turning a field's text (an object, or a string holding one) to JSON."""
     return f"TRY_CAST({text} AS JSON)"
-
-
-def whole(text: str) -> str:
-    """SQL for a count written as text: a BIGINT, or NULL when absent or bad."""
-    t = f"nullif(trim({text}), '')"
-    return (
-        f"CASE WHEN TRY_CAST({t} AS DOUBLE) = TRY_CAST({t} AS BIGINT) "
-        f"THEN TRY_CAST({t} AS BIGINT) END"
-    )
-
-
-def count_checks(label: str, text: str) -> list[Check]:
-    """Checks sending a row whose count is not a whole number, or negative.
-
-    ``text`` is the SQL text of the value, ``label`` the field named in the
-    quarantine row.
-    """
-    t = f"nullif(trim({text}), '')"
-    return [
-        Check(
-            label,
-            t,
-            f"({t} IS NOT NULL AND {whole(text)} IS NULL)",
-            "not a whole number",
-        ),
-        Check(label, t, f"coalesce({whole(text)} < 0, false)", "negative token count"),
-    ]

@@ -49,8 +49,9 @@ from pathlib import Path
 import duckdb
 
 from .base import Check, Field, Plan, literal, quote
+from .checks import count_checks, whole
 from .files import Table
-from .jsonrec import as_json, count_checks, first_keys, objects_relation, whole
+from .jsonrec import as_json, first_keys, objects_relation
 
 __all__ = [
     "looks_like_litellm_json",

@@ -39,9 +39,15 @@ from pathlib import Path
 
 import duckdb
 
-from ..errors import MissingColumnError
 from .base import Check, Field, Plan, quote
-from .buckets import CLOUD_AI, bucket_relation, json_tags, result_fields, slot_sql
+from .buckets import (
+    CLOUD_AI,
+    bucket_key,
+    bucket_relation,
+    column_fields,
+    result_fields,
+)
+from .checks import currency_check, money_checks
 
 __all__ = ["LINE_ITEM", "looks_like_openai_costs", "plan_openai_costs"]
 
@@ -63,21 +69,8 @@ def looks_like_openai_costs(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
 
 def _checks(value: str, currency: str) -> list[Check]:
     """Rows whose amount or currency cannot be read go to quarantine."""
-    return [
-        Check(_VALUE, value, f"{value} IS NULL", "missing amount"),
-        Check(
-            _VALUE,
-            value,
-            f"TRY_CAST({value} AS DECIMAL(38, 12)) IS NULL",
-            "not a number",
-        ),
-        Check(
-            _CURRENCY,
-            f"CAST({quote(_CURRENCY)} AS VARCHAR)",
-            f"NOT coalesce(regexp_full_match({currency}, '[A-Z]{{3}}'), false)",
-            "not a 3-letter currency code",
-        ),
-    ]
+    text = f"CAST({quote(_CURRENCY)} AS VARCHAR)"
+    return [*money_checks(_VALUE, value), currency_check(_CURRENCY, text, currency)]
 
 
 def plan_openai_costs(
@@ -91,12 +84,9 @@ def plan_openai_costs(
         The results lack ``amount.value`` or ``amount.currency``.
     """
     empty = {_VALUE: "DOUBLE", _CURRENCY: "VARCHAR"}
-    relation, columns = bucket_relation(con, path, "start_time", "end_time", empty)
-    missing = [c for c in empty if c not in columns]
-    if missing:
-        raise MissingColumnError(
-            path, missing, list(columns), hint="Is this a costs export?"
-        )
+    relation, columns = bucket_relation(
+        con, path, "start_time", "end_time", empty, hint="Is this a costs export?"
+    )
     value = f"nullif(trim(CAST({quote(_VALUE)} AS VARCHAR)), '')"
     money = f"TRY_CAST({value} AS DECIMAL(38, 12))"
     currency = f"upper(trim(CAST({quote(_CURRENCY)} AS VARCHAR)))"
@@ -123,14 +113,8 @@ def plan_openai_costs(
         ),
         "service_category": Field("text", expr=f"'{CLOUD_AI}'"),
     }
-    if "project_id" in columns:
-        fields["project"] = Field("text", column="project_id")
-    tags = json_tags(columns, _TAGS)
-    if tags:
-        fields["tags"] = Field("json", expr=tags)
-    key = [slot_sql(con, relation, columns)] + [
-        quote(c) if c in columns else "NULL" for c in _GROUP_FIELDS
-    ]
+    fields |= column_fields(columns, {"project": "project_id"}, _TAGS)
+    key = bucket_key(con, relation, columns, _GROUP_FIELDS)
     plan = Plan(
         source="openai_costs",
         path=path,

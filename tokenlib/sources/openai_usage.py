@@ -17,8 +17,9 @@ from pathlib import Path
 import duckdb
 
 from ..errors import InputFileError, MissingColumnError
-from .base import Check, Field, Plan, literal, quote
-from .buckets import result_fields
+from .base import Check, Field, Plan, describe, quote
+from .buckets import bucket_key, column_fields, result_fields, source_sql
+from .checks import count_checks
 
 __all__ = ["looks_like_openai_usage", "plan_openai_usage"]
 
@@ -32,22 +33,12 @@ _GROUP_FIELDS = (
 )
 
 
-def _read(path: Path) -> str:
-    return (
-        f"read_json({literal(str(path))}, format = 'auto', "
-        "maximum_object_size = 268435456)"
-    )
-
-
 def looks_like_openai_usage(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
     """A JSON file of usage buckets, or pages of them, carrying no money."""
     if path.suffix.lower() not in (".json", ".jsonl", ".ndjson"):
         return False
     try:
-        cols = {
-            r[0]: r[1]
-            for r in con.execute(f"DESCRIBE SELECT * FROM {_read(path)}").fetchall()
-        }
+        cols = describe(con, f"SELECT * FROM {source_sql(path)}")
     except duckdb.Error:
         return False
     if "data" in cols:
@@ -61,7 +52,7 @@ def looks_like_openai_usage(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
 
 
 def _relation(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, dict[str, str]]:
-    src = _read(path)
+    src = source_sql(path)
     try:
         cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()]
     except duckdb.Error as exc:
@@ -92,24 +83,6 @@ def _relation(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, dict[str
     return relation, {r[0]: r[1] for r in described if r[0] != "_row"}
 
 
-def _slot(con: duckdb.DuckDBPyConnection, relation: str) -> str:
-    """SQL for a bucket's slot start: a minute, hour or day in Unix seconds.
-
-    The width is the widest bucket in the file rounded up to 1m, 1h or 1d; a
-    file holding only a partial bucket shorter than its width may be keyed
-    at a finer slot than a later export of the same bucket.
-    """
-    start = "TRY_CAST(bucket_start AS BIGINT)"
-    widest = (
-        con.execute(
-            f"SELECT max(TRY_CAST(bucket_end AS BIGINT) - {start}) FROM ({relation})"
-        ).fetchone()[0]
-        or 0
-    )
-    width = next(w for w in (60, 3600, 86400) if widest <= w or w == 86400)
-    return f"({start} - {start} % {width})"
-
-
 def plan_openai_usage(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[Plan, dict]:
     """Describe how an OpenAI completions usage export fills the ledger."""
     relation, columns = _relation(con, path)
@@ -136,13 +109,8 @@ def plan_openai_usage(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[Plan,
     }
     if "num_model_requests" in has:
         fields["requests"] = Field("count", column="num_model_requests")
-    for ledger, col in (
-        ("model", "model"),
-        ("project", "project_id"),
-        ("user", "user_id"),
-    ):
-        if col in has:
-            fields[ledger] = Field("text", column=col)
+    dims = {"model": "model", "project": "project_id", "user": "user_id"}
+    fields |= column_fields(columns, dims, {"api_key_id": "api_key_id"})
     tier = []
     if "batch" in has:
         tier.append("CASE WHEN TRY_CAST(batch AS BOOLEAN) THEN 'batch' END")
@@ -152,33 +120,11 @@ def plan_openai_usage(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[Plan,
         )
     tiers = ", ".join([*tier, "'standard'"])
     fields["service_tier"] = Field("text", expr=f"coalesce({tiers})")
-    if "api_key_id" in has:
-        fields["tags"] = Field(
-            "json",
-            expr="CASE WHEN api_key_id IS NOT NULL "
-            "THEN json_object('api_key_id', api_key_id) END",
-        )
     # Checks in the order a reader should hear of them: a negative input
     # is named as such, not as cached tokens exceeding it.
     checks = [
-        Check(
-            "input_tokens",
-            "CAST(input_tokens AS VARCHAR)",
-            "TRY_CAST(input_tokens AS BIGINT) IS NULL AND input_tokens IS NOT NULL",
-            "not a whole number",
-        ),
-        Check(
-            "input_tokens",
-            "CAST(input_tokens AS VARCHAR)",
-            "coalesce(TRY_CAST(input_tokens AS BIGINT) < 0, false)",
-            "negative token count",
-        ),
-        Check(
-            "input_cached_tokens",
-            f"CAST({cached} AS VARCHAR)",
-            f"coalesce(TRY_CAST({cached} AS BIGINT) < 0, false)",
-            "negative token count",
-        ),
+        *count_checks("input_tokens", "CAST(input_tokens AS VARCHAR)"),
+        *count_checks("input_cached_tokens", f"CAST({cached} AS VARCHAR)"),
         Check(
             "input_cached_tokens",
             f"CAST({cached} AS VARCHAR)",
@@ -189,9 +135,7 @@ def plan_openai_usage(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[Plan,
     # A bucket is keyed by its slot (start rounded down to the bucket width),
     # so a partial first or last bucket and a later export's full bucket are
     # one record; a group-by field the export lacks keys the same as null.
-    key = [_slot(con, relation)] + [
-        quote(c) if c in has else "NULL" for c in _GROUP_FIELDS
-    ]
+    key = bucket_key(con, relation, columns, _GROUP_FIELDS)
     plan = Plan(
         source="openai_usage",
         path=path,

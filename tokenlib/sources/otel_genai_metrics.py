@@ -6,9 +6,10 @@ tokens, its ``count`` is operations and is not used) with ``gen_ai.token.type``
 counters ``gen_ai.client.inference.usage.{input_tokens, output_tokens,
 cache_read.input_tokens, cache_write.input_tokens, reasoning.output_tokens}``.
 Delta points add as they are; cumulative points are differenced per series
-(metric and every attribute), a new ``startTimeUnixNano`` marking a restart
-whose first point counts from zero; a value that falls without a new start
-time goes to quarantine. Rows have grain ``bucket``.
+(metric, scope and every attribute) by :func:`.otlp_deltas.with_deltas`, a
+new ``startTimeUnixNano`` marking a restart whose first point counts from
+zero; a value that falls without a new start time goes to quarantine. Rows
+have grain ``bucket``.
 
 Notes
 -----
@@ -19,9 +20,10 @@ one series (all attributes but the metric) at one time become one row, so
 cached input is taken out of ``input_tokens``; a cache write is read as a
 5-minute write. When a file holds both the counters and the histogram, the
 histogram rows repeat the counters and go to quarantine. A cumulative series
-is differenced within one file only: its first point in a file counts from
-its start time, so two files holding overlapping points of one cumulative
-series count the overlap twice. A point repeated inside a file is read once.
+continues from its points already in the ledger (tag ``otel_points``), so
+files of one series must be ingested in time order: an earlier file ingested
+after a later one is counted again. A point repeated inside a file is read
+once.
 Metrics and spans of one service describe the same requests; the two keep
 distinct source names so that pricing can prefer spans. Other metrics
 (durations, ...) are not token usage and are not read.
@@ -29,26 +31,19 @@ distinct source names so that pricing can prefer spans. Other metrics
 
 from __future__ import annotations
 
-from hashlib import md5
 from pathlib import Path
 
 import duckdb
 
-from ..errors import InputFileError
-from .base import Check, Field, Plan, literal
-from .otel_genai import (
-    attributes,
-    claude_code,
-    columns,
-    metrics_sql,
-    nanos,
-    provider_sql,
-    tags,
-    utc_time,
-)
+from . import otlp, otlp_peek
+from .base import Check, Field, Plan, describe, literal
+from .otel_genai import drop_content, is_claude_code, provider_sql, tags
+from .otlp import nanos_to_timestamp
+from .otlp_deltas import held_points, points_json, with_deltas
 
 __all__ = ["looks_like_otel_genai_metrics", "plan_otel_genai_metrics"]
 
+SOURCE = "otel_genai_metrics"
 HISTOGRAM = "gen_ai.client.token.usage"
 _C = "gen_ai.client.inference.usage."
 COUNTERS = {
@@ -59,14 +54,8 @@ COUNTERS = {
     _C + "reasoning.output_tokens": "reasoning",
 }
 TOKEN_TYPES = {"input": "input", "output": "output", "completion": "output"}
-_TEMPORALITY = {
-    "1": "delta",
-    "AGGREGATION_TEMPORALITY_DELTA": "delta",
-    "DELTA": "delta",
-    "2": "cumulative",
-    "AGGREGATION_TEMPORALITY_CUMULATIVE": "cumulative",
-    "CUMULATIVE": "cumulative",
-}
+#: Temporary table holding the flattened rows of the file being read.
+_TABLE = "_otel_genai_metrics"
 
 
 def _case(expr: str, mapping: dict[str, str]) -> str:
@@ -83,32 +72,23 @@ def _sorted_text(m: str) -> str:
 def points_sql(path: Path) -> str:
     """SQL with one row per data point of the GenAI token metrics."""
     names = ", ".join(literal(n) for n in [HISTOGRAM, *COUNTERS])
-    value = (
-        "CASE WHEN kind = 'histogram' THEN pt->>'sum' "
-        "ELSE coalesce(pt->>'asInt', pt->>'asDouble') END"
-    )
-    temporality = _case("upper(temporality_raw)", _TEMPORALITY)
     return f"""
-    WITH b AS (
-      SELECT resource, scope, metric,
-        CASE WHEN (m->'histogram') IS NOT NULL THEN 'histogram'
-             WHEN (m->'sum') IS NOT NULL THEN 'sum' ELSE 'other' END AS kind,
-        coalesce(m->'histogram', m->'sum', m->'gauge') AS body
-      FROM ({metrics_sql(path)}) WHERE metric IN ({names})),
-    p AS (
-      SELECT resource, scope, metric, kind,
-        body->>'aggregationTemporality' AS temporality_raw,
-        unnest(json_extract(body, '$.dataPoints[*]')) AS pt FROM b)
-    SELECT resource, scope, metric, kind, temporality_raw,
-      CASE WHEN kind = 'other' THEN NULL ELSE {temporality} END AS temporality,
-      {nanos("pt->>'startTimeUnixNano'")} AS start_ns,
-      {nanos("pt->>'timeUnixNano'")} AS end_ns,
-      {value} AS value_text, {attributes("pt->'attributes'")} AS attributes
-    FROM p"""
+    SELECT resource, scope, metric, kind, temporality_raw, temporality, start_ns,
+      time_ns, value_text, value, attributes, _row
+    FROM ({otlp.metric_points(path, **drop_content())})
+    WHERE metric IN ({names})"""
 
 
-def _differenced(path: Path) -> str:
-    """Points with their token class, amount and window, repeats read once."""
+def _text(number: str) -> str:
+    """A decimal as short text: 300, not 300.000000000000."""
+    return (
+        f"CASE WHEN {number} = trunc({number}) THEN CAST(CAST({number} AS HUGEINT) "
+        f"AS VARCHAR) ELSE rtrim(CAST({number} AS VARCHAR), '0') END"
+    )
+
+
+def _differenced(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+    """Points with their token class, amount and window, copies read once."""
     token_type = "lower(attributes['gen_ai.token.type'])"
     cls = (
         f"CASE WHEN metric = {literal(HISTOGRAM)} "
@@ -116,32 +96,18 @@ def _differenced(path: Path) -> str:
     )
     dims = "map_from_entries(list_filter(map_entries(attributes), "
     dims += "lambda e: e.key <> 'gen_ai.token.type'))"
-    series = "metric, resource_key, scope, dims_key, token_type, temporality"
+    pts = with_deltas(points_sql(path), held_points(con, SOURCE), by=["scope"])
     return f"""
-    WITH pts AS (
-      SELECT *, row_number() OVER () AS _point FROM ({points_sql(path)})),
-    typed AS (
-      SELECT *, {cls} AS class, {token_type} AS token_type, {dims} AS dims,
-        TRY_CAST(value_text AS DOUBLE) AS value,
-        {_sorted_text("resource")} AS resource_key
-      FROM pts),
-    once AS (
-      SELECT *, {_sorted_text("dims")} AS dims_key FROM typed
-      QUALIFY row_number() OVER (
-        PARTITION BY {series}, start_ns, end_ns ORDER BY _point DESC) = 1)
-    SELECT *,
-      CASE WHEN temporality = 'cumulative' THEN value - coalesce(prev, 0)
-           ELSE value END AS amount,
-      CASE WHEN temporality = 'cumulative' AND prev_end IS NOT NULL
-           THEN prev_end ELSE start_ns END AS window_ns,
-      coalesce(temporality = 'cumulative' AND value < prev, false) AS fell
+    SELECT * EXCLUDE (_row), _row AS _point, time_ns AS end_ns,
+      coalesce(from_ns, time_ns) AS window_ns, dropped AS fell,
+      {_text("base")} AS prev_text, {_sorted_text("dims")} AS dims_key
     FROM (
-      SELECT *, lag(value) OVER w AS prev, lag(value_text) OVER w AS prev_text,
-        lag(end_ns) OVER w AS prev_end
-      FROM once WINDOW w AS (PARTITION BY {series}, start_ns ORDER BY end_ns))"""
+      SELECT *, {cls} AS class, {token_type} AS token_type, {dims} AS dims,
+        {_sorted_text("resource")} AS resource_key
+      FROM ({pts}) WHERE first_copy)"""
 
 
-def _pivoted(path: Path) -> str:
+def _pivoted(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     """One row per series and time: a counter row holds every token class."""
     split = (
         "CASE WHEN metric = " + literal(HISTOGRAM) + " OR class IS NULL "
@@ -165,22 +131,22 @@ def _pivoted(path: Path) -> str:
         AS bad_value,
       min(CASE WHEN fell THEN {point} || value_text || ' after ' || prev_text END)
         AS fell_value,
-      min(_point) AS first_point
+      min(_point) AS first_point, {points_json()} AS otel_points
     FROM (
       SELECT *, CASE WHEN metric = {literal(HISTOGRAM)} THEN 'histogram'
                      ELSE 'counters' END AS family, {split} AS split
-      FROM ({_differenced(path)}))
+      FROM ({_differenced(con, path)}))
     GROUP BY family, resource_key, scope, dims_key, split, end_ns, temporality"""
 
 
-def _relation(path: Path) -> str:
+def _relation(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     """Pivoted rows with their times, and whether counters are present."""
     return f"""
-    SELECT *, {utc_time("window_ns")} AS bucket_start,
-      {utc_time("end_ns")} AS bucket_end,
+    SELECT *, {nanos_to_timestamp("window_ns")} AS bucket_start,
+      {nanos_to_timestamp("end_ns")} AS bucket_end,
       bool_or(family = 'counters') OVER () AS has_counters,
       row_number() OVER (ORDER BY first_point) AS _row
-    FROM ({_pivoted(path)})"""
+    FROM ({_pivoted(con, path)})"""
 
 
 def _n(c: str) -> str:
@@ -226,7 +192,8 @@ def _fields() -> dict[str, Field]:
         "reasoning_tokens": Field("tokens", expr=_n("reasoning")),
         "tags": Field(
             "json",
-            expr=tags(
+            expr="json_merge_patch("
+            + tags(
                 {
                     "metrics": "metrics",
                     "temporality": "temporality",
@@ -238,7 +205,9 @@ def _fields() -> dict[str, Field]:
                     "cache": "CASE WHEN family = 'histogram' "
                     "THEN 'not split: input includes cached tokens' END",
                 }
-            ),
+            )
+            # Cumulative points, so that a later file continues their series.
+            + ", json_object('otel_points', otel_points))",
         ),
     }
 
@@ -297,15 +266,9 @@ def plan_otel_genai_metrics(
 ) -> list[tuple[Plan, dict[str, str]]]:
     """Describe how a GenAI token metrics file fills the ledger."""
     # Read the file once: the engine passes over the relation several times.
-    table = "_otel_metrics_" + md5(str(path.resolve()).encode()).hexdigest()[:12]
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {_relation(path)}")
-    except duckdb.Error as exc:
-        raise InputFileError(
-            f"{path}: expected OTLP JSON metrics (MetricsData); cannot read it ({exc})"
-        ) from exc
+    table = otlp.materialize(con, _TABLE, _relation(con, path), path)
     plan = Plan(
-        source="otel_genai_metrics",
+        source=SOURCE,
         path=path,
         relation=f"SELECT * FROM {table}",
         fields=_fields(),
@@ -314,21 +277,12 @@ def plan_otel_genai_metrics(
         key_is_unique=True,
         checks=_checks(),
     )
-    return [(plan, columns(con, plan.relation))]
+    return [(plan, describe(con, plan.relation))]
 
 
 def looks_like_otel_genai_metrics(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
     """OTLP JSON metrics holding GenAI token usage, not from Claude Code."""
-    if path.suffix.lower() not in (".json", ".jsonl", ".ndjson"):
-        return False
-    names = ", ".join(literal(n) for n in [HISTOGRAM, *COUNTERS])
-    claude = claude_code("resource['service.name']", "scope", "metric")
-    sql = (
-        f"SELECT coalesce(bool_or(metric IN ({names})), false), "
-        f"coalesce(bool_or({claude}), false) FROM ({metrics_sql(path)})"
-    )
-    try:
-        found = con.execute(sql).fetchone()
-    except duckdb.Error:
-        return False
-    return bool(found[0]) and not found[1]
+    seen = otlp_peek.peek(con, path, docs=None)
+    names = {HISTOGRAM, *COUNTERS}
+    found = seen["signal"] == "metrics" and bool(names & seen["names"])
+    return found and not is_claude_code(seen)

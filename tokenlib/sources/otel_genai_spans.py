@@ -24,14 +24,15 @@ keep distinct source names so that pricing can prefer spans.
 
 from __future__ import annotations
 
-from hashlib import md5
 from pathlib import Path
 
 import duckdb
 
-from ..errors import InputFileError
-from .base import Check, Field, Plan, literal, quote
-from .otel_genai import claude_code, columns, provider_sql, spans_sql, tags, utc_time
+from . import otlp, otlp_peek
+from .base import Check, Field, Plan, describe, literal, quote
+from .checks import count_checks
+from .otel_genai import drop_content, is_claude_code, provider_sql, tags
+from .otlp import nanos_to_timestamp
 
 __all__ = ["looks_like_otel_genai_spans", "plan_otel_genai_spans"]
 
@@ -43,6 +44,8 @@ CACHE_CREATION = _U + "cache_creation.input_tokens"
 REASONING = _U + "reasoning.output_tokens"
 USAGE_KEYS = (INPUT, PROMPT, OUTPUT, COMPLETION, CACHE_READ, CACHE_CREATION, REASONING)
 ACTIVITY_OPS = {"invoke_agent": "agent_invocations", "execute_tool": "tool_calls"}
+#: Temporary table holding the flattened spans of the file being read.
+_SPANS = "_otel_genai_spans"
 
 
 def _a(key: str) -> str:
@@ -64,12 +67,12 @@ def _relation(path: Path) -> str:
         f"len(list_filter(map_keys(attributes), lambda k: starts_with(k, '{_U}'))) > 0"
     )
     return f"""
-    WITH spans AS (
-      SELECT *, row_number() OVER () AS _row FROM ({spans_sql(path)})),
+    WITH spans AS ({otlp.spans(path, **drop_content())}),
     typed AS (
       SELECT *, {_a("gen_ai.operation.name")} AS operation, {usage},
         {has_usage} AS has_usage,
-        {utc_time("start_ns")} AS span_start, {utc_time("end_ns")} AS span_end
+        {nanos_to_timestamp("start_ns")} AS span_start,
+        {nanos_to_timestamp("end_ns")} AS span_end
       FROM spans),
     below AS (
       SELECT DISTINCT trace_id, parent_span_id AS span_id, true AS usage_below
@@ -115,20 +118,7 @@ def _id_checks() -> list[Check]:
 
 def _token_checks() -> list[Check]:
     """Per-attribute checks, then the subsets against their totals."""
-    checks = []
-    for key in USAGE_KEYS:
-        col, num = quote(key), f"TRY_CAST({quote(key)} AS DOUBLE)"
-        checks.append(
-            Check(
-                key,
-                col,
-                f"{col} IS NOT NULL AND coalesce({num} <> round({num}), true)",
-                "not a whole number",
-            )
-        )
-        checks.append(
-            Check(key, col, f"coalesce({num} < 0, false)", "negative token count")
-        )
+    checks = [c for key in USAGE_KEYS for c in count_checks(key, quote(key))]
     total_in = f"coalesce({_int(INPUT)}, {_int(PROMPT)}, 0)"
     read, made = (
         f"coalesce({_int(CACHE_READ)}, 0)",
@@ -281,29 +271,18 @@ def plan_otel_genai_spans(
     activity = f"NOT counts AND coalesce(operation IN ({ops}), false)"
     routed = f"SELECT *, {activity} AS to_activity FROM ({_relation(path)})"
     # Read the file once: the engine passes over the relation several times.
-    table = "_otel_spans_" + md5(str(path.resolve()).encode()).hexdigest()[:12]
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {routed}")
-    except duckdb.Error as exc:
-        raise InputFileError(
-            f"{path}: expected OTLP JSON spans (TracesData); cannot read it ({exc})"
-        ) from exc
-    relation = f"SELECT * FROM {table}"
+    relation = f"SELECT * FROM {otlp.materialize(con, _SPANS, routed, path)}"
     plans = [_ledger_plan(path, relation), _activity_plan(path, relation)]
-    return [(p, columns(con, p.relation)) for p in plans]
+    return [(p, describe(con, p.relation)) for p in plans]
 
 
 def looks_like_otel_genai_spans(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
     """OTLP JSON spans with gen_ai attributes, not from Claude Code."""
-    if path.suffix.lower() not in (".json", ".jsonl", ".ndjson"):
-        return False
-    keys = "list_filter(map_keys(attributes), lambda k: starts_with(k, 'gen_ai.'))"
-    claude = claude_code(_r("service.name"), "scope", "span_name")
-    try:
-        found = con.execute(
-            f"SELECT coalesce(bool_or(len({keys}) > 0), false), "
-            f"coalesce(bool_or({claude}), false) FROM ({spans_sql(path)})"
-        ).fetchone()
-    except duckdb.Error:
-        return False
-    return bool(found[0]) and not found[1]
+    seen = otlp_peek.peek(con, path, docs=None)
+    prefixes = tuple(drop_content()["drop_prefixes"])
+    usable = {
+        k
+        for k in seen["span_keys"]
+        if k not in drop_content()["drop"] and not k.startswith(prefixes)
+    }
+    return bool(usable) and not is_claude_code(seen)

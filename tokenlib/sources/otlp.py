@@ -1,21 +1,26 @@
-"""Flatten OTLP JSON files (OpenTelemetry metrics and logs) with DuckDB.
+"""Flatten OTLP JSON files (OpenTelemetry metrics, logs and traces) with DuckDB.
 
-An OTLP JSON file is one ``MetricsData`` or ``LogsData`` document, or JSON
-Lines of them as the OpenTelemetry file exporter writes. The functions here
-return SQL relations of one row per metric data point or per log record,
-carrying the resource attributes, the scope, and the point's or record's own
-attributes as ``MAP(VARCHAR, VARCHAR)`` so that readers can query them as
-``attributes['session.id']``. Each row has a 1-based ``_row`` in file order.
+An OTLP JSON file is one ``MetricsData``, ``LogsData`` or ``TracesData``
+document, a JSON array of them, or JSON Lines of them as the OpenTelemetry
+file exporter writes. The functions here return SQL relations of one row per
+metric data point, log record or span, carrying the resource attributes, the
+scope, and the row's own attributes as ``MAP(VARCHAR, VARCHAR)`` so that
+readers can query them as ``attributes['session.id']``. Each row has a
+1-based ``_row`` in file order.
 
 Notes
 -----
 The OTLP JSON quirks are accepted: 64-bit integers (``asInt``, ``intValue``,
 ``*UnixNano``) as strings or numbers, ``aggregationTemporality`` as an integer
-or as its enum name. Attribute values are kept as text: strings, numbers and
-booleans by value, array and key-value-list values as their JSON text, bytes
-as base64. A key repeated in one attribute list keeps its last value.
-Traces (``resourceSpans``) are not flattened here. Counters are turned into
-increments by :func:`tokenlib.sources.otlp_deltas.with_deltas`.
+or as its enum name (long or short), trace and span ids as hex or base64.
+Attribute values are kept as text: strings, numbers and booleans by value,
+bytes as base64, an array as the JSON array of its items' text, a key-value
+list as its JSON text. A key repeated in one attribute list keeps its last
+value. A time of zero (unset in OTLP) is NULL. Keys to drop are left out
+while attributes are read, so their values reach no table. Counters are
+turned into increments by :func:`tokenlib.sources.otlp_deltas.with_deltas`;
+what a file holds is seen without flattening it by
+:func:`tokenlib.sources.otlp_peek.peek`.
 """
 
 from __future__ import annotations
@@ -29,23 +34,29 @@ from ..errors import InputFileError
 from .base import literal
 
 __all__ = [
+    "as_map",
+    "attributes",
     "documents",
-    "metric_points",
     "log_records",
     "materialize",
+    "metric_points",
     "nanos_to_timestamp",
-    "peek",
+    "spans",
 ]
 
 #: Temporality enum values (integer or name) -> 'delta' / 'cumulative'.
-_TEMPORALITY = (
-    "CASE upper(CAST({t} AS VARCHAR)) "
-    "WHEN '1' THEN 'delta' WHEN 'AGGREGATION_TEMPORALITY_DELTA' THEN 'delta' "
-    "WHEN '2' THEN 'cumulative' "
-    "WHEN 'AGGREGATION_TEMPORALITY_CUMULATIVE' THEN 'cumulative' END"
-)
+_TEMPORALITY = {
+    "1": "delta",
+    "AGGREGATION_TEMPORALITY_DELTA": "delta",
+    "DELTA": "delta",
+    "2": "cumulative",
+    "AGGREGATION_TEMPORALITY_CUMULATIVE": "cumulative",
+    "CUMULATIVE": "cumulative",
+}
 #: Metric data kinds, in the order OTLP lists them.
 _KINDS = ("sum", "gauge", "histogram", "exponentialHistogram", "summary")
+#: Top-level key of each signal's documents.
+TOPS = {"metrics": "resourceMetrics", "logs": "resourceLogs", "traces": "resourceSpans"}
 
 
 def documents(path: Path) -> str:
@@ -57,21 +68,34 @@ def documents(path: Path) -> str:
     return f"SELECT json AS doc, row_number() OVER () AS _doc FROM {src}"
 
 
-def any_value(value: str) -> str:
-    """Return SQL giving an OTLP AnyValue (JSON) as text."""
+def _scalar(v: str) -> str:
     return (
-        f"coalesce({value}->>'stringValue', {value}->>'intValue', "
-        f"{value}->>'doubleValue', {value}->>'boolValue', "
-        f"CAST(coalesce({value}->'arrayValue', {value}->'kvlistValue') AS VARCHAR), "
-        f"{value}->>'bytesValue')"
+        f"coalesce({v}->>'stringValue', {v}->>'intValue', {v}->>'doubleValue', "
+        f"{v}->>'boolValue', {v}->>'bytesValue')"
     )
 
 
-def attributes(kvs: str, drop: Iterable[str] = ()) -> str:
+def any_value(v: str) -> str:
+    """Return SQL giving an OTLP AnyValue (JSON) as text."""
+    items = f"json_extract({v}, '$.arrayValue.values[*]')"
+    array = (
+        f"CAST(to_json(list_transform({items}, lambda a_: {_scalar('a_')})) AS VARCHAR)"
+    )
+    return (
+        f"CASE WHEN ({v}->'arrayValue') IS NOT NULL THEN {array} "
+        f"WHEN ({v}->'kvlistValue') IS NOT NULL "
+        f"THEN CAST({v}->'kvlistValue' AS VARCHAR) ELSE {_scalar(v)} END"
+    )
+
+
+def attributes(
+    kvs: str, drop: Iterable[str] = (), drop_prefixes: Iterable[str] = ()
+) -> str:
     """Return SQL turning a KeyValue list (JSON) into a list of ``{k, v}``.
 
-    Keys in ``drop`` are left out, so their values are never read. Turn the
-    list, once it is a column, into a map with :func:`as_map`.
+    Keys in ``drop`` and keys starting with one of ``drop_prefixes`` are left
+    out, so their values are never read. Turn the list, once it is a column,
+    into a map with :func:`as_map`.
     """
     entries = (
         "list_transform(coalesce(CAST(" + kvs + " AS JSON[]), []), "
@@ -81,6 +105,7 @@ def attributes(kvs: str, drop: Iterable[str] = ()) -> str:
     )
     dropped = ", ".join(literal(k) for k in drop)
     keep = "e_.k IS NOT NULL" + (f" AND e_.k NOT IN ({dropped})" if dropped else "")
+    keep += "".join(f" AND NOT starts_with(e_.k, {literal(p)})" for p in drop_prefixes)
     return f"list_filter({entries}, lambda e_: {keep})"
 
 
@@ -100,9 +125,9 @@ def as_map(column: str) -> str:
     )
 
 
-def _with_map(rows: str, kvs: str, name: str, drop: Iterable[str] = ()) -> str:
+def _with_map(rows: str, kvs: str, name: str, drop: tuple) -> str:
     """SQL adding map column ``name`` of KeyValue list ``kvs`` to ``rows``."""
-    inner = f"SELECT *, {attributes(kvs, drop)} AS _kv FROM ({rows})"
+    inner = f"SELECT *, {attributes(kvs, *drop)} AS _kv FROM ({rows})"
     return f"SELECT * EXCLUDE (_kv), {as_map('_kv')} AS {name} FROM ({inner})"
 
 
@@ -113,7 +138,17 @@ def nanos_to_timestamp(nanos: str) -> str:
 
 def _nanos(json_field: str) -> str:
     """Unix nanoseconds as BIGINT; zero (unset in OTLP) becomes NULL."""
-    return f"nullif(TRY_CAST({json_field} AS BIGINT), 0)"
+    return f"nullif(TRY_CAST(TRY_CAST({json_field} AS DECIMAL(20, 0)) AS BIGINT), 0)"
+
+
+def _id(text: str, size: int) -> str:
+    """A trace or span id (hex, or base64 of ``size`` bytes) as lower-case hex."""
+    raw = f"try(from_base64({text}))"
+    return (
+        f"CASE WHEN regexp_full_match({text}, '[0-9a-fA-F]{{{2 * size}}}') "
+        f"THEN lower({text}) WHEN octet_length({raw}) = {size} "
+        f"THEN lower(hex({raw})) END"
+    )
 
 
 def _unnest(rows: str, keep: str, items: str, alias: str, index: str) -> str:
@@ -128,91 +163,106 @@ def _unnest(rows: str, keep: str, items: str, alias: str, index: str) -> str:
     )
 
 
-def _resources(path: Path, top: str, scopes: str) -> str:
-    """SQL of one row per scope: ``_doc``, ``resource`` map, scope, ``y``."""
-    r = _unnest(f"({documents(path)})", "_doc", f"doc->'{top}'", "x", "ri")
-    resources = _with_map(r, "x->'resource'->'attributes'", "resource")
-    s = _unnest(
-        f"({resources})",
-        "_doc, ri, resource",
-        f"x->'{scopes}'",
-        "y",
-        "si",
-    )
-    return (
+def _items(path: Path, signal: str, scopes: str, items: str, drop: tuple) -> str:
+    """SQL of one row per item ``i`` (index ``ii``) below resource and scope."""
+    r = _unnest(f"({documents(path)})", "_doc", f"doc->'{TOPS[signal]}'", "x", "ri")
+    resources = _with_map(r, "x->'resource'->'attributes'", "resource", drop)
+    s = _unnest(f"({resources})", "_doc, ri, resource", f"x->'{scopes}'", "y", "si")
+    scoped = (
         "SELECT _doc, ri, si, resource, y->'scope'->>'name' AS scope, "
         f"y->'scope'->>'version' AS scope_version, y FROM ({s})"
     )
+    keep = "_doc, ri, si, resource, scope, scope_version"
+    return _unnest(f"({scoped})", keep, f"y->'{items}'", "i", "ii")
 
 
-def metric_points(path: Path, drop: Iterable[str] = ()) -> str:
+def _drops(drop: Iterable[str], drop_prefixes: Iterable[str]) -> tuple:
+    return (tuple(drop), tuple(drop_prefixes))
+
+
+def metric_points(
+    path: Path, drop: Iterable[str] = (), drop_prefixes: Iterable[str] = ()
+) -> str:
     """Return SQL of one row per metric data point in an OTLP metrics file.
 
     Columns: ``_doc``, ``resource`` (map), ``scope``, ``scope_version``,
     ``metric``, ``unit``, ``kind`` (``sum``, ``gauge``, ``histogram``, ...),
-    ``temporality`` (``delta``, ``cumulative`` or NULL), ``monotonic``,
-    ``start_ns``, ``time_ns``, ``value`` (``asInt`` or ``asDouble``, or a
-    histogram's ``sum``, as DECIMAL(38, 12)), ``count`` (histograms),
-    ``attributes`` (map, without the keys in ``drop``) and ``_row``.
+    ``temporality_raw`` (as written), ``temporality`` (``delta``,
+    ``cumulative`` or NULL), ``monotonic``, ``start_ns``, ``time_ns``,
+    ``value_text`` and ``value`` (``asInt`` or ``asDouble``, or a histogram's
+    ``sum``; ``value`` as DECIMAL(38, 12)), ``count`` (histograms),
+    ``attributes`` (map, without the dropped keys) and ``_row``.
     """
-    body = "coalesce(" + ", ".join(f"m->'{k}'" for k in _KINDS) + ")"
-    kind = "CASE " + " ".join(f"WHEN (m->'{k}') IS NOT NULL THEN '{k}'" for k in _KINDS)
+    body = "coalesce(" + ", ".join(f"i->'{k}'" for k in _KINDS) + ")"
+    kind = "CASE " + " ".join(f"WHEN (i->'{k}') IS NOT NULL THEN '{k}'" for k in _KINDS)
+    whens = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in _TEMPORALITY.items())
     keep = "_doc, ri, si, resource, scope, scope_version"
-    m = _unnest(
-        f"({_resources(path, 'resourceMetrics', 'scopeMetrics')})",
-        keep,
-        "y->'metrics'",
-        "m",
-        "mi",
-    )
+    drops = _drops(drop, drop_prefixes)
+    m = _items(path, "metrics", "scopeMetrics", "metrics", drops)
     # Fields of the metric are read once per metric, before its points.
-    metric = f"""(SELECT {keep}, mi, m->>'name' AS metric, m->>'unit' AS unit,
-        {kind} END AS kind,
-        {_TEMPORALITY.format(t="body->>'aggregationTemporality'")} AS temporality,
+    metric = f"""(SELECT {keep}, ii AS mi, i->>'name' AS metric, i->>'unit' AS unit,
+        {kind} END AS kind, body->>'aggregationTemporality' AS temporality_raw,
+        CASE upper(body->>'aggregationTemporality') {whens} END AS temporality,
         TRY_CAST(body->>'isMonotonic' AS BOOLEAN) AS monotonic,
         body->'dataPoints' AS points
       FROM (SELECT *, {body} AS body FROM ({m})))"""
-    keep += ", mi, metric, unit, kind, temporality, monotonic"
+    keep += ", mi, metric, unit, kind, temporality_raw, temporality, monotonic"
     pts = _unnest(metric, keep, "points", "p", "pi")
-    value = "coalesce(p->>'asInt', p->>'asDouble', p->>'sum')"
     return f"""
-    SELECT _doc, resource, scope, scope_version, metric, unit, kind, temporality,
-      monotonic,
-      {_nanos("p->>'startTimeUnixNano'")} AS start_ns,
-      {_nanos("p->>'timeUnixNano'")} AS time_ns,
-      TRY_CAST({value} AS DECIMAL(38, 12)) AS value,
-      TRY_CAST(p->>'count' AS BIGINT) AS count,
-      attributes,
+    SELECT * EXCLUDE (ri, si, mi, pi, p),
+      TRY_CAST(value_text AS DECIMAL(38, 12)) AS value,
       row_number() OVER (ORDER BY _doc, ri, si, mi, pi) AS _row
-    FROM ({_with_map(pts, "p->'attributes'", "attributes", drop)})"""
+    FROM (SELECT *, {_nanos("p->>'startTimeUnixNano'")} AS start_ns,
+      {_nanos("p->>'timeUnixNano'")} AS time_ns,
+      coalesce(p->>'asInt', p->>'asDouble', p->>'sum') AS value_text,
+      TRY_CAST(p->>'count' AS BIGINT) AS count
+      FROM ({_with_map(pts, "p->'attributes'", "attributes", drops)}))"""
 
 
-def log_records(path: Path, drop: Iterable[str] = ()) -> str:
+def log_records(
+    path: Path, drop: Iterable[str] = (), drop_prefixes: Iterable[str] = ()
+) -> str:
     """Return SQL of one row per log record in an OTLP logs file.
 
     Columns: ``_doc``, ``resource`` (map), ``scope``, ``scope_version``,
     ``time_ns``, ``observed_ns``, ``severity``, ``body`` (text of the
     AnyValue), ``event_name`` (the record's ``eventName``), ``attributes``
-    (map, without the keys in ``drop``) and ``_row``.
+    (map, without the dropped keys) and ``_row``.
     """
-    keep = "_doc, ri, si, resource, scope, scope_version"
-    g = _unnest(
-        f"({_resources(path, 'resourceLogs', 'scopeLogs')})",
-        keep,
-        "y->'logRecords'",
-        "g",
-        "gi",
-    )
+    drops = _drops(drop, drop_prefixes)
+    g = _items(path, "logs", "scopeLogs", "logRecords", drops)
     return f"""
     SELECT _doc, resource, scope, scope_version,
-      {_nanos("g->>'timeUnixNano'")} AS time_ns,
-      {_nanos("g->>'observedTimeUnixNano'")} AS observed_ns,
-      g->>'severityText' AS severity,
-      {any_value("g->'body'")} AS body,
-      g->>'eventName' AS event_name,
-      attributes,
-      row_number() OVER (ORDER BY _doc, ri, si, gi) AS _row
-    FROM ({_with_map(g, "g->'attributes'", "attributes", drop)})"""
+      {_nanos("i->>'timeUnixNano'")} AS time_ns,
+      {_nanos("i->>'observedTimeUnixNano'")} AS observed_ns,
+      i->>'severityText' AS severity, {any_value("i->'body'")} AS body,
+      i->>'eventName' AS event_name, attributes,
+      row_number() OVER (ORDER BY _doc, ri, si, ii) AS _row
+    FROM ({_with_map(g, "i->'attributes'", "attributes", drops)})"""
+
+
+def spans(
+    path: Path, drop: Iterable[str] = (), drop_prefixes: Iterable[str] = ()
+) -> str:
+    """Return SQL of one row per span in an OTLP traces file.
+
+    Columns: ``_doc``, ``resource`` (map), ``scope``, ``scope_version``,
+    ``span_name``, ``trace_id``, ``span_id``, ``parent_span_id`` (hex, NULL
+    when unreadable), ``start_ns``, ``end_ns``, ``status_code`` (as written),
+    ``attributes`` (map, without the dropped keys) and ``_row``. Span events
+    and links are not read.
+    """
+    drops = _drops(drop, drop_prefixes)
+    s = _items(path, "traces", "scopeSpans", "spans", drops)
+    return f"""
+    SELECT _doc, resource, scope, scope_version, i->>'name' AS span_name,
+      {_id("i->>'traceId'", 16)} AS trace_id, {_id("i->>'spanId'", 8)} AS span_id,
+      {_id("i->>'parentSpanId'", 8)} AS parent_span_id,
+      {_nanos("i->>'startTimeUnixNano'")} AS start_ns,
+      {_nanos("i->>'endTimeUnixNano'")} AS end_ns,
+      i->'status'->>'code' AS status_code, attributes,
+      row_number() OVER (ORDER BY _doc, ri, si, ii) AS _row
+    FROM ({_with_map(s, "i->'attributes'", "attributes", drops)})"""
 
 
 def materialize(con: duckdb.DuckDBPyConnection, name: str, sql: str, path: Path) -> str:
@@ -231,53 +281,7 @@ def materialize(con: duckdb.DuckDBPyConnection, name: str, sql: str, path: Path)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
     except duckdb.Error as exc:
         raise InputFileError(
-            f"{path}: cannot be read as OTLP JSON (resourceMetrics or "
-            f"resourceLogs documents): {exc}"
+            f"{path}: cannot be read as OTLP JSON (documents with "
+            f"{', '.join(TOPS.values())}): {exc}"
         ) from exc
     return name
-
-
-def peek(con: duckdb.DuckDBPyConnection, path: Path, docs: int = 20) -> dict:
-    """Return what the first documents of an OTLP file hold, for detection.
-
-    The result has ``signal`` (``metrics``, ``logs``, ``traces`` or None),
-    ``services`` (``service.name`` values) and ``names`` (metric names, or
-    log bodies, ``eventName`` and ``event.name`` values). An unreadable file
-    gives ``signal`` None.
-    """
-    none = {"signal": None, "services": set(), "names": set()}
-    if path.suffix.lower() not in (".json", ".jsonl", ".ndjson"):
-        return none
-    res = "$.{top}[*].resource.attributes[*]"
-    sql = f"""
-    SELECT
-      bool_or((doc->'resourceMetrics') IS NOT NULL),
-      bool_or((doc->'resourceLogs') IS NOT NULL),
-      bool_or((doc->'resourceSpans') IS NOT NULL),
-      flatten(list(list_transform(list_filter(
-        coalesce(json_extract(doc, '{res.format(top="resourceMetrics")}'), [])
-        || coalesce(json_extract(doc, '{res.format(top="resourceLogs")}'), []),
-        lambda kv_: (kv_->>'key') = 'service.name'),
-        lambda kv_: kv_->'value'->>'stringValue'))),
-      flatten(list(
-        coalesce(json_extract_string(doc,
-          '$.resourceMetrics[*].scopeMetrics[*].metrics[*].name'), [])
-        || coalesce(json_extract_string(doc,
-          '$.resourceLogs[*].scopeLogs[*].logRecords[*].body.stringValue'), [])
-        || coalesce(json_extract_string(doc,
-          '$.resourceLogs[*].scopeLogs[*].logRecords[*].eventName'), [])
-        || list_transform(list_filter(coalesce(json_extract(doc,
-          '$.resourceLogs[*].scopeLogs[*].logRecords[*].attributes[*]'), []),
-          lambda kv_: (kv_->>'key') = 'event.name'),
-          lambda kv_: kv_->'value'->>'stringValue')))
-    FROM ({documents(path)} LIMIT {int(docs)})"""
-    try:
-        met, logs, spans, services, names = con.execute(sql).fetchall()[0]
-    except duckdb.Error:
-        return none
-    signal = "metrics" if met else "logs" if logs else "traces" if spans else None
-    return {
-        "signal": signal,
-        "services": {s for s in services or () if s},
-        "names": {n for n in names or () if n},
-    }

@@ -65,7 +65,8 @@ import duckdb
 
 from ..schema import DIMENSIONS
 from .base import Check, Field, Plan, literal, quote
-from .jsonrec import count_checks, first_keys, objects_relation, whole
+from .checks import count_checks, whole
+from .jsonrec import first_keys, objects_relation
 
 __all__ = ["looks_like_usage_objects", "plan_usage_objects"]
 
