@@ -432,6 +432,8 @@ nb.table(found, money=["cost"], share=["share"])
 
 The share of spend with a named owner, before any shared cost is split: the
 number to raise, day by day.
+
+Credits count at their size, so a day with a large untagged credit dips.
 """),
         code("""
 direct = nb.in_currency(tl.direct_allocation(con), currency)
