@@ -7,7 +7,15 @@ from pathlib import Path
 
 import duckdb
 
-from .schema import ACTIVITY_DDL, LEDGER_COLUMNS, LEDGER_DDL, QUARANTINE_DDL
+from .schema import (
+    ACTIVITY_DDL,
+    LEDGER_COLUMNS,
+    LEDGER_DDL,
+    OUTCOME_DDL,
+    QUARANTINE_DDL,
+    ROUTE_DDL,
+    VOLUME_DDL,
+)
 
 __all__ = ["PROJECT_ROOT", "default_ledger_path", "ledger_relation", "open_ledger"]
 
@@ -62,7 +70,8 @@ def open_ledger(
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(path))
-        for ddl in (LEDGER_DDL, ACTIVITY_DDL, QUARANTINE_DDL, _INGEST_LOG_DDL):
+        tables = (LEDGER_DDL, ACTIVITY_DDL, OUTCOME_DDL, ROUTE_DDL, VOLUME_DDL)
+        for ddl in (*tables, QUARANTINE_DDL, _INGEST_LOG_DDL):
             con.execute(ddl)
         # A secret of this ledger: pseudonyms cannot be guessed without it.
         con.execute(

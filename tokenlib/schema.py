@@ -18,6 +18,12 @@ __all__ = [
     "ACTIVITY_COLUMNS",
     "ACTIVITY_DDL",
     "TABLE_COLUMNS",
+    "OUTCOME_COLUMNS",
+    "OUTCOME_DDL",
+    "ROUTE_COLUMNS",
+    "ROUTE_DDL",
+    "VOLUME_COLUMNS",
+    "VOLUME_DDL",
     "QUARANTINE_DDL",
     "PRICED_TOKEN_CLASSES",
 ]
@@ -140,8 +146,86 @@ ACTIVITY_COLUMNS: dict[str, str] = {
 
 ACTIVITY_DDL = _ddl("activity", ACTIVITY_COLUMNS)
 
+#: What AI work achieved, as the user reports it: per use case and day, or
+#: per session or request. ``verified`` of ``attempted`` passed the use
+#: case's check (ticket resolved without escalation, pull request merged);
+#: ``value`` is revenue or value attributed, in ``currency``.
+OUTCOME_COLUMNS: dict[str, str] = {
+    "record_id": "UUID NOT NULL",
+    "source": "VARCHAR NOT NULL",
+    "source_file": "VARCHAR NOT NULL",
+    "source_row": "BIGINT",
+    "start": "TIMESTAMPTZ NOT NULL",
+    "end": "TIMESTAMPTZ",
+    "use_case": "VARCHAR NOT NULL",
+    "outcome": "VARCHAR",
+    "session": "VARCHAR",
+    "request_id": "VARCHAR",
+    "attempted": "BIGINT NOT NULL",
+    "verified": "BIGINT NOT NULL",
+    "failed": "BIGINT",
+    "value": "DECIMAL(38, 12)",
+    "currency": "VARCHAR",
+    "tags": "JSON",
+}
+
+#: Routing evidence: per request or evaluation sample, the model that served
+#: it and the reference (premium) model, with quality scores (0 to 1) where
+#: an evaluation ran. A request the reference served may carry the score a
+#: cheaper ``candidate_model`` got on it (the routing opportunity).
+ROUTE_COLUMNS: dict[str, str] = {
+    "record_id": "UUID NOT NULL",
+    "source": "VARCHAR NOT NULL",
+    "source_file": "VARCHAR NOT NULL",
+    "source_row": "BIGINT",
+    "start": "TIMESTAMPTZ NOT NULL",
+    "end": "TIMESTAMPTZ",
+    "use_case": "VARCHAR",
+    "request_id": "VARCHAR",
+    "provider": "VARCHAR",
+    "served_model": "VARCHAR NOT NULL",
+    "reference_model": "VARCHAR NOT NULL",
+    "candidate_model": "VARCHAR",
+    "served_score": "DOUBLE",
+    "reference_score": "DOUBLE",
+    "candidate_score": "DOUBLE",
+    "input_tokens": "BIGINT NOT NULL DEFAULT 0",
+    "cache_read_tokens": "BIGINT NOT NULL DEFAULT 0",
+    "output_tokens": "BIGINT NOT NULL DEFAULT 0",
+    "tags": "JSON",
+}
+
+#: Business volumes the executive report speaks in: per day and unit
+#: (booking, resolved ticket, call, transaction), how many, and the revenue
+#: and gross profit they brought, in ``currency``.
+VOLUME_COLUMNS: dict[str, str] = {
+    "record_id": "UUID NOT NULL",
+    "source": "VARCHAR NOT NULL",
+    "source_file": "VARCHAR NOT NULL",
+    "source_row": "BIGINT",
+    "start": "TIMESTAMPTZ NOT NULL",
+    "end": "TIMESTAMPTZ",
+    "unit": "VARCHAR NOT NULL",
+    "use_case": "VARCHAR",
+    "volume": "DOUBLE NOT NULL",
+    "revenue": "DECIMAL(38, 12)",
+    "gross_profit": "DECIMAL(38, 12)",
+    "currency": "VARCHAR",
+    "tags": "JSON",
+}
+
+OUTCOME_DDL = _ddl("outcomes", OUTCOME_COLUMNS)
+ROUTE_DDL = _ddl("routes", ROUTE_COLUMNS)
+VOLUME_DDL = _ddl("volumes", VOLUME_COLUMNS)
+
 #: Tables a reader's plan can fill, with their columns.
-TABLE_COLUMNS = {"ledger": LEDGER_COLUMNS, "activity": ACTIVITY_COLUMNS}
+TABLE_COLUMNS = {
+    "ledger": LEDGER_COLUMNS,
+    "activity": ACTIVITY_COLUMNS,
+    "outcomes": OUTCOME_COLUMNS,
+    "routes": ROUTE_COLUMNS,
+    "volumes": VOLUME_COLUMNS,
+}
 
 QUARANTINE_DDL = _ddl(
     "quarantine",
