@@ -1,0 +1,78 @@
+"""AI cost in business units: per booking, per ticket, basis points."""
+
+from __future__ import annotations
+
+import pytest
+
+import tokenlib
+from tokenlib.executive import unit_costs
+
+
+def _charge(con, day, cost, use_case=None, currency="USD"):
+    con.execute(
+        "INSERT INTO ledger (record_id, source, source_file, start, grain, "
+        "billed_cost, currency, record_type, use_case) VALUES (uuid(), 'focus', "
+        "'bill.csv', CAST(? AS TIMESTAMPTZ), 'bucket', ?, ?, 'charge', ?)",
+        [day, cost, currency, use_case],
+    )
+
+
+def _volume(con, day, unit, volume, revenue=None, profit=None, use_case=None,
+            currency="USD"):  # fmt: skip
+    con.execute(
+        "INSERT INTO volumes (record_id, source, source_file, start, unit, use_case, "
+        "volume, revenue, gross_profit, currency) VALUES (uuid(), 'volumes', "
+        "'v.csv', CAST(? AS TIMESTAMPTZ), ?, ?, ?, ?, ?, ?)",
+        [day, unit, use_case, volume, revenue, profit, currency],
+    )
+
+
+@pytest.fixture
+def con(tmp_path):
+    con = tokenlib.open_ledger(tmp_path / "l.duckdb")
+    _charge(con, "2026-06-01", 5.0, "search")
+    _charge(con, "2026-06-08", 5.0, "search")
+    _charge(con, "2026-06-01", 2.0, "support")
+    _volume(con, "2026-06-01", "booking", 100, 10_000, 2_000)
+    _volume(con, "2026-06-08", "booking", 50, 5_000, 1_000)
+    _volume(con, "2026-06-01", "resolved_ticket", 40, use_case="support")
+    tokenlib.price_ledger(con)
+    return con
+
+
+def test_cost_per_unit_and_against_revenue_and_profit(con):
+    got = unit_costs(con).set_index("unit")
+    # Bookings name no use case: all AI spend, 5 + 5 + 2 = 12 USD over 150.
+    booking = got.loc["booking"]
+    assert booking["cost"] == 12 and booking["use_case"] == "(all AI)"
+    assert booking["cost_per_unit"] == pytest.approx(12 / 150)
+    assert booking["bps_of_revenue"] == pytest.approx(12 / 15_000 * 10_000)  # 8 bps
+    assert booking["cost_per_gross_profit"] == pytest.approx(12 / 3_000)
+    # Tickets are support's: 2 USD over 40 tickets; no revenue given.
+    ticket = got.loc["resolved_ticket"]
+    assert ticket["cost_per_unit"] == pytest.approx(0.05)
+    assert ticket["reason"] == "no revenue given"
+    assert ticket[["bps_of_revenue", "cost_per_gross_profit"]].isna().all()
+
+
+def test_weekly_trend_pairs_each_week_with_its_own_spend(con):
+    got = unit_costs(con, unit="booking", by="week")
+    # Week of Mon 1 June: 7 USD over 100; week of 8 June: 5 USD over 50.
+    assert got["week"].astype(str).tolist() == ["2026-06-01", "2026-06-08"]
+    assert got["cost_per_unit"].tolist() == pytest.approx([0.07, 0.10])
+
+
+def test_revenue_in_another_currency_gives_no_ratio(con):
+    _volume(con, "2026-06-02", "booking_eu", 10, 900, 300, currency="EUR")
+    got = unit_costs(con, unit="booking_eu").iloc[0]
+    assert got["cost_per_unit"] == pytest.approx(1.2)  # 12 USD over 10
+    assert got["reason"] == "revenue in another currency"
+    assert got[["bps_of_revenue", "cost_per_gross_profit"]].isna().all()
+
+
+def test_volumes_outside_the_period_are_left_out(con):
+    from datetime import date
+
+    tokenlib.price_ledger(con, start=date(2026, 6, 8))
+    got = unit_costs(con, unit="booking").iloc[0]
+    assert (got["volume"], got["cost"]) == (50, 5.0)
