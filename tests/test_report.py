@@ -12,7 +12,7 @@ from conftest import REAL_DATA
 
 import tokenlib
 from tokenlib.demo import write_demo
-from tokenlib.errors import ReportError, UnknownFormatError
+from tokenlib.errors import ReportError
 from tokenlib.report import notebooks, read_params, run_report
 
 
@@ -21,10 +21,8 @@ def demo_ledger(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("demo")
     con = tokenlib.open_ledger(folder / "ledger.duckdb")
     for path in write_demo(folder, days=10):
-        try:
-            tokenlib.ingest_file(con, path)
-        except UnknownFormatError:  # Claude Code telemetry: reader not merged yet
-            continue
+        summary = tokenlib.ingest_file(con, path)
+        assert summary.quarantined == 0, summary
     con.close()
     return folder / "ledger.duckdb"
 

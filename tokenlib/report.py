@@ -204,6 +204,10 @@ def run_report(
 
     say("writing report.html")
     (work / "report.html").write_text(_html(executed, params))
+    # The executive summary also stands alone: a one-page brief to send on.
+    for path in executed:
+        if path.name.startswith("09_"):
+            (work / "executive_summary.html").write_text(_html([path], params))
     final = out / stamp
     work.rename(final)
     (out / "LATEST").write_text(final.name + "\n")
