@@ -55,7 +55,10 @@ def _extend_price_book(con: duckdb.DuckDBPyConnection) -> None:
         book = list_price_book()
         book["model_key"] = book["catalogue_provider"] + "/" + book["catalogue_model"]
         con.register("_route_book", book[book["model_key"].isin(wanted)])
-        con.execute("INSERT INTO price_book BY NAME SELECT * FROM _route_book")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE price_book AS SELECT * FROM price_book "
+            "UNION ALL BY NAME SELECT * FROM _route_book"
+        )
         con.unregister("_route_book")
 
 
