@@ -231,7 +231,7 @@ def supported_stage(readiness: pd.DataFrame) -> str:
 
 
 def _covered(frame: pd.DataFrame, figure: str) -> float:
-    """Share of use-case cost (absolute) on rows where ``figure`` is known."""
+    """Return the share of use-case cost (absolute) where ``figure`` is known."""
     rows = frame[frame["use_case"] != "(total)"].dropna(subset=["cost"])
     total = rows["cost"].abs().sum()
     return (
@@ -242,7 +242,7 @@ def _covered(frame: pd.DataFrame, figure: str) -> float:
 
 
 def _outcome_share(con: duckdb.DuckDBPyConnection) -> float:
-    """Share of use-case cost whose use case has attempted outcomes."""
+    """Return the share of use-case cost whose use case has outcomes."""
     return _covered(cost_per_verified_outcome(con), "unverified_cost")
 
 

@@ -65,7 +65,7 @@ __all__ = [
 def _pick(
     frame: pd.DataFrame, column: str, where: dict[str, object], missing: str
 ) -> tuple[float | None, str | None]:
-    """The value of ``column`` in the row matching ``where``, or a reason.
+    """Read ``column`` in the row matching ``where``, or say why it is null.
 
     ``missing`` is the reason when no row matches, unless the frame is a
     single row saying why there is nothing.
@@ -87,7 +87,7 @@ def _pick(
 def summary_value(
     con: duckdb.DuckDBPyConnection, currency: str, policy: Policy
 ) -> dict:
-    """The value-stage headline figures, JSON-ready.
+    """Gather the value-stage headline figures, JSON-ready.
 
     Parameters
     ----------

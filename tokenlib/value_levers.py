@@ -31,7 +31,7 @@ def _names(values: tuple[str, ...]) -> str:
 
 
 def cache_leverage(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Share of input served from cache, and the money cache saved.
+    """Measure the share of input served from cache, and the money it saved.
 
     ``cached_ratio`` = cache reads / all input (uncached, cache reads and
     cache writes), as :func:`tokenlib.metrics.token_ratios`.
@@ -66,7 +66,7 @@ def cache_leverage(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def batch_leverage(con: duckdb.DuckDBPyConnection, policy: Policy) -> pd.DataFrame:
-    """Share of batch-eligible work run at the batch tier, and its saving.
+    """Measure the share of batch-eligible work run in batch, and its saving.
 
     Over counted spend rows of the policy's batch-eligible use cases:
     ``batch_request_share`` = requests at service tier batch / requests,
@@ -132,7 +132,7 @@ def batch_leverage(con: duckdb.DuckDBPyConnection, policy: Policy) -> pd.DataFra
 
 
 def _regulated_sql(policy: Policy) -> str:
-    """SQL: spend rows of regulated use cases, with ``allowed`` and ``n``."""
+    """Return SQL of regulated spend rows, with ``allowed`` and ``n``."""
     whens = " ".join(
         f"WHEN {literal(r.use_case)} THEN {r.allowed_sql('region')}"
         for r in policy.residency
@@ -146,7 +146,7 @@ def _regulated_sql(policy: Policy) -> str:
 
 
 def sovereignty(con: duckdb.DuckDBPyConnection, policy: Policy) -> pd.DataFrame:
-    """Share of regulated requests and spend run in an allowed region.
+    """Measure the share of regulated requests and spend in an allowed region.
 
     Over spend rows of the use cases the policy's residency rules name: a
     row is a hit when its ``region`` matches one of its use case's allowed

@@ -37,7 +37,7 @@ _TOKENS = (
 
 
 def in_period(table: str) -> str:
-    """SQL relation: ``table`` rows with a reporting ``day``, in the period.
+    """Return SQL selecting the rows of ``table`` in the period, with a ``day``.
 
     A row that covers one whole UTC day (it was given as a ``date``) keeps
     that date as its day; a row given with a time takes the day it falls on
@@ -55,7 +55,7 @@ def in_period(table: str) -> str:
 
 
 def _spend_by_use_case() -> str:
-    """SQL: cost per use case and currency, from spend rows with a cost."""
+    """Return SQL of cost per use case and currency (rows with a cost)."""
     return f"""SELECT {_USE_CASE} AS use_case, cost_currency AS currency,
         sum(cost) AS cost
       FROM spend WHERE cost IS NOT NULL AND {_USE_CASE} IS NOT NULL
@@ -63,7 +63,7 @@ def _spend_by_use_case() -> str:
 
 
 def cost_per_use_case(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Cost per use case: its own spend plus its share of spend with none.
+    """Give each use case its own spend plus a share of spend naming none.
 
     Spend that names a use case is direct; spend that names none is split
     over the use cases in proportion to their direct spend, per currency
@@ -92,7 +92,7 @@ def cost_per_use_case(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def cost_per_verified_outcome(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Cost per verified outcome and the spend on unverified or failed work.
+    """Price each verified outcome, and the spend on unverified or failed work.
 
     Per use case: ``cost_per_verified`` = cost of the use case's spend /
     verified outcomes; ``unverified_cost`` = cost x (attempted - verified) /
@@ -161,14 +161,14 @@ def cost_per_verified_outcome(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def _revenue_sql() -> str:
-    """SQL: outcome value per use case and currency, in the period."""
+    """Return SQL of outcome value per use case and currency, in the period."""
     return f"""SELECT use_case, upper(currency) AS currency, sum(value) AS revenue
       FROM {in_period("outcomes")}
       WHERE value IS NOT NULL AND currency IS NOT NULL GROUP BY ALL"""
 
 
 def cost_vs_revenue(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Inference cost against AI revenue, per use case and currency.
+    """Set inference cost against AI revenue, per use case and currency.
 
     ``revenue`` is the sum of outcome ``value``; ``ratio`` = cost /
     revenue; ``gross_margin`` = (revenue - cost) / revenue. Cost and
@@ -209,7 +209,7 @@ def cost_vs_revenue(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def value_per_token(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Value attributed per token, per use case and currency of the value.
+    """Divide the value attributed to each use case by its tokens.
 
     ``tokens`` are the use case's counted tokens of every class (reasoning
     sits inside output); ``value_per_token`` = value / tokens and

@@ -63,7 +63,7 @@ def _extend_price_book(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _priced_routes_sql(tolerance: float) -> str:
-    """SQL: route rows in the period with flags and costs at each model."""
+    """Return SQL of route rows in the period, flagged and priced per model."""
     join, _ = standard_cost_sql("x")
     missing = " OR ".join(f"(x.{c}_tokens <> 0 AND sp.{c} IS NULL)" for c in _PRICED)
     amount = " + ".join(f"x.{c}_tokens * coalesce(sp.{c}, 0)" for c in _PRICED)
@@ -115,7 +115,7 @@ def _priced_routes_sql(tolerance: float) -> str:
 def route_win_rate(
     con: duckdb.DuckDBPyConnection, policy: Policy, by: str | None = None
 ) -> pd.DataFrame:
-    """Route win rate, losses, money saved and the routing opportunity.
+    """Measure route wins, losses, money saved and the routing opportunity.
 
     Over route rows in the period that were evaluated (served and reference
     scores both present; other rows are counted in ``not_evaluated`` and
