@@ -3,7 +3,9 @@
 The overview notebook reads what the ledger holds by source
 (:func:`ledger_contents`), which figures of the series the data can give
 (:func:`data_readiness`) and the last stage of the three it reaches
-(:func:`supported_stage`): 1 spend visibility, 2 economics, 3 value.
+(:func:`supported_stage`): 1 spend visibility, 2 economics, 3 value. The
+value notebook shows the same as a board of metrics, with what is missing
+to compute each (:func:`maturity_board`).
 """
 
 from __future__ import annotations
@@ -15,9 +17,17 @@ import pandas as pd
 
 from .errors import ParameterError
 from .metrics import drift
+from .policy import Policy
 from .schema import DIMENSIONS
+from .value import (
+    batch_leverage,
+    cost_per_verified_outcome,
+    cost_vs_revenue,
+    route_win_rate,
+    sovereignty,
+)
 
-__all__ = ["data_readiness", "ledger_contents", "supported_stage"]
+__all__ = ["data_readiness", "ledger_contents", "maturity_board", "supported_stage"]
 
 _TOKENS = (
     "(input_tokens + cache_read_tokens + cache_write_5m_tokens"
@@ -119,8 +129,9 @@ def data_readiness(con: duckdb.DuckDBPyConnection, owner: str = "team") -> pd.Da
 
     Notes
     -----
-    Stage 3 (value) needs outcomes, such as tickets resolved per use case;
-    the ledger holds none yet, so cost per outcome is always "no".
+    Stage 3 (value) needs outcomes, such as tickets resolved per use case:
+    cost per outcome is ready on the share of use-case cost whose use case
+    has outcomes reported (:func:`_outcome_share`).
     """
     if owner not in DIMENSIONS:
         raise ParameterError(
@@ -129,6 +140,7 @@ def data_readiness(con: duckdb.DuckDBPyConnection, owner: str = "team") -> pd.Da
     s = _shares(con, owner)
     compared = drift(con).dropna(subset=["computed", "billed"])
     who = _label(owner)
+    outcomes = _outcome_share(con)
 
     # One row per figure: stage, figure, ready, evidence.
     one, two, three = "1 spend visibility", "2 economics", "3 value"
@@ -172,8 +184,8 @@ def data_readiness(con: duckdb.DuckDBPyConnection, owner: str = "team") -> pd.Da
         (
             three,
             "cost per outcome",
-            "no",
-            "the ledger holds no outcomes (tickets resolved, documents read)",
+            _status(outcomes),
+            f"outcomes reported for {_pct(outcomes)} of use-case cost",
         ),
         (
             three,
@@ -216,3 +228,95 @@ def supported_stage(readiness: pd.DataFrame) -> str:
         return "the data supports no stage yet: nothing in it carries cost"
     stage, ready = reached
     return f"the data supports stage {stage}" + (" (partly)" if ready != "yes" else "")
+
+
+def _covered(frame: pd.DataFrame, figure: str) -> float:
+    """Return the share of use-case cost (absolute) where ``figure`` is known."""
+    rows = frame[frame["use_case"] != "(total)"].dropna(subset=["cost"])
+    total = rows["cost"].abs().sum()
+    return (
+        float(rows.loc[rows[figure].notna(), "cost"].abs().sum() / total)
+        if total
+        else 0.0
+    )
+
+
+def _outcome_share(con: duckdb.DuckDBPyConnection) -> float:
+    """Return the share of use-case cost whose use case has outcomes."""
+    return _covered(cost_per_verified_outcome(con), "unverified_cost")
+
+
+def maturity_board(
+    con: duckdb.DuckDBPyConnection, policy: Policy | None = None
+) -> pd.DataFrame:
+    """Say, per stage, which metrics the loaded data can compute.
+
+    A metric is "yes" when the data supports it on at least 99% of the cost
+    (or tokens) it covers, "partly" when on some, "no" otherwise; ``missing``
+    names the data that would take it to "yes".
+
+    Parameters
+    ----------
+    con
+        Connection with the ``spend`` view registered.
+    policy
+        The value policy (route target, batch and residency rules);
+        defaults when None.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``stage``, ``metric``, ``status`` (yes, partly or no), ``missing``
+        (empty when the status is yes).
+
+    Notes
+    -----
+    GPU utilisation needs a utilisation series (an ``activity`` metric
+    naming GPU utilisation); GPU charges alone make it "partly".
+    """
+    policy = policy or Policy()
+    s = _shares(con, "use_case")
+    compared = len(drift(con).dropna(subset=["computed", "billed"]))
+    gpu = con.execute("""SELECT
+        (SELECT count(*) FROM activity WHERE metric ILIKE '%gpu%util%'),
+        (SELECT count(*) FROM spend WHERE cost IS NOT NULL
+         AND concat_ws(' ', service_name, sku_id, consumed_unit) ILIKE '%gpu%')
+        """).fetchone()
+    routes = route_win_rate(con, policy).iloc[0]["evaluated"]
+    batch = batch_leverage(con, policy)
+    batch = "tokens" in batch and bool(batch["tokens"].fillna(0).gt(0).any())
+    sovereign = sovereignty(con, policy)
+    sovereign = "hit_rate" in sovereign and sovereign["hit_rate"].notna().any()
+    one, two, three = "1 spend visibility", "2 economics", "3 value"
+    costed = "yes" if s["costed"] else "no"
+    rows = [
+        (one, "total spend", costed, "a bill or usage of known models"),
+        (one, "average daily spend", costed, "a bill or usage of known models"),
+        (two, "cost per token, normalised", _status(s["priced"]),
+         "prices for the unpriced models (catalogue names or negotiated rates)"),
+        (two, "cost per model", _status(s["model"]), "the model on bill rows"),
+        (two, "input/output ratio", "yes" if s["output"] else "no",
+         "token counts by class"),
+        (two, "cached ratio", "yes" if s["tokens"] else "no",
+         "token counts with cache reads apart"),
+        (two, "token-to-spend drift", "yes" if compared else "no",
+         "a bill for the days of priced usage"),
+        (two, "GPU utilisation", "yes" if gpu[0] else "partly" if gpu[1] else "no",
+         "a GPU utilisation series (activity metric gpu_utilisation)"),
+        (three, "cost per use case", _status(s["use_case"]),
+         "the use case on every request (tags or owner rules)"),
+        (three, "inference cost vs revenue",
+         _status(_covered(cost_vs_revenue(con), "ratio")),
+         "outcome values (revenue) per use case, in the cost's currency"),
+        (three, "cost per verified outcome", _status(_outcome_share(con)),
+         "outcomes (attempted, verified) for every use case with spend"),
+        (three, "route win rate", "yes" if routes else "no",
+         "routing evidence with served and reference scores"),
+        (three, "batch leverage", "yes" if batch else "no",
+         "batch-eligible use cases in the policy, with spend"),
+        (three, "sovereignty hit rate", "yes" if sovereign else "no",
+         "residency rules in the policy, and spend of those use cases"),
+    ]  # fmt: skip
+    board = pd.DataFrame(rows, columns=["stage", "metric", "status", "missing"])
+    board.loc[board["status"] == "yes", "missing"] = ""
+    return board
