@@ -32,7 +32,8 @@ scope: str = "ai"  # ai: AI spend only; all: the whole bill
 group_by: str = "team"  # dimension to split spend by: team, project...
 scope_rules: str = ""  # YAML adding services, SKUs, tags to the AI scope
 owners: str = ""  # YAML owner rules; empty: owners are teams
-users: str = "pseudonymised"  # or "shown", for internal use only"""
+users: str = "pseudonymised"  # or "shown", for internal use only
+policy: str = ""  # YAML value policy: route target, batch, residency"""
 
 SETUP = """\
 import tokenlib as tl
@@ -41,7 +42,7 @@ from tokenlib import notebook as nb, plots, readiness
 nb.setup()
 params = nb.check_params(
     ledger, prices, start, end, tz, currency, scope, group_by,
-    scope_rules, owners, users,
+    scope_rules, owners, users, policy,
 )"""
 
 OPEN = """\

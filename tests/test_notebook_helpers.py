@@ -72,6 +72,7 @@ def test_check_params_returns_the_parameters(ledger):
         "scope_rules": "",
         "owners": "",
         "users": "pseudonymised",
+        "policy": "",
     }
 
 

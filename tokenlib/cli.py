@@ -15,7 +15,7 @@ import duckdb
 from .errors import ParameterError, TokenlibError
 from .ingest import ingest_file
 from .ledger import PROJECT_ROOT, default_ledger_path, open_ledger
-from .params import open_priced, parse_date
+from .params import open_priced, parse_date, value_policy
 from .sources import FORMATS
 from .summary import summarise
 
@@ -118,6 +118,11 @@ def ingest(paths, fmt, maps, sets, ledger) -> None:
     show_default=True,
     help="Show user emails and ids as pseudonyms, or as they are.",
 )
+@click.option(
+    "--policy",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="YAML value policy: route target, batch-eligible and regulated work.",
+)
 @click.option("--currency", default="USD", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def metrics(
@@ -130,6 +135,7 @@ def metrics(
     scope_rules,
     owners,
     users,
+    policy,
     currency,
     as_json,
 ) -> None:
@@ -157,7 +163,8 @@ def metrics(
         str(owners or ""),
         users,
     )
-    result = summarise(con, currency.upper())
+    rules = value_policy(str(policy or ""))
+    result = summarise(con, currency.upper(), rules)
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return
@@ -175,10 +182,15 @@ def metrics(
         "cached_ratio",
         "unpriced_tokens",
         "direct_allocation_pct",
+        "cost_per_verified_outcome",
+        "route_win_rate",
+        "cache_leverage",
+        "batch_leverage",
+        "sovereignty_hit_rate",
     ):
         click.echo(f"{key:>16}: {result[key]}")
     click.echo(f"{'tokens':>16}: {result['tokens']}")
-    for note in result["notes"]:
+    for note in result["notes"] + result["value_notes"]:
         click.echo(f"note: {note}")
 
 
@@ -241,8 +253,13 @@ def demo(seed, days, out, ledger) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="YAML owner rules (overrides the parameters file).",
 )
+@click.option(
+    "--policy",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="YAML value policy (overrides the parameters file).",
+)
 @_ledger_option
-def report(params, out, owners, ledger) -> None:
+def report(params, out, owners, policy, ledger) -> None:
     """Run the notebook series into a dated folder with HTML and metrics.json."""
     from .report import read_params, run_report
 
@@ -253,6 +270,7 @@ def report(params, out, owners, ledger) -> None:
         base={"ledger": str(default_ledger_path())},
         ledger=str(ledger) if ledger else None,
         owners=str(owners) if owners else None,
+        policy=str(policy) if policy else None,
     )
     folder = run_report(values, out, progress=lambda line: click.echo(line, err=True))
     click.echo(f"report written to {folder}")

@@ -27,6 +27,15 @@ _INGEST_LOG_DDL = """CREATE TABLE IF NOT EXISTS ingest_log (
   duplicate BIGINT, quarantined BIGINT, ingested_at TIMESTAMPTZ)"""
 
 
+#: Tables added after the first ledgers were written.
+_LATER_TABLES = {
+    "activity": ACTIVITY_DDL,
+    "outcomes": OUTCOME_DDL,
+    "routes": ROUTE_DDL,
+    "volumes": VOLUME_DDL,
+}
+
+
 def default_ledger_path() -> Path:
     """The ledger file: ``$TOKENLIB_LEDGER`` or ``data/ledger.duckdb``."""
     return Path(
@@ -79,6 +88,12 @@ def open_ledger(
             "SELECT CAST(uuid() AS VARCHAR) AS pseudonym_salt"
         )
         _migrate(con)
+    if read_only and path.exists():
+        # A ledger from before a table was added reads as having it, empty.
+        have = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+        for name, ddl in _LATER_TABLES.items():
+            if name not in have:
+                con.execute(ddl.replace("CREATE TABLE", "CREATE TEMP TABLE", 1))
     con.execute("SET TimeZone = 'UTC'")
     # A library prints nothing: no progress bar on long queries.
     con.execute("SET enable_progress_bar = false")

@@ -26,7 +26,13 @@ from pandas.api import types
 from . import plots
 from .errors import ParameterError
 from .metrics import total_spend
-from .params import check_params, open_priced, owner_rules, resolve_path
+from .params import (
+    check_params,
+    open_priced,
+    owner_rules,
+    resolve_path,
+    value_policy,
+)
 
 if TYPE_CHECKING:
     from pandas.io.formats.style import Styler
@@ -43,6 +49,7 @@ __all__ = [
     "run_metadata",
     "setup",
     "table",
+    "value_policy",
 ]
 
 

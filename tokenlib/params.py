@@ -19,6 +19,7 @@ import duckdb
 from .attribution import Owners, read_owners
 from .errors import ParameterError
 from .ledger import PROJECT_ROOT, open_ledger
+from .policy import Policy, read_policy
 from .pricing import check_zone, price_ledger, read_scope_rules
 from .schema import DIMENSIONS
 
@@ -27,6 +28,7 @@ __all__ = [
     "check_params",
     "open_priced",
     "owner_rules",
+    "value_policy",
     "parse_date",
     "resolve_path",
 ]
@@ -110,6 +112,7 @@ def check_params(
     scope_rules: str = "",
     owners: str = "",
     users: str = "pseudonymised",
+    policy: str = "",
 ) -> dict[str, str]:
     """Check a notebook's parameters and return them as given.
 
@@ -160,6 +163,7 @@ def check_params(
             owners and read_owners(_file(owners, "owners", "use '' for owners by team"))
         ),
         lambda: _choice(users, "users", USERS),
+        lambda: value_policy(policy),
     ]
     problems = []
     for check in checks:
@@ -181,6 +185,7 @@ def check_params(
         "scope_rules": scope_rules,
         "owners": owners,
         "users": users,
+        "policy": policy,
     }
 
 
@@ -268,3 +273,14 @@ def owner_rules(owners: str = "") -> Owners:
     if not owners:
         return read_owners(None)
     return read_owners(_file(owners, "owners", "use '' for owners by team"))
+
+
+def value_policy(policy: str = "") -> Policy:
+    """Read the value policy a notebook's ``policy`` parameter names.
+
+    '' gives the defaults: a 70% route target, no tolerance, no batch-eligible
+    use case and no regulated workload.
+    """
+    if not policy:
+        return read_policy(None)
+    return read_policy(_file(policy, "policy", "use '' for the default policy"))

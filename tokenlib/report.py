@@ -23,7 +23,7 @@ from nbconvert import HTMLExporter
 
 from .errors import ParameterError, ReportError
 from .ledger import PROJECT_ROOT
-from .params import check_params, open_priced, resolve_path
+from .params import check_params, open_priced, resolve_path, value_policy
 from .summary import summarise
 
 __all__ = ["DEFAULT_PARAMS", "notebooks", "read_params", "run_report"]
@@ -44,6 +44,7 @@ DEFAULT_PARAMS: dict[str, str] = {
     "scope_rules": "",
     "owners": "",
     "users": "pseudonymised",
+    "policy": "",
 }
 
 
@@ -93,7 +94,7 @@ def _metrics(params: Mapping[str, str]) -> dict:
         params["users"],
     )
     try:
-        return summarise(con, params["currency"])
+        return summarise(con, params["currency"], value_policy(params["policy"]))
     finally:
         con.close()
 

@@ -98,7 +98,7 @@ def sessions(
           GROUP BY session
         ),
         done AS (
-          SELECT session, {outcomes} FROM {_activity(con)}
+          SELECT session, {outcomes} FROM activity
           WHERE session IN (SELECT session FROM per) AND {_in_period(con)}
           GROUP BY session
         )
@@ -136,19 +136,6 @@ def _in_period(con: duckdb.DuckDBPyConnection) -> str:
     if stop:
         parts.append(f"{day} < DATE {literal(stop.isoformat())}")
     return " AND ".join(parts)
-
-
-def _activity(con: duckdb.DuckDBPyConnection) -> str:
-    """The activity table, or an empty one for a ledger written before it."""
-    found = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'activity'"
-    ).fetchone()[0]
-    if found:
-        return "activity"
-    return (
-        "(SELECT NULL::VARCHAR AS session, NULL::VARCHAR AS metric, "
-        "NULL::DOUBLE AS value WHERE false)"
-    )
 
 
 def sessions_by(frame: pd.DataFrame, by: str) -> pd.DataFrame:

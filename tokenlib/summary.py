@@ -10,7 +10,9 @@ import pandas as pd
 
 from . import metrics
 from .attribution import allocate, direct_allocation
+from .policy import Policy
 from .schema import TOKEN_CLASSES, TOKEN_COLUMNS
+from .value import summary_value
 
 __all__ = ["summarise"]
 
@@ -101,8 +103,15 @@ def _notes(
     return notes
 
 
-def summarise(con: duckdb.DuckDBPyConnection, currency: str = "USD") -> dict:
-    """Return the stage 1-2 headline figures for the registered ``spend`` view.
+def summarise(
+    con: duckdb.DuckDBPyConnection, currency: str = "USD", policy: Policy | None = None
+) -> dict:
+    """Return the headline figures for the registered ``spend`` view.
+
+    Stage 1-2 figures, attribution (``direct_allocation_pct``, ``by_owner``)
+    and the value stage's five consumption metrics, measured against
+    ``policy`` (the defaults when None), with ``value_notes`` saying why a
+    value figure is null.
 
     Money figures are in ``currency``; totals in other currencies are listed
     under ``other_currencies`` and never added in. ``total_cost`` is None when
@@ -131,6 +140,7 @@ def summarise(con: duckdb.DuckDBPyConnection, currency: str = "USD") -> dict:
     owners = owners[owners["currency"] == currency]
     direct = direct_allocation(con, by_day=False, source=src)
     direct = direct[direct["currency"] == currency]["direct_allocation_pct"]
+    value = summary_value(con, currency, policy or Policy())
     return {
         "currency": currency,
         "notes": notes,
@@ -170,4 +180,5 @@ def summarise(con: duckdb.DuckDBPyConnection, currency: str = "USD") -> dict:
         "drift": _records(drift),
         "direct_allocation_pct": _clean(direct.iloc[0]) if len(direct) else None,
         "by_owner": _records(owners[["owner", "direct", "shared", "cost"]]),
+        **{k: _clean(v) if k != "value_notes" else v for k, v in value.items()},
     }
