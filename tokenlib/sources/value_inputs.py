@@ -167,13 +167,16 @@ def _time(cols: dict[str, str]) -> tuple[dict[str, Field], list[Check]]:
 
 
 def _tags(table: Table, cols: dict[str, str]) -> Field | None:
-    """A JSON object of the columns the layout does not know, or None."""
+    """A JSON object of the non-empty values of the columns the layout does
+    not know (as text), or None when the file has no such column."""
     used = set(cols.values())
     extra = [c for c in table.columns if c not in used]
     if not extra:
         return None
     pairs = ", ".join(f"{literal(c)}, {_text(c)}" for c in extra)
-    return Field("json", expr=f"json_object({pairs})")
+    # Merging into {} drops the keys whose value is empty.
+    merged = f"json_merge_patch('{{}}', json_object({pairs}))"
+    return Field("json", expr=f"nullif(CAST({merged} AS VARCHAR), '{{}}')::JSON")
 
 
 def _currency(cols: dict[str, str], money: tuple[str, ...]) -> list[Check]:
