@@ -6,6 +6,8 @@ the OpenAI Usage API export of one other project, a FOCUS 1.2 export of an
 AWS account that runs a Bedrock workload, and the developers' Claude Code
 telemetry (events and metrics of the same sessions). The Anthropic cost
 report bills the Anthropic tokens of the request log and of Claude Code.
+What the work achieved (outcomes, routing evidence, business volumes) and
+the value policy come from :mod:`tokenlib.demo_value`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import pandas as pd
 from .demo_agents import AGENT_FILES, Agents, agent_frames, metric_points
 from .demo_bill import cost_report
 from .demo_otlp import write_events, write_metrics
+from .demo_value import DEMO_POLICY, VALUE_FILES, write_value_files
 from .errors import ParameterError
 from .schema import TOKEN_COLUMNS
 
@@ -29,6 +32,7 @@ __all__ = [
     "DEFAULT_END",
     "DEMO_FILES",
     "DEMO_OWNERS",
+    "DEMO_POLICY",
     "REGIONAL_PREMIUM",
     "Demo",
     "generate_demo",
@@ -41,6 +45,7 @@ DEMO_FILES = (
     "openai_usage.json",
     "focus_bedrock.csv",
     *AGENT_FILES,
+    *VALUE_FILES,
 )
 #: Owner rules of the demo organisation, written beside its exports.
 DEMO_OWNERS = "owners.yml"
@@ -80,6 +85,10 @@ _REGIONS = {
     "google": "europe-west4",
     "internal": "on-prem",
 }
+#: Use cases pinned to a data-residency region of their provider, and the
+#: UTC hours (from, to) in which an after-hours fallback calls the
+#: provider's default endpoint instead: the sovereignty exceptions.
+_RESIDENCY = {"support_chat": ("eu", (20, 6))}
 _USERS_PER_TEAM = {"platform": 7, "web": 6, "mobile": 4, "support": 7, "data": 6}
 # The OpenAI project: model -> requests on a weekday, batch traffic on top.
 _OPENAI_MODELS = {
@@ -297,6 +306,17 @@ def _cache_split(
     }
 
 
+def _region(uc: _UseCase, rows: pd.DataFrame) -> pd.Series:
+    """Region of each request: the provider's default, or the use case's
+    residency region outside its after-hours fallback."""
+    default = rows.provider.map(_REGIONS)
+    if uc.name not in _RESIDENCY:
+        return default
+    region, (late, early) = _RESIDENCY[uc.name]
+    hour = rows.start.dt.hour
+    return default.where((hour >= late) | (hour < early), region)
+
+
 def _requests(uc: _UseCase, s: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     """Expand sessions into requests with times and token counts."""
     size = s["size"].to_numpy()
@@ -319,7 +339,7 @@ def _requests(uc: _UseCase, s: pd.DataFrame, rng: np.random.Generator) -> pd.Dat
     tokens["reasoning_tokens"] = reasoning
     for name, values in tokens.items():
         rows[name] = values.astype(np.int64)
-    rows["region"] = rows.provider.map(_REGIONS)
+    rows["region"] = _region(uc, rows)
     rows["service_tier"] = uc.tier
     rows["agent"], rows["use_case"] = uc.agent, uc.name
     rows["application"], rows["environment"] = uc.application, uc.environment
@@ -596,7 +616,9 @@ def write_demo(
     The Bedrock rows are priced at :data:`BEDROCK_PRICES` and the Anthropic
     cost report carries money; the other files carry tokens only and are
     priced by the pricing engine (Claude Code's ``cost_usd`` is the client's
-    estimate). The OpenAI export is grouped by model and batch only, so its
+    estimate). Beside the exports go the owner rules (:data:`DEMO_OWNERS`)
+    and the value policy (:data:`DEMO_POLICY`), which are not ingested.
+    The OpenAI export is grouped by model and batch only, so its
     ``project_id`` is null; ingest it with
     ``set_values={"project": "marketing-copy"}`` to name the project.
 
@@ -624,4 +646,5 @@ def write_demo(
     bill = cost_report(demo.log, calls, agents.drift)
     paths[5].write_text(json.dumps(bill, indent=1))
     (out_dir / DEMO_OWNERS).write_text(_owner_rules(agents.developers))
+    write_value_files(demo, out_dir)
     return paths

@@ -39,6 +39,14 @@ from .otel_genai_metrics import looks_like_otel_genai_metrics, plan_otel_genai_m
 from .otel_genai_spans import looks_like_otel_genai_spans, plan_otel_genai_spans
 from .request_log import looks_like_request_log, plan_request_log
 from .usage_objects import looks_like_usage_objects, plan_usage_objects
+from .value_inputs import (
+    looks_like_outcomes,
+    looks_like_routes,
+    looks_like_volumes,
+    plan_outcomes,
+    plan_routes,
+    plan_volumes,
+)
 
 __all__ = ["FORMATS", "READERS", "Reader", "detect_format", "plan_for"]
 
@@ -132,6 +140,9 @@ READERS: tuple[Reader, ...] = (
         test_json=looks_like_usage_objects,
         plan_json=plan_usage_objects,
     ),
+    Reader("outcomes", test_table=looks_like_outcomes, plan_table=plan_outcomes),
+    Reader("routes", test_table=looks_like_routes, plan_table=plan_routes),
+    Reader("volumes", test_table=looks_like_volumes, plan_table=plan_volumes),
 )
 
 #: Formats a user can name with ``--format``.

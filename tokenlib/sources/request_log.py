@@ -17,6 +17,7 @@ from ..errors import MissingColumnError, ParameterError
 from ..schema import DIMENSIONS, LEDGER_COLUMNS, TOKEN_COLUMNS
 from .base import Check, Field, Plan, quote
 from .files import Table
+from .value_inputs import is_value_input
 
 __all__ = ["AZURE_TRACE", "plan_request_log", "looks_like_request_log"]
 
@@ -66,9 +67,14 @@ def is_azure_trace(columns: dict[str, str]) -> bool:
 
 
 def looks_like_request_log(columns: dict[str, str]) -> bool:
-    """A file with a start time and at least one ledger token column."""
+    """A file with a start time and at least one ledger token column.
+
+    Routing evidence has both too; its model columns tell it apart.
+    """
     return is_azure_trace(columns) or (
-        "start" in columns and any(c in columns for c in TOKEN_COLUMNS)
+        "start" in columns
+        and any(c in columns for c in TOKEN_COLUMNS)
+        and not is_value_input(columns)
     )
 
 
