@@ -20,7 +20,8 @@ $(DEMO): $(STAMP)
 demo: $(DEMO)
 
 report: $(DEMO)
-	$(VENV)/bin/tokenlib report --ledger $(DEMO) --owners data/demo/owners.yml
+	$(VENV)/bin/tokenlib report --ledger $(DEMO) \
+		--owners data/demo/owners.yml --policy data/demo/value_policy.yml
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -188,8 +188,8 @@ def metrics(
         "batch_leverage",
         "sovereignty_hit_rate",
     ):
-        click.echo(f"{key:>16}: {result[key]}")
-    click.echo(f"{'tokens':>16}: {result['tokens']}")
+        click.echo(f"{key:>26}: {result[key]}")
+    click.echo(f"{'tokens':>26}: {result['tokens']}")
     for note in result["notes"] + result["value_notes"]:
         click.echo(f"note: {note}")
 
@@ -229,12 +229,13 @@ def quarantine(ledger, limit) -> None:
 @_ledger_option
 def demo(seed, days, out, ledger) -> None:
     """Write the seeded demo organisation and ingest it into its own ledger."""
-    from .demo import write_demo
+    from .demo import DEMO_SETS, write_demo
 
     files = write_demo(out, seed=seed, days=days)
     con = open_ledger(ledger or out / "ledger.duckdb")
     for path in files:
-        click.echo(str(ingest_file(con, path)))
+        values = DEMO_SETS.get(path.name)
+        click.echo(str(ingest_file(con, path, set_values=values)))
 
 
 @cli.command()

@@ -32,6 +32,7 @@ __all__ = [
     "DEFAULT_END",
     "DEMO_FILES",
     "DEMO_OWNERS",
+    "DEMO_SETS",
     "DEMO_POLICY",
     "REGIONAL_PREMIUM",
     "Demo",
@@ -47,6 +48,13 @@ DEMO_FILES = (
     *AGENT_FILES,
     *VALUE_FILES,
 )
+#: Values set at ingest for files that lack them (``tokenlib ingest --set``):
+#: the OpenAI export is one project's; Claude Code is the coding use case.
+DEMO_SETS = {
+    "openai_usage.json": {"project": "marketing-copy"},
+    "claude_code_events.jsonl": {"use_case": "coding_assistant"},
+    "claude_code_metrics.jsonl": {"use_case": "coding_assistant"},
+}
 #: Owner rules of the demo organisation, written beside its exports.
 DEMO_OWNERS = "owners.yml"
 
