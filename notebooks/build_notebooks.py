@@ -115,7 +115,8 @@ them with papermill, for example
 Relative paths resolve from the project root, wherever the notebook runs.
 
 Read them in order: this overview, then `01_spend_visibility`,
-`02_unit_economics` and `03_attribution`.
+`02_unit_economics`, `03_attribution` and `04_value`;
+`09_executive_summary` is the one page for leadership.
 """),
         md("""
 ## Three stages of maturity
@@ -124,7 +125,7 @@ Read them in order: this overview, then `01_spend_visibility`,
 |---|---|---|
 | 1 spend visibility | What did AI cost, where did it go, who owns it? | 01, 03 |
 | 2 economics | What does a unit of work cost; is it spent well? | 02 |
-| 3 value | What did the spend buy? | none yet: needs outcomes |
+| 3 value | What did the spend buy? | 04, 09 |
 
 Each stage stands on the one before: unit costs mean little while spend is
 unknown, and value needs unit costs.
@@ -172,8 +173,8 @@ The last stage, in order, whose founding figure is not "no".
 - Cost is the bill's money (EffectiveCost, amortised) where a bill covers a
   provider-day, split over the priced usage of that day; elsewhere it is
   tokens times list or negotiated prices.
-- Stage 3 needs outcomes (tickets resolved, documents processed) joined by
-  use case; the ledger holds none yet.
+- Stage 3 needs outcomes (tickets resolved, documents processed) per use
+  case: load them with `tokenlib ingest outcomes.csv` (see the README).
 """)
 )
 
@@ -525,11 +526,207 @@ nb.table(estimates, money=money, pct=["gap_pct"])
 """)
 )
 
+
+VALUE = (
+    head(
+        "Value per token",
+        "What does each outcome cost to produce, what did routing, caching and "
+        "batching buy, and does regulated work run where it may? For product "
+        "owners, FinOps leads and anyone asked whether the AI spend is justified.",
+    )
+    + OPENING
+    + [
+        md("""
+## The value policy
+
+The five consumption metrics follow: cost per verified outcome,
+direct-allocation %, route win rate, cache and batch leverage, sovereignty
+hit rate.
+
+What they are held against: the route win-rate target, the quality
+tolerance, the use cases whose work can wait for batch, and the regions each
+regulated workload may run in (the `policy` parameter).
+"""),
+        code("rules = nb.value_policy(policy)\nprint(rules)"),
+        md("""
+## Cost per use case
+
+Each use case's own spend plus its share of spend that names no use case,
+split in proportion to its own spend.
+"""),
+        code("""
+per_use_case = nb.in_currency(tl.cost_per_use_case(con), currency)
+nb.table(per_use_case, money=["direct", "allocated", "cost"])
+"""),
+        md("""
+## Cost per verified outcome
+
+A use case's cost over the outcomes that passed its check (a ticket resolved
+without escalation, a pull request merged); the cost here is token cost, not
+yet fully loaded.
+
+`unverified_share` is the share of cost spent on attempts that were not
+verified: cost x (attempted - verified) / attempted.
+"""),
+        code("""
+outcomes = nb.in_currency(tl.cost_per_verified_outcome(con), currency)
+plots.outcome_costs(outcomes, period=period);
+"""),
+        code("""
+money = ["cost", "cost_per_verified", "unverified_cost"]
+shown = ["use_case", "cost", "attempted", "verified", "cost_per_verified",
+         "unverified_cost", "unverified_share", "reason"]
+nb.table(outcomes[shown], money=money, share=["unverified_share"])
+"""),
+        md("""
+## Inference cost against AI revenue
+
+`ratio` is AI cost over the revenue or value the use case reports;
+`gross_margin` is (revenue - cost) / revenue.
+
+Value per token says what each million tokens brought in.
+"""),
+        code("""
+revenue = nb.in_currency(tl.cost_vs_revenue(con), currency)
+nb.table(revenue, money=["cost", "revenue"], share=["ratio", "gross_margin"])
+"""),
+        code("""
+per_token = nb.in_currency(tl.value_per_token(con), currency)
+nb.table(per_token, money=["value", "value_per_mtok"])
+"""),
+        md("""
+## Direct-allocation %
+
+The share of spend with a named owner before shared costs are split; the
+attribution notebook has its trend.
+"""),
+        code("""
+direct = tl.direct_allocation(con, by_day=False)
+nb.table(nb.in_currency(direct, currency), money=["cost", "owned_cost"])
+"""),
+        md("""
+## Route win rate
+
+Over requests where both the served and the reference model were scored: a
+win is a request served by the cheaper model scoring no more than the
+tolerance below the reference.
+
+`opportunity` is the share served by the reference whose cheaper candidate
+scored as well: wins still to take. Money saved is the tokens at the
+reference price less at the price paid.
+"""),
+        code("""
+routes = tl.route_win_rate(con, rules, by="week")
+plots.route_trend(routes, period=period);
+"""),
+        code("""
+overall = tl.route_win_rate(con, rules)
+money = ["money_saved", "opportunity_saving"]
+share = ["win_rate", "loss_rate", "opportunity", "target"]
+nb.table(overall, money=money, share=share)
+"""),
+        md("The largest quality losses, for review:"),
+        code("nb.table(tl.route_losses(con, rules).head(10))"),
+        md("""
+## Cache and batch leverage
+
+Cache: the share of input read from cache, and the money it saved against
+list price net of what cache writes cost extra.
+
+Batch: the share of batch-eligible work (per the policy) run in batch, and
+what batch saved.
+"""),
+        code("""
+cache = nb.in_currency(tl.cache_leverage(con), currency)
+money = ["gross_saving", "write_premium", "net_saving"]
+nb.table(cache, money=money, share=["cached_ratio"])
+"""),
+        code("""
+batch = tl.batch_leverage(con, rules)
+share = ["batch_request_share", "batch_token_share"]
+nb.table(batch, money=["batch_saving"], share=share)
+"""),
+        md("""
+## Sovereignty hit rate
+
+The share of regulated requests, and of their spend, that ran in a region
+the policy allows; a request with no region counts as a miss.
+
+The exceptions follow.
+"""),
+        code('nb.table(tl.sovereignty(con, rules), share=["hit_rate"])'),
+        code('nb.table(tl.sovereignty_exceptions(con, rules), money=["cost"])'),
+        md("""
+## Maturity board
+
+Which figures of the three stages the loaded data supports, and what data
+would take each to "yes".
+"""),
+        code("nb.table(readiness.maturity_board(con, rules))"),
+    ]
+    + tail("""
+- Cost here is token cost (bills where they cover the day, else tokens x
+  price); the fully loaded cost (infrastructure, people, waste) comes later.
+- Outcomes, routing evidence and values are what the user reports; the
+  figures are as good as those checks.
+- Route money is at list prices on the row's date, standard tier.
+- Outcome days are UTC days when given as dates.
+- Amounts in two currencies are never added; each currency has its rows.
+""")
+)
+
+
+EXECUTIVE = (
+    head(
+        "Executive summary",
+        "What AI cost, what it bought and what changed, in the business's "
+        "own units. For leadership: one page.",
+    )
+    + OPENING
+    + [
+        md("""
+## The numbers, by who asks
+
+Each role's number in its own units: basis points of revenue and cost per
+unit of gross profit for finance, cost per call for engineering, owned
+spend for FinOps, cost per booking and per outcome for leadership.
+"""),
+        code("""
+rules = nb.value_policy(policy)
+summary = tl.summarise(con, currency, rules)
+units = tl.unit_costs(con, currency)
+nb.table(tl.role_brief(summary, units, currency))
+"""),
+        md("""
+## The trend
+
+Each number week by week; a first or last week may be partial.
+"""),
+        code("plots.kpi_trends(tl.brief_trends(con, currency, rules), period);"),
+        md("""
+## What changed
+
+The largest moves of the last week of data against the week before.
+"""),
+        code('print("\\n".join(tl.what_changed(con, currency)))'),
+    ]
+    + tail("""
+- AI spend is the bill's money where a bill covers the day, else tokens at
+  list or negotiated price; telemetry estimates are never used as cost.
+- Per-unit costs divide all AI spend, or the spend of the use case the
+  volumes name, by the business volumes the user provides.
+- The unit economics, attribution and value notebooks hold the detail and
+  the definitions behind each number.
+""")
+)
+
 SERIES = {
     "00_overview": OVERVIEW,
     "01_spend_visibility": SPEND,
     "02_unit_economics": ECONOMICS,
     "03_attribution": ATTRIBUTION,
+    "04_value": VALUE,
+    "09_executive_summary": EXECUTIVE,
 }
 
 

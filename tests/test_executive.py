@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import tokenlib
-from tokenlib.executive import unit_costs
+from tokenlib.executive import role_brief, unit_costs, weekly_spend, what_changed
 
 
 def _charge(con, day, cost, use_case=None, currency="USD"):
@@ -76,3 +76,24 @@ def test_volumes_outside_the_period_are_left_out(con):
     tokenlib.price_ledger(con, start=date(2026, 6, 8))
     got = unit_costs(con, unit="booking").iloc[0]
     assert (got["volume"], got["cost"]) == (50, 5.0)
+
+
+def test_role_brief_speaks_each_roles_units(con):
+    summary = tokenlib.summarise(con)
+    brief = role_brief(summary, unit_costs(con)).set_index("measure")["value"]
+    # 12 USD of AI spend; 12 / 15,000 x 10,000 = 8.0 bps; 12 / 150 bookings.
+    assert brief["AI spend in the period"] == "12.00 USD"
+    assert brief["share of booking revenue"] == "8.0 bps"
+    assert brief["AI cost per booking"] == "0.08 USD"
+    assert brief["AI cost per resolved ticket"] == "0.05 USD"
+    assert brief["cost per API call"] == "n/a"  # no call volumes
+    assert brief["cost per verified outcome"] == "n/a"  # no outcomes
+
+
+def test_weekly_spend_and_what_changed(con):
+    weeks = weekly_spend(con)
+    assert weeks["cost"].tolist() == [7.0, 5.0]
+    # Last 7 days (to 8 June) against the 7 before: search 5 vs 5, support
+    # 0 vs 2 (1 June is 7 days before 8 June, so in the earlier window).
+    lines = what_changed(con)
+    assert lines[0] == "support: down 2.00 USD (-100%) on the week before"

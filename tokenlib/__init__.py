@@ -8,6 +8,7 @@ metrics in :mod:`tokenlib.metrics`, :mod:`tokenlib.attribution` and
 
 from .attribution import Owners, allocate, chargeback, direct_allocation, read_owners
 from .errors import TokenlibError
+from .executive import brief_trends, role_brief, unit_costs, weekly_spend, what_changed
 from .ingest import IngestSummary, ingest_file, ingest_paths
 from .ledger import PROJECT_ROOT, open_ledger
 from .metrics import (
@@ -23,19 +24,39 @@ from .metrics import (
     total_spend,
     unpriced,
 )
+from .policy import Policy, read_policy
 from .pricing import Scope, price_ledger, read_scope_rules
 from .sessions import costliest_sessions, reconcile_estimates, sessions, sessions_by
 from .summary import summarise
+from .value import (
+    batch_leverage,
+    cache_leverage,
+    cost_per_use_case,
+    cost_per_verified_outcome,
+    cost_vs_revenue,
+    route_losses,
+    route_win_rate,
+    sovereignty,
+    sovereignty_exceptions,
+    value_per_token,
+)
 
 __all__ = [
-    "PROJECT_ROOT",
     "IngestSummary",
     "Owners",
+    "Policy",
+    "PROJECT_ROOT",
     "Scope",
     "TokenlibError",
     "allocate",
+    "batch_leverage",
+    "brief_trends",
+    "cache_leverage",
     "chargeback",
     "cost_per_mtok",
+    "cost_per_use_case",
+    "cost_per_verified_outcome",
+    "cost_vs_revenue",
     "costliest_sessions",
     "direct_allocation",
     "drift",
@@ -45,11 +66,17 @@ __all__ = [
     "open_ledger",
     "price_ledger",
     "read_owners",
+    "read_policy",
     "read_scope_rules",
     "reconcile_estimates",
+    "role_brief",
+    "route_losses",
+    "route_win_rate",
     "savings",
     "sessions",
     "sessions_by",
+    "sovereignty",
+    "sovereignty_exceptions",
     "spend_by",
     "spend_by_day",
     "summarise",
@@ -57,6 +84,10 @@ __all__ = [
     "token_totals",
     "top_movers",
     "total_spend",
+    "unit_costs",
     "unpriced",
+    "value_per_token",
+    "weekly_spend",
+    "what_changed",
 ]
 __version__ = "0.1.0"

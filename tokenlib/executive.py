@@ -19,7 +19,13 @@ import pandas as pd
 
 from .sources.base import literal
 
-__all__ = ["unit_costs"]
+__all__ = [
+    "brief_trends",
+    "role_brief",
+    "unit_costs",
+    "weekly_spend",
+    "what_changed",
+]
 
 
 def _period(con: duckdb.DuckDBPyConnection, column: str) -> str:
@@ -107,3 +113,162 @@ def unit_costs(
     if not week:
         frame = frame.drop(columns="week")
     return frame.drop(columns="money_currency")
+
+
+def weekly_spend(con: duckdb.DuckDBPyConnection, currency: str = "USD") -> pd.DataFrame:
+    """AI spend per week (weeks start on Monday, days in the report's zone).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``week``, ``currency``, ``cost``, ``days`` (days with spend in the
+        week: a first or last week may be partial).
+    """
+    return con.execute(
+        """SELECT date_trunc('week', day)::DATE AS week, cost_currency AS currency,
+             sum(cost) AS cost, count(DISTINCT day) AS days
+           FROM spend WHERE cost_currency = ? GROUP BY ALL ORDER BY week""",
+        [currency],
+    ).df()
+
+
+def what_changed(
+    con: duckdb.DuckDBPyConnection,
+    currency: str = "USD",
+    by: str = "use_case",
+    n: int = 3,
+) -> list[str]:
+    """Sentences on the largest moves of the last 7 days against the 7 before.
+
+    Examples
+    --------
+    A result reads like ``"coding_assistant: up 120.50 USD (+35%) on the
+    week before"``.
+    """
+    from .metrics import top_movers
+
+    movers = top_movers(con, by)
+    movers = movers[movers["currency"] == currency].head(n)
+    lines = []
+    for row in movers.itertuples(index=False):  # at most n rows
+        name, change, pct = getattr(row, by), row.change, row.change_pct
+        way = "up" if change >= 0 else "down"
+        share = "" if pd.isna(pct) else f" ({pct:+.0f}%)"
+        lines.append(
+            f"{name}: {way} {abs(change):,.2f} {currency}{share} on the week before"
+        )
+    return lines
+
+
+def _money(x: float | None, currency: str) -> str:
+    if x is None or pd.isna(x):
+        return "n/a"
+    return f"{x:,.2f} {currency}" if abs(x) >= 0.01 else f"{x:.4f} {currency}"
+
+
+def _share(x: float | None) -> str:
+    return "n/a" if x is None or pd.isna(x) else f"{x:.0%}"
+
+
+def role_brief(
+    summary: dict, units: pd.DataFrame, currency: str = "USD"
+) -> pd.DataFrame:
+    """The number each role cares about, in its own units.
+
+    Parameters
+    ----------
+    summary
+        From :func:`tokenlib.summarise` (headline, attribution and value).
+    units
+        From :func:`unit_costs` for the period.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``role`` (finance, engineering, FinOps, leadership), ``measure``,
+        ``value`` (said with its unit); "n/a" where the data gives none.
+    """
+    by_unit = units.set_index("unit") if len(units) else pd.DataFrame()
+
+    def unit(name: str, column: str):
+        if name in by_unit.index:
+            return by_unit.loc[name, column]
+        return None
+
+    bps = unit("booking", "bps_of_revenue")
+    rows = [
+        ("finance", "AI spend in the period", _money(summary["total_cost"], currency)),
+        ("finance", "share of booking revenue",
+         "n/a" if bps is None or pd.isna(bps) else f"{bps:,.1f} bps"),
+        ("finance", "AI cost per unit of gross profit",
+         _money(unit("booking", "cost_per_gross_profit"), currency)),
+        ("engineering", "cost per API call",
+         _money(unit("call", "cost_per_unit"), currency)),
+        ("engineering", "cost per million tokens",
+         _money(summary["cost_per_mtok"], currency)),
+        ("engineering", "input served from cache", _share(summary["cache_leverage"])),
+        ("engineering", "requests routed to a cheaper model without loss",
+         _share(summary["route_win_rate"])),
+        ("FinOps", "spend with a named owner",
+         "n/a" if summary["direct_allocation_pct"] is None
+         else f"{summary['direct_allocation_pct']:.0f}%"),
+        ("FinOps", "tokens without a price",
+         f"{summary['unpriced_tokens']:,}"),
+        ("FinOps", "regulated requests in an allowed region",
+         _share(summary["sovereignty_hit_rate"])),
+        ("leadership", "AI cost per booking",
+         _money(unit("booking", "cost_per_unit"), currency)),
+        ("leadership", "AI cost per resolved ticket",
+         _money(unit("resolved_ticket", "cost_per_unit"), currency)),
+        ("leadership", "cost per verified outcome",
+         _money(summary["cost_per_verified_outcome"], currency)),
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=["role", "measure", "value"])
+
+
+def brief_trends(
+    con: duckdb.DuckDBPyConnection, currency: str = "USD", policy=None
+) -> list[dict]:
+    """Weekly series of the executive summary's numbers, for :func:`kpi_trends`.
+
+    AI spend, AI cost per booking and per resolved ticket (where volumes
+    give them), spend with a named owner (on absolute amounts), and the
+    route win rate against its target.
+    """
+    from .policy import Policy
+    from .value import route_win_rate
+
+    policy = policy or Policy()
+    spend = weekly_spend(con, currency)
+    panels = [
+        {"title": "AI spend", "week": spend["week"], "value": spend["cost"],
+         "unit": f"{currency} per week"},
+    ]  # fmt: skip
+    units = unit_costs(con, currency, by="week")
+    named = {"booking": "booking", "resolved_ticket": "resolved ticket"}
+    for name, said in named.items():
+        rows = units[units["unit"] == name]
+        if len(rows):
+            panels.append(
+                {
+                    "title": f"AI cost per {said}",
+                    "week": rows["week"],
+                    "value": rows["cost_per_unit"],
+                    "unit": currency,
+                }
+            )
+    owned = con.execute(
+        """SELECT date_trunc('week', day)::DATE AS week,
+             100 * sum(abs(cost)) FILTER (WHERE NOT shared)
+               / nullif(sum(abs(cost)), 0) AS pct
+           FROM spend WHERE cost_currency = ? GROUP BY ALL ORDER BY week""",
+        [currency],
+    ).df()
+    panels.append({"title": "Spend with a named owner", "week": owned["week"],
+                   "value": owned["pct"], "unit": "%"})  # fmt: skip
+    routes = route_win_rate(con, policy, by="week")
+    if "week" in routes and routes["win_rate"].notna().any():
+        panels.append({"title": "Route win rate", "week": routes["week"],
+                       "value": routes["win_rate"] * 100, "unit": "%",
+                       "target": policy.route_target * 100})  # fmt: skip
+    return panels

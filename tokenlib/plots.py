@@ -9,6 +9,8 @@ notebook they serve, and the style and shared drawing steps in another:
   :func:`token_mix`, :func:`drift_chart`;
 - :mod:`tokenlib.attribution_plots`: :func:`allocation_trend`,
   :func:`showback_bar`, :func:`session_costs`;
+- :mod:`tokenlib.value_plots`: :func:`outcome_costs`, :func:`route_trend`,
+  :func:`kpi_trends`;
 - :mod:`tokenlib.plot_style`: :func:`use_house_style`, :func:`alt_text`,
   :func:`figure_html`.
 
@@ -26,6 +28,7 @@ from .attribution_plots import allocation_trend, session_costs, showback_bar
 from .economics_plots import cost_per_mtok_bar, drift_chart, token_mix
 from .plot_style import HOUSE_STYLE, alt_text, figure_html, use_house_style
 from .spend_plots import daily_spend, spend_bar, stacked_daily
+from .value_plots import kpi_trends, outcome_costs, route_trend
 
 __all__ = [
     "HOUSE_STYLE",
@@ -35,6 +38,9 @@ __all__ = [
     "daily_spend",
     "drift_chart",
     "figure_html",
+    "kpi_trends",
+    "outcome_costs",
+    "route_trend",
     "session_costs",
     "showback_bar",
     "spend_bar",
