@@ -657,6 +657,24 @@ The exceptions follow.
         code('nb.table(tl.sovereignty(con, rules), share=["hit_rate"])'),
         code('nb.table(tl.sovereignty_exceptions(con, rules), money=["cost"])'),
         md("""
+## In the listener's units
+
+The number each role asks for, in its own units: basis points of revenue
+and cost per unit of gross profit for finance, cost per call for
+engineering, owned spend for FinOps, cost per booking and per outcome for
+leadership. The business volumes behind them are the user's.
+"""),
+        code("""
+summary = tl.summarise(con, currency, rules)
+units = tl.unit_costs(con, currency)
+nb.table(tl.role_brief(summary, units, currency))
+"""),
+        code("""
+money = ["cost", "cost_per_unit", "revenue", "gross_profit",
+         "cost_per_gross_profit"]
+nb.table(units, money=money)
+"""),
+        md("""
 ## Maturity board
 
 Which figures of the three stages the loaded data supports, and what data
@@ -685,24 +703,22 @@ EXECUTIVE = (
     + OPENING
     + [
         md("""
-## The numbers, by who asks
+## Five numbers
 
-Each role's number in its own units: basis points of revenue and cost per
-unit of gross profit for finance, cost per call for engineering, owned
-spend for FinOps, cost per booking and per outcome for leadership.
+Each in its own units, for the last full week of data, with its change on
+the week before; the charts below show the weeks leading up to it.
 """),
         code("""
 rules = nb.value_policy(policy)
-summary = tl.summarise(con, currency, rules)
-units = tl.unit_costs(con, currency)
-nb.table(tl.role_brief(summary, units, currency))
+trends = tl.brief_trends(con, currency, rules)
+nb.table(tl.brief_numbers(trends, currency))
 """),
         md("""
 ## The trend
 
-Each number week by week; a first or last week may be partial.
+Week by week, full weeks only (Monday to Sunday).
 """),
-        code("plots.kpi_trends(tl.brief_trends(con, currency, rules), period);"),
+        code("plots.kpi_trends(trends, period);"),
         md("""
 ## What changed
 

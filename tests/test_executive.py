@@ -97,3 +97,23 @@ def test_weekly_spend_and_what_changed(con):
     # 0 vs 2 (1 June is 7 days before 8 June, so in the earlier window).
     lines = what_changed(con)
     assert lines[0] == "support: down 2.00 USD (-100%) on the week before"
+
+
+def test_brief_keeps_full_weeks_and_says_the_change(tmp_path):
+    # 1 USD a day from Mon 1 June to Sun 14 June, then 2 USD a day in the
+    # week after that, then one day (Mon 22 June) of 50 USD: weeks 7, 7, 14
+    # and a partial week left out of the brief.
+    con = tokenlib.open_ledger(tmp_path / "b.duckdb")
+    for day in range(1, 15):
+        _charge(con, f"2026-06-{day:02d}", 1.0)
+    for day in range(15, 22):
+        _charge(con, f"2026-06-{day:02d}", 2.0)
+    _charge(con, "2026-06-22", 50.0)
+    tokenlib.price_ledger(con)
+    panels = tokenlib.brief_trends(con)
+    spend = panels[0]
+    assert list(spend["value"]) == [7.0, 7.0, 14.0]
+    numbers = tokenlib.brief_numbers(panels).set_index("number")
+    assert numbers.loc["AI spend", "last_week"] == "14.00 USD per week"
+    assert numbers.loc["AI spend", "change"] == "+100% on the week before"
+    assert numbers.loc["Spend with a named owner", "last_week"] == "0%"

@@ -8,7 +8,14 @@ metrics in :mod:`tokenlib.metrics`, :mod:`tokenlib.attribution` and
 
 from .attribution import Owners, allocate, chargeback, direct_allocation, read_owners
 from .errors import TokenlibError
-from .executive import brief_trends, role_brief, unit_costs, weekly_spend, what_changed
+from .executive import (
+    brief_numbers,
+    brief_trends,
+    role_brief,
+    unit_costs,
+    weekly_spend,
+    what_changed,
+)
 from .ingest import IngestSummary, ingest_file, ingest_paths
 from .ledger import PROJECT_ROOT, open_ledger
 from .metrics import (
@@ -50,6 +57,7 @@ __all__ = [
     "TokenlibError",
     "allocate",
     "batch_leverage",
+    "brief_numbers",
     "brief_trends",
     "cache_leverage",
     "chargeback",

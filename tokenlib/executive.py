@@ -20,6 +20,7 @@ import pandas as pd
 from .sources.base import literal
 
 __all__ = [
+    "brief_numbers",
     "brief_trends",
     "role_brief",
     "unit_costs",
@@ -233,13 +234,17 @@ def brief_trends(
 
     AI spend, AI cost per booking and per resolved ticket (where volumes
     give them), spend with a named owner (on absolute amounts), and the
-    route win rate against its target.
+    route win rate against its target; full weeks of spend data only
+    (Monday to Sunday, days in the report's zone).
     """
     from .policy import Policy
     from .value import route_win_rate
 
     policy = policy or Policy()
+    # Full weeks only: a partial first or last week would read as a drop.
     spend = weekly_spend(con, currency)
+    spend = spend[spend["days"] == 7]
+    full = set(spend["week"])
     panels = [
         {"title": "AI spend", "week": spend["week"], "value": spend["cost"],
          "unit": f"{currency} per week"},
@@ -247,7 +252,7 @@ def brief_trends(
     units = unit_costs(con, currency, by="week")
     named = {"booking": "booking", "resolved_ticket": "resolved ticket"}
     for name, said in named.items():
-        rows = units[units["unit"] == name]
+        rows = units[(units["unit"] == name) & units["week"].isin(full)]
         if len(rows):
             panels.append(
                 {
@@ -259,16 +264,63 @@ def brief_trends(
             )
     owned = con.execute(
         """SELECT date_trunc('week', day)::DATE AS week,
-             100 * sum(abs(cost)) FILTER (WHERE NOT shared)
+             100 * coalesce(sum(abs(cost)) FILTER (WHERE NOT shared), 0)
                / nullif(sum(abs(cost)), 0) AS pct
            FROM spend WHERE cost_currency = ? GROUP BY ALL ORDER BY week""",
         [currency],
     ).df()
+    owned = owned[owned["week"].isin(full)]
     panels.append({"title": "Spend with a named owner", "week": owned["week"],
                    "value": owned["pct"], "unit": "%"})  # fmt: skip
     routes = route_win_rate(con, policy, by="week")
+    if "week" in routes:
+        routes = routes[pd.to_datetime(routes["week"]).dt.date.isin(full)]
     if "week" in routes and routes["win_rate"].notna().any():
         panels.append({"title": "Route win rate", "week": routes["week"],
                        "value": routes["win_rate"] * 100, "unit": "%",
                        "target": policy.route_target * 100})  # fmt: skip
     return panels
+
+
+def brief_numbers(panels: list[dict], currency: str = "USD") -> pd.DataFrame:
+    """The summary's numbers: each series' last full week, and its change.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``number``, ``last_week`` (said with its unit), ``change`` (on the
+        week before: a percentage for money, points for shares).
+
+    Examples
+    --------
+    >>> weeks = pd.to_datetime(["2026-01-05", "2026-01-12"])
+    >>> panel = {"title": "AI spend", "week": weeks, "value": [800.0, 1000.0],
+    ...          "unit": "USD per week"}
+    >>> brief_numbers([panel]).values.tolist()
+    [['AI spend', '1,000.00 USD per week', '+25% on the week before']]
+    """
+    rows = []
+    for panel in panels:
+        values = pd.Series(panel["value"], dtype=float).dropna()
+        if values.empty:
+            continue
+        last = values.iloc[-1]
+        before = values.iloc[-2] if len(values) > 1 else None
+        if panel["unit"] == "%":
+            shown = f"{last:.0f}%"
+            change = None if before is None else f"{last - before:+.0f} points"
+        else:
+            shown = f"{_money(last, currency)}" + (
+                " per week" if panel["unit"].endswith("per week") else ""
+            )
+            change = (
+                None if before in (None, 0) else f"{(last - before) / abs(before):+.0%}"
+            )
+        rows.append(
+            (
+                panel["title"],
+                shown,
+                "" if change is None else f"{change} on the week before",
+            )
+        )
+    return pd.DataFrame(rows, columns=["number", "last_week", "change"])
