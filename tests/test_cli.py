@@ -69,6 +69,16 @@ def test_metrics_json_has_the_documented_keys_and_values(ledger):
     assert [d["day"] for d in got["by_day"]] == ["2026-06-01"]
     assert {m["model"] for m in got["by_model"]} == {"claude-sonnet-4-5"}
     assert "billed_cost" in got and got["billed_cost"] is None
+    # No outcomes, routes, batch-eligible or regulated work: null, with why.
+    for key in (
+        "cost_per_verified_outcome",
+        "route_win_rate",
+        "batch_leverage",
+        "sovereignty_hit_rate",
+    ):
+        assert got[key] is None
+        assert any(note.startswith(key) for note in got["value_notes"]), key
+    assert got["cache_leverage"] == 0.0  # no cache reads among 105,000 input
 
 
 def test_metrics_period_and_zone_are_reported(ledger):

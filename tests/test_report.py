@@ -36,12 +36,17 @@ def test_report_on_demo_data_writes_html_metrics_and_notebooks(demo_ledger, tmp_
     ]
     html = (folder / "report.html").read_text()
     assert "Notes and limitations" in html and "<img" in html
+    brief = (folder / "executive_summary.html").read_text()
+    assert "Five numbers" in brief and "<img" in brief
+    assert "nb.table" not in brief and "nb.table" not in html  # no code shown
     assert html.count("Run metadata") == 1  # once, at the end of the page
     got = json.loads((folder / "metrics.json").read_text())
     con = tokenlib.open_ledger(demo_ledger, read_only=True)
     tokenlib.price_ledger(con)
     assert got["total_cost"] == pytest.approx(tokenlib.summarise(con)["total_cost"])
     assert got["days"] == 10
+    for key in ("direct_allocation_pct", "by_owner", "route_win_rate", "value_notes"):
+        assert key in got
     for path in folder.glob("*.ipynb"):
         nb = nbformat.read(path, as_version=4)
         errors = [
