@@ -362,9 +362,12 @@ def test_batch_leverage(levers):
 
 def test_batch_leverage_with_nothing_eligible_is_null(levers):
     frame = value.batch_leverage(levers, Policy())
-    assert frame.to_dict("records") == [
+    assert frame[["use_case", "reason"]].to_dict("records") == [
         {"use_case": None, "reason": "no use case is batch-eligible"}
     ]
+    # The usual columns are there, empty, so a table of it still shows.
+    assert frame.drop(columns=["use_case", "reason"]).isna().all(axis=None)
+    assert "batch_saving" in frame
 
 
 RESIDENCY = Policy(residency=({"use_case": "support", "allowed": ["eu-*"]},))
@@ -391,9 +394,11 @@ def test_sovereignty_counts_a_missing_region_as_a_miss(levers):
 
 def test_sovereignty_with_nothing_regulated_is_null(levers):
     frame = value.sovereignty(levers, Policy())
-    assert frame.to_dict("records") == [
+    assert frame[["use_case", "reason"]].to_dict("records") == [
         {"use_case": None, "reason": "no workload is regulated in the policy"}
     ]
+    assert frame.drop(columns=["use_case", "reason"]).isna().all(axis=None)
+    assert "hit_rate" in frame
     assert value.sovereignty_exceptions(levers, Policy()).empty
 
 

@@ -26,6 +26,22 @@ _TOKENS = (
 _REQUESTS = "coalesce(requests, CASE WHEN grain = 'request' THEN 1 END)"
 
 
+_BATCH_COLUMNS = (
+    "use_case", "requests", "batch_requests", "batch_request_share", "tokens",
+    "batch_tokens", "batch_token_share", "currency", "batch_saving", "reason",
+)  # fmt: skip
+_SOVEREIGNTY_COLUMNS = (
+    "use_case", "measure", "currency", "total", "in_zone", "hit_rate", "reason",
+)  # fmt: skip
+
+
+def _nothing(columns: tuple[str, ...], use_case: str | None, reason: str):
+    """One row of nulls with the frame's usual columns, saying why."""
+    row = dict.fromkeys(columns)
+    row.update(use_case=use_case, reason=reason)
+    return pd.DataFrame([row], columns=list(columns))
+
+
 def _names(values: tuple[str, ...]) -> str:
     return ", ".join(map(literal, values))
 
@@ -90,9 +106,7 @@ def batch_leverage(con: duckdb.DuckDBPyConnection, policy: Policy) -> pd.DataFra
     A bucket row without a request count adds tokens but no requests.
     """
     if not policy.batch_eligible:
-        return pd.DataFrame(
-            {"use_case": [None], "reason": ["no use case is batch-eligible"]}
-        )
+        return _nothing(_BATCH_COLUMNS, None, "no use case is batch-eligible")
     join, standard = standard_cost_sql("s")
     rows = f"""SELECT s.*, trim(s.use_case) AS uc FROM spend s
       WHERE s.counted AND trim(s.use_case) IN ({_names(policy.batch_eligible)})"""
@@ -165,8 +179,8 @@ def sovereignty(con: duckdb.DuckDBPyConnection, policy: Policy) -> pd.DataFrame:
         has spend in the period.
     """
     if not policy.residency:
-        return pd.DataFrame(
-            {"use_case": [None], "reason": ["no workload is regulated in the policy"]}
+        return _nothing(
+            _SOVEREIGNTY_COLUMNS, None, "no workload is regulated in the policy"
         )
     sql = f"""
     WITH r AS ({_regulated_sql(policy)})
@@ -186,11 +200,10 @@ def sovereignty(con: duckdb.DuckDBPyConnection, policy: Policy) -> pd.DataFrame:
         ORDER BY use_case = '{ALL_REGULATED}', use_case, measure, currency"""
     ).df()
     if frame.empty:
-        return pd.DataFrame(
-            {
-                "use_case": [ALL_REGULATED],
-                "reason": ["no spend of a regulated use case in the period"],
-            }
+        return _nothing(
+            _SOVEREIGNTY_COLUMNS,
+            ALL_REGULATED,
+            "no spend of a regulated use case in the period",
         )
     return frame
 
