@@ -547,7 +547,7 @@ What they are held against: the route win-rate target, the quality
 tolerance, the use cases whose work can wait for batch, and the regions each
 regulated workload may run in (the `policy` parameter).
 """),
-        code("rules = nb.value_policy(policy)\nprint(rules)"),
+        code("rules = nb.value_policy(policy)\nnb.table(rules.describe())"),
         md("""
 ## Cost per use case
 
@@ -573,7 +573,7 @@ outcomes = nb.in_currency(tl.cost_per_verified_outcome(con), currency)
 plots.outcome_costs(outcomes, period=period);
 """),
         code("""
-money = ["cost", "cost_per_verified", "unverified_cost"]
+money = ["cost", "unverified_cost"]
 shown = ["use_case", "cost", "attempted", "verified", "cost_per_verified",
          "unverified_cost", "unverified_share", "reason"]
 nb.table(outcomes[shown], money=money, share=["unverified_share"])
@@ -592,7 +592,8 @@ nb.table(revenue, money=["cost", "revenue"], share=["ratio", "gross_margin"])
 """),
         code("""
 per_token = nb.in_currency(tl.value_per_token(con), currency)
-nb.table(per_token, money=["value", "value_per_mtok"])
+shown = ["use_case", "value", "tokens", "value_per_mtok", "reason"]
+nb.table(per_token[shown], money=["value", "value_per_mtok"])
 """),
         md("""
 ## Direct-allocation %
@@ -614,6 +615,8 @@ tolerance below the reference.
 `opportunity` is the share served by the reference whose cheaper candidate
 scored as well: wins still to take. Money saved is the tokens at the
 reference price less at the price paid.
+
+The first and last weeks of the chart may be partial.
 """),
         code("""
 routes = tl.route_win_rate(con, rules, by="week")

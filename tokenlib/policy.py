@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -94,6 +95,34 @@ class Policy(BaseModel):
     quality_tolerance: float = Field(0.0, ge=0, le=1)
     batch_eligible: tuple[str, ...] = ()
     residency: tuple[ResidencyRule, ...] = ()
+
+    def describe(self) -> pd.DataFrame:
+        """Say the policy as a two-column table: ``setting``, ``value``.
+
+        Examples
+        --------
+        >>> Policy(batch_eligible=("docs",)).describe()["value"].tolist()
+        ['70%', '0', 'docs', '(none)']
+        """
+        regulated = "; ".join(
+            f"{r.use_case} in {', '.join(r.allowed)}" for r in self.residency
+        )
+        return pd.DataFrame(
+            {
+                "setting": [
+                    "route win-rate target",
+                    "quality tolerance",
+                    "batch-eligible use cases",
+                    "regulated use cases, allowed regions",
+                ],
+                "value": [
+                    f"{self.route_target:.0%}",
+                    f"{self.quality_tolerance:g}",
+                    ", ".join(self.batch_eligible) or "(none)",
+                    regulated or "(none)",
+                ],
+            }
+        )
 
     @field_validator("residency")
     @classmethod
