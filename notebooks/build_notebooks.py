@@ -673,9 +673,9 @@ units = tl.unit_costs(con, currency)
 nb.table(tl.role_brief(summary, units, currency))
 """),
         code("""
-money = ["cost", "cost_per_unit", "revenue", "gross_profit",
-         "cost_per_gross_profit"]
-nb.table(units, money=money)
+shown = ["unit", "use_case", "volume", "cost", "cost_per_unit",
+         "bps_of_revenue", "cost_per_gross_profit", "reason"]
+nb.table(units[shown], money=["cost"])
 """),
         md("""
 ## Maturity board

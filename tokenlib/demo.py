@@ -49,9 +49,10 @@ DEMO_FILES = (
     *VALUE_FILES,
 )
 #: Values set at ingest for files that lack them (``tokenlib ingest --set``):
-#: the OpenAI export is one project's; Claude Code is the coding use case.
+#: the OpenAI export is the marketing-copy product's (its API calls are a
+#: business volume); Claude Code is the coding use case.
 DEMO_SETS = {
-    "openai_usage.json": {"project": "marketing-copy"},
+    "openai_usage.json": {"project": "marketing-copy", "use_case": "marketing_copy"},
     "claude_code_events.jsonl": {"use_case": "coding_assistant"},
     "claude_code_metrics.jsonl": {"use_case": "coding_assistant"},
 }

@@ -221,7 +221,7 @@ def _volumes(
             gross_profit=np.round(revenue * _MARGIN * rng.lognormal(0, 0.03, n), 2),
             currency="USD",
         ),
-        pd.DataFrame({"unit": "call", "use_case": None}, dates).assign(
+        pd.DataFrame({"unit": "call", "use_case": "marketing_copy"}, dates).assign(
             volume=calls.to_numpy(),
             revenue=np.round(calls.to_numpy() * _CALL_USD, 2),
             currency="USD",
