@@ -660,6 +660,17 @@ The exceptions follow.
         code('nb.table(tl.sovereignty(con, rules), share=["hit_rate"])'),
         code('nb.table(tl.sovereignty_exceptions(con, rules), money=["cost"])'),
         md("""
+## The five metrics week by week
+
+Each metric by the definition above, per week; an empty chart means the data
+cannot give it (no outcomes, no routing evidence, nothing batch-eligible or
+regulated in the policy).
+"""),
+        code("""
+weekly = tl.value_trends(con, rules, currency)
+plots.kpi_trends(tl.trend_panels(weekly, currency, rules), period);
+"""),
+        md("""
 ## In the listener's units
 
 The number each role asks for, in its own units: basis points of revenue

@@ -47,6 +47,7 @@ from .value import (
     sovereignty_exceptions,
     value_per_token,
 )
+from .value_trends import trend_panels, value_trends
 
 __all__ = [
     "IngestSummary",
@@ -92,9 +93,11 @@ __all__ = [
     "token_totals",
     "top_movers",
     "total_spend",
+    "trend_panels",
     "unit_costs",
     "unpriced",
     "value_per_token",
+    "value_trends",
     "weekly_spend",
     "what_changed",
 ]
