@@ -7,9 +7,8 @@ gross profit) carry those denominators; :func:`unit_costs` divides the AI
 spend of the reporting period by them.
 
 A volume row that names a use case is paired with that use case's spend;
-one that names none with all AI spend. Volumes are dated by their UTC day
-and kept to the report's period. Money in another currency than the
-volumes' is never divided by them.
+one that names none with all AI spend, on the same reporting days. Money in
+another currency than the volumes' is never divided by them.
 """
 
 from __future__ import annotations
@@ -27,17 +26,6 @@ __all__ = [
     "weekly_spend",
     "what_changed",
 ]
-
-
-def _period(con: duckdb.DuckDBPyConnection, column: str) -> str:
-    """SQL: a UTC date column falls in the report's period."""
-    first, stop = con.execute('SELECT start, "end" FROM report_params').fetchone()
-    parts = ["true"]
-    if first:
-        parts.append(f"{column} >= DATE {literal(first.isoformat())}")
-    if stop:
-        parts.append(f"{column} < DATE {literal(stop.isoformat())}")
-    return " AND ".join(parts)
 
 
 def unit_costs(
@@ -65,34 +53,43 @@ def unit_costs(
     -------
     pandas.DataFrame
         [``week``], ``unit``, ``use_case`` ("(all AI)" when the volumes name
-        none), ``volume``, ``currency``, ``cost``, ``cost_per_unit``,
-        ``revenue``, ``gross_profit``, ``bps_of_revenue`` (cost over
-        revenue x 10,000), ``cost_per_gross_profit`` (cost per unit of
-        gross-profit money), ``reason`` (why a ratio is missing).
+        none), ``volume``, ``currency``, ``cost`` (empty when no priced spend
+        in ``currency`` matches), ``cost_per_unit``, ``revenue``,
+        ``gross_profit`` (empty when given in more than one currency),
+        ``bps_of_revenue`` (cost over revenue x 10,000),
+        ``cost_per_gross_profit``, ``reason`` (why a figure is missing).
+
+    Notes
+    -----
+    Volumes and spend fall on the same reporting days: a volume given as a
+    date keeps that date; one given with a time takes its day in the
+    report's zone (as outcomes do).
     """
+    from .value_outcomes import in_period
+
     week = by == "week"
-    when = "date_trunc('week', d)::DATE" if week else "NULL::DATE"
+    when = "date_trunc('week', day)::DATE" if week else "NULL::DATE"
     only = f"AND unit = {literal(unit)}" if unit else ""
     frame = con.execute(
         f"""
         WITH v AS (
           SELECT {when} AS week, unit, coalesce(use_case, '(all AI)') AS use_case,
-                 sum(volume) AS volume, sum(revenue)::DOUBLE AS revenue,
-                 sum(gross_profit)::DOUBLE AS gross_profit,
-                 string_agg(DISTINCT currency, ', ') AS money_currency
-          FROM (SELECT *, CAST(start AS DATE) AS d FROM volumes)
-          WHERE {_period(con, "d")} {only}
+                 sum(volume) AS volume,
+                 count(DISTINCT currency) AS currencies,
+                 any_value(currency) AS money_currency,
+                 sum(revenue)::DOUBLE AS revenue,
+                 sum(gross_profit)::DOUBLE AS gross_profit
+          FROM {in_period("volumes")} WHERE true {only}
           GROUP BY ALL
         ),
         s AS (
-          SELECT {when.replace("d)", "utc_day)")} AS week,
-                 coalesce(use_case, '(none)') AS use_case, sum(cost) AS cost
+          SELECT {when} AS week, coalesce(use_case, '(none)') AS use_case,
+                 sum(cost) AS cost
           FROM spend WHERE cost_currency = ? GROUP BY ALL
         ),
         all_ai AS (SELECT week, sum(cost) AS cost FROM s GROUP BY ALL)
-        SELECT v.*, coalesce(
-            CASE WHEN v.use_case = '(all AI)' THEN a.cost ELSE s.cost END, 0)
-            AS cost
+        SELECT v.*,
+          CASE WHEN v.use_case = '(all AI)' THEN a.cost ELSE s.cost END AS cost
         FROM v
         LEFT JOIN s ON s.use_case = v.use_case
           AND s.week IS NOT DISTINCT FROM v.week
@@ -103,17 +100,25 @@ def unit_costs(
     ).df()
     frame.insert(4, "currency", currency)
     frame["cost_per_unit"] = frame["cost"] / frame["volume"].where(frame["volume"] > 0)
-    same = frame["money_currency"].fillna(currency) == currency
+
+    # Revenue and profit only in one currency, and only that of the cost.
+    mixed = frame.pop("currencies") > 1
+    frame.loc[mixed, ["revenue", "gross_profit"]] = float("nan")
+    same = frame.pop("money_currency").fillna(currency) == currency
     revenue = frame["revenue"].where(same & (frame["revenue"] > 0))
     profit = frame["gross_profit"].where(same & (frame["gross_profit"] > 0))
     frame["bps_of_revenue"] = frame["cost"] / revenue * 10_000
     frame["cost_per_gross_profit"] = frame["cost"] / profit
+
+    # Say why, the most basic reason last so that it stands.
     frame["reason"] = None
     frame.loc[frame["revenue"].isna(), "reason"] = "no revenue given"
     frame.loc[~same, "reason"] = "revenue in another currency"
+    frame.loc[mixed, "reason"] = "revenue in more than one currency"
+    frame.loc[frame["cost"].isna(), "reason"] = f"no priced spend in {currency}"
     if not week:
         frame = frame.drop(columns="week")
-    return frame.drop(columns="money_currency")
+    return frame
 
 
 def weekly_spend(con: duckdb.DuckDBPyConnection, currency: str = "USD") -> pd.DataFrame:

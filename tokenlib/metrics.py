@@ -285,7 +285,8 @@ def savings(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
     ``cache_saving`` is cache reads priced at the input price minus what
     they cost, net of the premium cache writes pay over input.
-    ``batch_saving`` is batch rows priced at the standard tier minus what
+    ``batch_saving`` (empty for costs in another currency than the list
+    prices, USD) is batch rows priced at the standard tier minus what
     they cost. Both are on priced usage only.
 
     Returns
@@ -306,11 +307,12 @@ def savings(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
           sum(s.cache_write_5m_tokens * (s.cache_write_5m_price - s.input_price)
             + s.cache_write_1h_tokens * (s.cache_write_1h_price - s.input_price))
             / 1e6 AS cache_write_premium,
-          coalesce(sum({standard} - s.computed_cost)
-            FILTER (WHERE s.price_tier = 'batch'), 0) AS batch_saving
+          CASE WHEN s.computed_currency = 'USD' THEN coalesce(
+            sum({standard} - s.computed_cost) FILTER (WHERE s.price_tier = 'batch'),
+            0) END AS batch_saving
         FROM spend AS s {join}
         WHERE s.computed_cost IS NOT NULL AND s.counted
-        GROUP BY ALL""",
+        GROUP BY s.computed_currency""",
     )
 
 

@@ -126,8 +126,9 @@ def batch_leverage(con: duckdb.DuckDBPyConnection, policy: Policy) -> pd.DataFra
     money AS (
       SELECT coalesce(s.uc, '{ALL_ELIGIBLE}') AS use_case,
         s.computed_currency AS currency,
-        coalesce(sum({standard} - s.computed_cost)
-          FILTER (WHERE s.price_tier = 'batch'), 0) AS batch_saving
+        CASE WHEN s.computed_currency = 'USD' THEN coalesce(
+          sum({standard} - s.computed_cost) FILTER (WHERE s.price_tier = 'batch'),
+          0) END AS batch_saving
       FROM e AS s {join} WHERE s.computed_cost IS NOT NULL
       GROUP BY GROUPING SETS ((s.uc, s.computed_currency), (s.computed_currency))
     ),

@@ -107,9 +107,11 @@ def cost_per_verified_outcome(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     pandas.DataFrame
         ``use_case``, ``currency``, ``cost``, ``attempted``, ``verified``,
         ``failed``, ``cost_per_verified``, ``unverified_cost``,
-        ``unverified_share``, ``basis`` ("token cost"), ``reason`` (why a
+        ``unverified_share``, ``unpriced_tokens`` (the use case's tokens
+        whose cost is unknown), ``basis`` ("token cost"), ``reason`` (why a
         figure is null: no spend, no outcomes, spend in more than one
-        currency, no verified outcome).
+        currency, no verified outcome; or that it is a floor because some
+        tokens have no price).
 
     Notes
     -----
@@ -119,6 +121,10 @@ def cost_per_verified_outcome(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     sql = f"""
     WITH s AS ({_spend_by_use_case()}),
     n AS (SELECT use_case, count(*) AS currencies FROM s GROUP BY ALL),
+    u AS (SELECT {_USE_CASE} AS use_case, sum(input_tokens + cache_read_tokens
+            + cache_write_5m_tokens + cache_write_1h_tokens + output_tokens)
+            AS unpriced
+          FROM spend WHERE cost IS NULL AND counted GROUP BY ALL),
     o AS (SELECT use_case, sum(attempted) AS attempted, sum(verified) AS verified,
                  sum(failed) AS failed
           FROM {in_period("outcomes")} GROUP BY ALL),
@@ -132,27 +138,35 @@ def cost_per_verified_outcome(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
              WHEN o.attempted = 0 THEN 'no outcome attempted'
              WHEN o.verified = 0 THEN 'no verified outcome'
         END AS reason,
+        coalesce(u.unpriced, 0) AS unpriced_tokens,
         s.cost IS NOT NULL AND o.attempted > 0 AND n.currencies = 1 AS counted
       FROM s FULL JOIN o ON s.use_case = o.use_case
       LEFT JOIN n ON n.use_case = s.use_case
+      LEFT JOIN u ON u.use_case = coalesce(s.use_case, o.use_case)
     ),
     r AS (
       SELECT use_case, currency, cost, attempted, verified, failed,
         CASE WHEN reason IS NULL THEN cost / verified END AS cost_per_verified,
         CASE WHEN counted THEN cost * (attempted - verified) / attempted END
           AS unverified_cost,
-        reason, counted
+        coalesce(reason, CASE WHEN unpriced_tokens > 0 THEN
+          format('{{:,}} tokens have no price: a floor, not the full cost',
+                 unpriced_tokens) END) AS reason,
+        unpriced_tokens, counted
       FROM j
     )
     SELECT use_case, currency, cost, attempted, verified, failed,
       cost_per_verified, unverified_cost,
-      unverified_cost / nullif(cost, 0) AS unverified_share, reason, 0 AS o
+      unverified_cost / nullif(cost, 0) AS unverified_share, unpriced_tokens,
+      reason, 0 AS o
     FROM r
     UNION ALL
     SELECT '{TOTAL}', currency, sum(cost), sum(attempted), sum(verified),
       sum(failed), sum(cost) / nullif(sum(verified), 0), sum(unverified_cost),
-      sum(unverified_cost) / nullif(sum(cost), 0),
-      CASE WHEN sum(verified) = 0 THEN 'no verified outcome' END, 1
+      sum(unverified_cost) / nullif(sum(cost), 0), sum(unpriced_tokens),
+      CASE WHEN sum(verified) = 0 THEN 'no verified outcome'
+           WHEN sum(unpriced_tokens) > 0 THEN 'some tokens have no price: a floor'
+      END, 1
     FROM r WHERE counted GROUP BY currency
     ORDER BY currency NULLS LAST, o, use_case"""
     frame = con.execute(sql).df().drop(columns="o")

@@ -170,9 +170,11 @@ def route_win_rate(
       count(*) FILTER (WHERE would_win)
         / nullif(count(*) FILTER (WHERE evaluated), 0) AS opportunity,
       {policy.route_target!r} AS target, 'USD' AS currency,
-      coalesce(sum(reference_cost - served_cost) FILTER (WHERE win), 0)
+      CASE WHEN count(*) FILTER (WHERE win) = 0 THEN 0
+           ELSE sum(reference_cost - served_cost) FILTER (WHERE win) END
         AS money_saved,
-      coalesce(sum(reference_cost - candidate_cost) FILTER (WHERE would_win), 0)
+      CASE WHEN count(*) FILTER (WHERE would_win) = 0 THEN 0
+           ELSE sum(reference_cost - candidate_cost) FILTER (WHERE would_win) END
         AS opportunity_saving,
       count(*) FILTER (WHERE (win AND (reference_cost - served_cost) IS NULL)
         OR (would_win AND (reference_cost - candidate_cost) IS NULL)) AS unpriced,
