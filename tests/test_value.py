@@ -411,10 +411,12 @@ def test_summary_value(levers):
     assert got["cost_per_verified_outcome"] is None
     assert got["route_win_rate"] is None
     assert got["value_notes"] == [
-        "cost_per_verified_outcome: no use case has both spend in USD and "
-        "outcomes attempted",
+        "cost_per_verified_outcome: no outcomes reported in the period",
         "route_win_rate: no routing evidence in the period",
     ]
+    # A cached ratio the caller has is used as it is, not computed again.
+    given = value.summary_value(levers, "USD", policy, cached_ratio=0.25)
+    assert given["cache_leverage"] == 0.25
 
 
 def test_summary_value_reads_the_report_currency(outcomes):

@@ -140,7 +140,8 @@ def summarise(
     owners = owners[owners["currency"] == currency]
     direct = direct_allocation(con, by_day=False, source=src)
     direct = direct[direct["currency"] == currency]["direct_allocation_pct"]
-    value = summary_value(con, currency, policy or Policy())
+    cached = _clean(ratios["cached_ratio"].iloc[0]) if len(ratios) else None
+    value = summary_value(con, currency, policy or Policy(), cached)
     return {
         "currency": currency,
         "notes": notes,

@@ -85,7 +85,10 @@ def _pick(
 
 
 def summary_value(
-    con: duckdb.DuckDBPyConnection, currency: str, policy: Policy
+    con: duckdb.DuckDBPyConnection,
+    currency: str,
+    policy: Policy,
+    cached_ratio: float | None = None,
 ) -> dict:
     """Gather the value-stage headline figures, JSON-ready.
 
@@ -97,6 +100,9 @@ def summary_value(
         The report currency: money figures are read in it only.
     policy
         The value policy.
+    cached_ratio
+        The cached-token ratio when the caller has it already (it is the
+        cache leverage figure); computed when None.
 
     Returns
     -------
@@ -108,15 +114,29 @@ def summary_value(
         an allowed region), each a number or None, and ``value_notes``: the
         reason for each None.
     """
+    # Figures whose inputs are absent are not computed: no pass over spend.
+    no_outcomes = not con.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM {in_period('outcomes')} LIMIT 1)"
+    ).fetchone()[0]
+    outcomes = (
+        pd.DataFrame({"reason": ["no outcomes reported in the period"]})
+        if no_outcomes
+        else cost_per_verified_outcome(con)
+    )
+    cache = (
+        cache_leverage(con)
+        if cached_ratio is None
+        else pd.DataFrame({"cached_ratio": [cached_ratio]})
+    )
     picks = {
         "cost_per_verified_outcome": (
-            cost_per_verified_outcome(con),
+            outcomes,
             "cost_per_verified",
             {"use_case": TOTAL, "currency": currency},
             f"no use case has both spend in {currency} and outcomes attempted",
         ),
         "route_win_rate": (route_win_rate(con, policy), "win_rate", {}, "no data"),
-        "cache_leverage": (cache_leverage(con), "cached_ratio", {}, "no data"),
+        "cache_leverage": (cache, "cached_ratio", {}, "no input tokens"),
         "batch_leverage": (
             batch_leverage(con, policy),
             "batch_request_share",
