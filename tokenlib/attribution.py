@@ -26,11 +26,11 @@ from typing import Literal
 import duckdb
 import numpy as np
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .errors import ParameterError
 from .schema import DIMENSIONS
+from .settings import read_settings
 from .sources.base import literal, quote
 
 __all__ = [
@@ -154,32 +154,19 @@ def read_owners(path: str | Path | None) -> Owners:
     """
     if path is None:
         return Owners()
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ParameterError(f"{path}: cannot read owner rules ({exc})") from exc
-    if not isinstance(data, dict):
-        raise ParameterError(f"{path}: expected a mapping of settings at the top")
+    return read_settings(path, Owners, "owner rules", _check_split)
+
+
+def _check_split(data: dict) -> str | None:
+    """Weights and the split rule must agree."""
     if data.get("split") == "weights" and not data.get("weights"):
-        raise ParameterError(f"{path}: split is weights but no weights are given")
+        return "split is weights but no weights are given"
     if data.get("weights") and data.get("split") != "weights":
-        raise ParameterError(
-            f"{path}: weights are given but split is "
+        return (
+            f"weights are given but split is "
             f"{data.get('split', 'proportional')!r}; set split: weights to use them"
         )
-    try:
-        return Owners.model_validate(data)
-    except ValidationError as exc:
-        where = "; ".join(f"{_place(e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise ParameterError(f"{path}: {where}") from None
-
-
-def _place(loc: tuple) -> str:
-    """Say where in the file an error is: ``rule 2, field``, counting from 1."""
-    if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
-        return ", ".join([f"rule {loc[1] + 1}", *map(str, loc[2:])])
-    return ".".join(str(p) for p in loc) or "(top)"
+    return None
 
 
 def owner_columns(owners: Owners, user: str = '"user"') -> str:

@@ -20,10 +20,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .errors import ParameterError
+from .settings import read_settings
 from .sources.base import literal
 
 __all__ = ["Policy", "ResidencyRule", "read_policy"]
@@ -150,25 +149,4 @@ def read_policy(path: str | Path | None) -> Policy:
     """
     if path is None:
         return Policy()
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ParameterError(f"{path}: cannot read the value policy ({exc})") from exc
-    if not isinstance(data, dict):
-        raise ParameterError(
-            f"{path}: expected a mapping of settings at the top, found "
-            f"{type(data).__name__}"
-        )
-    try:
-        return Policy.model_validate(data)
-    except ValidationError as exc:
-        where = "; ".join(f"{_place(e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise ParameterError(f"{path}: {where}") from None
-
-
-def _place(loc: tuple) -> str:
-    """Say where in the file an error is: ``residency 2, allowed``, from 1."""
-    if len(loc) >= 2 and isinstance(loc[1], int):
-        return ", ".join([f"{loc[0]} {loc[1] + 1}", *map(str, loc[2:])])
-    return ".".join(str(p) for p in loc) or "(top)"
+    return read_settings(path, Policy, "value policy")
