@@ -33,7 +33,8 @@ group_by: str = "team"  # dimension to split spend by: team, project...
 scope_rules: str = ""  # YAML adding services, SKUs, tags to the AI scope
 owners: str = ""  # YAML owner rules; empty: owners are teams
 users: str = "pseudonymised"  # or "shown", for internal use only
-policy: str = ""  # YAML value policy: route target, batch, residency"""
+policy: str = ""  # YAML value policy: route target, batch, residency
+business_unit: str = "booking"  # volume unit for revenue: booking, ..."""
 
 SETUP = """\
 import tokenlib as tl
@@ -42,7 +43,7 @@ from tokenlib import notebook as nb, plots, readiness
 nb.setup()
 params = nb.check_params(
     ledger, prices, start, end, tz, currency, scope, group_by,
-    scope_rules, owners, users, policy,
+    scope_rules, owners, users, policy, business_unit,
 )"""
 
 OPEN = """\
@@ -681,7 +682,7 @@ leadership. The business volumes behind them are the user's.
         code("""
 summary = tl.summarise(con, currency, rules)
 units = tl.unit_costs(con, currency)
-nb.table(tl.role_brief(summary, units, currency))
+nb.table(tl.role_brief(summary, units, currency, business_unit))
 """),
         code("""
 shown = ["unit", "use_case", "volume", "cost", "cost_per_unit",
@@ -724,7 +725,7 @@ the week before; the charts below show the weeks leading up to it.
 """),
         code("""
 rules = nb.value_policy(policy)
-trends = tl.brief_trends(con, currency, rules)
+trends = tl.brief_trends(con, currency, rules, business_unit)
 nb.table(tl.brief_numbers(trends, currency))
 """),
         md("""

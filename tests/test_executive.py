@@ -86,7 +86,7 @@ def test_role_brief_speaks_each_roles_units(con):
     assert brief["share of booking revenue"] == "8.0 bps"
     assert brief["AI cost per booking"] == "0.08 USD"
     assert brief["AI cost per resolved ticket"] == "0.05 USD"
-    assert brief["cost per API call"] == "n/a"  # no call volumes
+    assert brief["cost per request"] == "n/a"  # no calls, no request counts
     assert brief["cost per verified outcome"] == "n/a"  # no outcomes
 
 

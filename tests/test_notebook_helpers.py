@@ -73,6 +73,7 @@ def test_check_params_returns_the_parameters(ledger):
         "owners": "",
         "users": "pseudonymised",
         "policy": "",
+        "business_unit": "booking",
     }
 
 

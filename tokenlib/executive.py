@@ -177,7 +177,10 @@ def _share(x: float | None) -> str:
 
 
 def role_brief(
-    summary: dict, units: pd.DataFrame, currency: str = "USD"
+    summary: dict,
+    units: pd.DataFrame,
+    currency: str = "USD",
+    business_unit: str = "booking",
 ) -> pd.DataFrame:
     """The number each role cares about, in its own units.
 
@@ -187,12 +190,18 @@ def role_brief(
         From :func:`tokenlib.summarise` (headline, attribution and value).
     units
         From :func:`unit_costs` for the period.
+    business_unit
+        The unit whose revenue and gross profit finance measures AI against
+        (``booking``, ``transaction``).
 
     Returns
     -------
     pandas.DataFrame
         ``role`` (finance, engineering, FinOps, leadership), ``measure``,
         ``value`` (said with its unit); "n/a" where the data gives none.
+        Leadership gets the AI cost of every unit the volumes name;
+        engineering the cost per API call, or per request without call
+        volumes.
     """
     by_unit = units.set_index("unit") if len(units) else pd.DataFrame()
 
@@ -201,15 +210,20 @@ def role_brief(
             return by_unit.loc[name, column]
         return None
 
-    bps = unit("booking", "bps_of_revenue")
+    said = business_unit.replace("_", " ")
+    bps = unit(business_unit, "bps_of_revenue")
+    requests = summary.get("requests") or None
+    per_call = unit("call", "cost_per_unit")
+    if per_call is None and requests and summary["total_cost"] is not None:
+        per_call = summary["total_cost"] / requests
     rows = [
         ("finance", "AI spend in the period", _money(summary["total_cost"], currency)),
-        ("finance", "share of booking revenue",
+        ("finance", f"share of {said} revenue",
          "n/a" if bps is None or pd.isna(bps) else f"{bps:,.1f} bps"),
         ("finance", "AI cost per unit of gross profit",
-         _money(unit("booking", "cost_per_gross_profit"), currency)),
-        ("engineering", "cost per API call",
-         _money(unit("call", "cost_per_unit"), currency)),
+         _money(unit(business_unit, "cost_per_gross_profit"), currency)),
+        ("engineering", "cost per API call" if "call" in by_unit.index
+         else "cost per request", _money(per_call, currency)),
         ("engineering", "cost per million tokens",
          _money(summary["cost_per_mtok"], currency)),
         ("engineering", "input served from cache", _share(summary["cache_leverage"])),
@@ -222,51 +236,78 @@ def role_brief(
          f"{summary['unpriced_tokens']:,}"),
         ("FinOps", "regulated requests in an allowed region",
          _share(summary["sovereignty_hit_rate"])),
-        ("leadership", "AI cost per booking",
-         _money(unit("booking", "cost_per_unit"), currency)),
-        ("leadership", "AI cost per resolved ticket",
-         _money(unit("resolved_ticket", "cost_per_unit"), currency)),
-        ("leadership", "cost per verified outcome",
-         _money(summary["cost_per_verified_outcome"], currency)),
     ]  # fmt: skip
+    leaders = [business_unit] + [u for u in by_unit.index if u != business_unit]
+    for name in dict.fromkeys(leaders):
+        rows.append(
+            (
+                "leadership",
+                f"AI cost per {name.replace('_', ' ')}",
+                _money(unit(name, "cost_per_unit"), currency),
+            )
+        )
+    rows.append(
+        (
+            "leadership",
+            "cost per verified outcome",
+            _money(summary["cost_per_verified_outcome"], currency),
+        )
+    )
     return pd.DataFrame(rows, columns=["role", "measure", "value"])
 
 
 def brief_trends(
-    con: duckdb.DuckDBPyConnection, currency: str = "USD", policy=None
+    con: duckdb.DuckDBPyConnection,
+    currency: str = "USD",
+    policy=None,
+    business_unit: str = "booking",
 ) -> list[dict]:
     """Weekly series of the executive summary's numbers, for :func:`kpi_trends`.
 
-    AI spend, AI cost per booking and per resolved ticket (where volumes
-    give them), spend with a named owner (on absolute amounts), and the
-    route win rate against its target; full weeks of spend data only
-    (Monday to Sunday, days in the report's zone).
+    AI spend, AI cost per business unit (where volumes give it), cost per
+    verified outcome (where outcomes do), spend with a named owner (on
+    absolute amounts), and the route win rate against its target; full
+    weeks of spend data only (Monday to Sunday, days in the report's zone).
     """
     from .policy import Policy
     from .value import route_win_rate
+    from .value_trends import value_trends
 
     policy = policy or Policy()
     # Full weeks only: a partial first or last week would read as a drop.
     spend = weekly_spend(con, currency)
     spend = spend[spend["days"] == 7]
-    full = set(spend["week"])
+    full = set(pd.to_datetime(spend["week"]))
+
+    def in_full(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[pd.to_datetime(frame["week"]).isin(full)]
+
     panels = [
         {"title": "AI spend", "week": spend["week"], "value": spend["cost"],
          "unit": f"{currency} per week"},
     ]  # fmt: skip
-    units = unit_costs(con, currency, by="week")
-    named = {"booking": "booking", "resolved_ticket": "resolved ticket"}
-    for name, said in named.items():
-        rows = units[(units["unit"] == name) & units["week"].isin(full)]
-        if len(rows):
-            panels.append(
-                {
-                    "title": f"AI cost per {said}",
-                    "week": rows["week"],
-                    "value": rows["cost_per_unit"],
-                    "unit": currency,
-                }
-            )
+    units = unit_costs(con, currency, unit=business_unit, by="week")
+    rows = in_full(units)
+    if len(rows):
+        panels.append(
+            {
+                "title": f"AI cost per {business_unit.replace('_', ' ')}",
+                "week": rows["week"],
+                "value": rows["cost_per_unit"],
+                "unit": currency,
+            }
+        )
+    weekly = value_trends(con, policy, currency)
+    weekly = in_full(weekly)
+    if weekly["cost_per_verified_outcome"].notna().any():
+        panels.append(
+            {
+                "title": "Cost per verified outcome",
+                "week": weekly["week"],
+                "value": weekly["cost_per_verified_outcome"],
+                "unit": currency,
+            }
+        )
     owned = con.execute(
         """SELECT date_trunc('week', day)::DATE AS week,
              100 * coalesce(sum(abs(cost)) FILTER (WHERE NOT shared), 0)
@@ -274,12 +315,12 @@ def brief_trends(
            FROM spend WHERE cost_currency = ? GROUP BY ALL ORDER BY week""",
         [currency],
     ).df()
-    owned = owned[owned["week"].isin(full)]
+    owned = in_full(owned)
     panels.append({"title": "Spend with a named owner", "week": owned["week"],
                    "value": owned["pct"], "unit": "%"})  # fmt: skip
     routes = route_win_rate(con, policy, by="week")
     if "week" in routes:
-        routes = routes[pd.to_datetime(routes["week"]).dt.date.isin(full)]
+        routes = in_full(routes)
     if "week" in routes and routes["win_rate"].notna().any():
         panels.append({"title": "Route win rate", "week": routes["week"],
                        "value": routes["win_rate"] * 100, "unit": "%",

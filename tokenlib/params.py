@@ -113,6 +113,7 @@ def check_params(
     owners: str = "",
     users: str = "pseudonymised",
     policy: str = "",
+    business_unit: str = "booking",
 ) -> dict[str, str]:
     """Check a notebook's parameters and return them as given.
 
@@ -164,6 +165,7 @@ def check_params(
         ),
         lambda: _choice(users, "users", USERS),
         lambda: value_policy(policy),
+        lambda: _unit(business_unit),
     ]
     problems = []
     for check in checks:
@@ -186,6 +188,7 @@ def check_params(
         "owners": owners,
         "users": users,
         "policy": policy,
+        "business_unit": business_unit,
     }
 
 
@@ -284,3 +287,13 @@ def value_policy(policy: str = "") -> Policy:
     if not policy:
         return read_policy(None)
     return read_policy(_file(policy, "policy", "use '' for the default policy"))
+
+
+def _unit(name: str) -> str:
+    """A business unit is a plain name: ``booking``, ``resolved_ticket``."""
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_ -]*", name or ""):
+        raise ParameterError(
+            f"business_unit={name!r}: expected a unit name as in the volumes "
+            "file, such as booking or resolved_ticket"
+        )
+    return name

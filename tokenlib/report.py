@@ -45,6 +45,7 @@ DEFAULT_PARAMS: dict[str, str] = {
     "owners": "",
     "users": "pseudonymised",
     "policy": "",
+    "business_unit": "booking",
 }
 
 
