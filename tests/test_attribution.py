@@ -213,7 +213,9 @@ def test_round_to_cents_gives_missing_cents_to_largest_remainders():
 def test_owner_file_errors_name_the_file_and_place(tmp_path):
     path = tmp_path / "owners.yml"
     path.write_text("rules:\n  - field: workspace\n    pattern: x\n    owner: a\n")
-    with pytest.raises(ParameterError, match=r"owners.yml: rules 1, field: .*workspace"):
+    with pytest.raises(
+        ParameterError, match=r"owners.yml: rules 1, field: .*workspace"
+    ):
         read_owners(path)
     path.write_text("split: weights\n")
     with pytest.raises(ParameterError, match="no weights are given"):

@@ -185,3 +185,20 @@ def test_metrics_json_owners_from_a_rules_file(tmp_path):
     bad = run("metrics", "--ledger", str(path), "--owners", str(rules), "--json")
     assert bad.returncode != 0 and "owners.yml: split" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_notes_say_what_to_do_about_usage_without_a_model(tmp_path):
+    # Usage with no model: its tokens are unpriced and the note says how to
+    # name the model, instead of listing "None".
+    row = {k: v for k, v in ROWS[0].items() if k != "model"}
+    log = write_csv(tmp_path / "log.csv", [row])
+    path = tmp_path / "l.duckdb"
+    assert run("ingest", str(log), "--ledger", str(path)).returncode == 0
+    got = json.loads(run("metrics", "--ledger", str(path), "--json").stdout)
+    assert got["unpriced_tokens"] == 110_000
+    assert not any("None" in note for note in got["notes"])
+    assert any("--set model=NAME" in note for note in got["notes"])
+    # A period with no data says so, not that the bill lacks AI rows.
+    later = run("metrics", "--ledger", str(path), "--json", "--start", "2027-01-01")
+    notes = json.loads(later.stdout)["notes"]
+    assert notes[0] == "no rows for this period: check start and end"

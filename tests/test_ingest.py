@@ -408,7 +408,8 @@ def test_mapping_an_owner_column_later_relabels_instead_of_adding(tmp_path):
     again = tokenlib.ingest_file(
         con, log, mapping={**base, "team": "dept"}, set_values={"model": "gpt-4o-mini"}
     )
-    assert (again.ingested, again.duplicate) == (0, 2)
+    assert (again.ingested, again.duplicate, again.replaced) == (0, 2, 2)
+    assert str(again).endswith("(2 held records changed by this copy)")
     got = con.execute(
         "SELECT team, model, input_tokens FROM ledger ORDER BY input_tokens"
     ).fetchall()
@@ -476,3 +477,15 @@ def test_an_old_ledger_opened_read_only_is_priced_with_empty_new_columns(tmp_pat
     # 1M input tokens of gpt-4o-mini at 0.15 USD per million.
     assert tokenlib.summarise(con)["total_cost"] == pytest.approx(0.15)
     assert con.execute("SELECT reported_cost FROM spend").fetchall() == [(None,)]
+
+
+def test_ingesting_the_same_file_again_changes_nothing_it_reports(tmp_path):
+    log = write_csv(
+        tmp_path / "log.csv",
+        [{"start": "2026-01-01T00:00:00Z", "input_tokens": 5, "model": "m"}],
+    )
+    con = tokenlib.open_ledger(tmp_path / "l.duckdb")
+    tokenlib.ingest_file(con, log)
+    again = tokenlib.ingest_file(con, log)
+    assert (again.ingested, again.duplicate, again.replaced) == (0, 1, 0)
+    assert "changed" not in str(again)

@@ -42,13 +42,19 @@ class IngestSummary:
     ingested: int
     duplicate: int
     quarantined: int
+    #: Of the duplicates, records whose held copy this file changed (a
+    #: restated bill, or the same file ingested with other ``--set`` values).
+    replaced: int = 0
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"{self.path} [{self.source}]: {self.rows_read:,} rows read, "
             f"{self.ingested:,} ingested, {self.duplicate:,} duplicate, "
             f"{self.quarantined:,} quarantined"
         )
+        if self.replaced:
+            text += f" ({self.replaced:,} held records changed by this copy)"
+        return text
 
 
 def _text(col: str) -> str:
@@ -187,8 +193,8 @@ def _staged_sql(plan: Plan, columns: Mapping[str, str], defaults: Mapping) -> st
     return f"SELECT {', '.join(select)} FROM ({keyed}) AS raw"
 
 
-def _insert_columns(plan: Plan, defaults: Mapping, file_label: str) -> str:
-    """The target table's column list, each filled from the staged row."""
+def _insert_columns(plan: Plan, defaults: Mapping, file_label: str) -> list[str]:
+    """The target table's columns in order, each filled from the staged row."""
     given = set(plan.fields) | set(defaults)
     out = []
     for name in TABLE_COLUMNS[plan.table]:
@@ -207,7 +213,7 @@ def _insert_columns(plan: Plan, defaults: Mapping, file_label: str) -> str:
             out.append("0")
         else:
             out.append("NULL")
-    return ", ".join(out)
+    return out
 
 
 def ingest_file(
@@ -264,6 +270,7 @@ def ingest_file(
             ingested=sum(p.ingested for p in parts),
             duplicate=sum(p.duplicate for p in parts),
             quarantined=sum(p.quarantined for p in parts),
+            replaced=sum(p.replaced for p in parts),
         )
         con.execute(
             "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, now())",
@@ -307,7 +314,7 @@ def _apply(con, plan: Plan, columns, defaults, label: str) -> IngestSummary:
         )
     before = _quarantined(con, label)
     readable = con.execute(f"SELECT count(*) FROM ({plan.relation})").fetchone()[0]
-    inserted, replaced = _upsert(con, plan, good, defaults, label)
+    inserted, held, changed = _upsert(con, plan, good, defaults, label)
 
     # Faulty rows to quarantine; when every readable row went in there are
     # none, and the pass over the file is skipped.
@@ -339,9 +346,10 @@ def _apply(con, plan: Plan, columns, defaults, label: str) -> IngestSummary:
         path=label,
         source=plan.source,
         rows_read=rows_read,
-        ingested=inserted - replaced,
-        duplicate=rows_read - quarantined - (inserted - replaced),
+        ingested=inserted - held,
+        duplicate=rows_read - quarantined - (inserted - held),
         quarantined=quarantined,
+        replaced=changed,
     )
 
 
@@ -351,13 +359,17 @@ def _quarantined(con, label: str) -> int:
     ).fetchone()[0]
 
 
-def _upsert(con, plan: Plan, good: str, defaults, label: str) -> tuple[int, int]:
-    """Insert the good rows; return (rows inserted, ledger rows they replaced).
+def _upsert(con, plan: Plan, good: str, defaults, label: str) -> tuple[int, int, int]:
+    """Insert the good rows; return (rows inserted, held rows they took the
+    place of, and of those the ones whose content changed).
 
     Records already in the ledger are replaced by this copy, unless the held
     copy spans a longer period (this one is a partial bucket of it).
     """
     replaced = 0
+    names = list(TABLE_COLUMNS[plan.table])
+    values = _insert_columns(plan, defaults, label)
+    rows = ", ".join(f"{v} AS {quote(n)}" for v, n in zip(values, names, strict=True))
     has_rows = con.execute(
         f"SELECT count(*) FROM (SELECT 1 FROM {plan.table} WHERE source = ? LIMIT 1)",
         [plan.source],
@@ -372,18 +384,29 @@ def _upsert(con, plan: Plan, good: str, defaults, label: str) -> tuple[int, int]
             f"DELETE FROM _ids WHERE record_id IN (SELECT record_id FROM {plan.table} "
             f"JOIN _ids AS n USING (record_id) WHERE {span} > n.span)"
         )
+        # Held copies that this one changes (not mere repeats of them).
+        content = [
+            quote(n)
+            for n in names
+            if n not in ("record_id", "source_file", "source_row")
+        ]
+        same = " AND ".join(f"n.{c} IS NOT DISTINCT FROM o.{c}" for c in content)
         replaced = con.execute(
+            f"SELECT count(*) FROM (SELECT {rows} FROM ({good})) n "
+            f"JOIN {plan.table} o USING (record_id) "
+            f"WHERE record_id IN (SELECT record_id FROM _ids) AND NOT ({same})"
+        ).fetchone()[0]
+        held = con.execute(
             f"DELETE FROM {plan.table} WHERE record_id IN (SELECT record_id FROM _ids)"
         ).fetchone()[0]
         good = f"SELECT * FROM ({good}) WHERE record_id IN (SELECT record_id FROM _ids)"
-    cols = _insert_columns(plan, defaults, label)
-    names = ", ".join(quote(n) for n in TABLE_COLUMNS[plan.table])
     inserted = con.execute(
-        f"INSERT INTO {plan.table} ({names}) SELECT {cols} FROM ({good})"
+        f"INSERT INTO {plan.table} ({', '.join(map(quote, names))}) "
+        f"SELECT {', '.join(values)} FROM ({good})"
     ).fetchone()[0]
     if has_rows:
         con.execute("DROP TABLE _ids")
-    return inserted, replaced
+    return inserted, held if has_rows else 0, replaced
 
 
 def ingest_paths(

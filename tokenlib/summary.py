@@ -87,19 +87,30 @@ def _notes(
     """Plain sentences on what the figures leave out or cannot say."""
     notes = []
     in_scope = con.execute(f"SELECT count(*) FROM {src}").fetchone()[0]
-    in_ledger = con.execute("SELECT count(*) FROM ledger").fetchone()[0]
-    if in_ledger and not in_scope and scope == "ai":
+    # Rows of the period whatever the scope (days counted in UTC here).
+    in_period = con.execute(
+        """SELECT count(*) FROM ledger, report_params p
+           WHERE (p.start IS NULL OR CAST(ledger.start AS DATE) >= p.start)
+             AND (p."end" IS NULL OR CAST(ledger.start AS DATE) < p."end")"""
+    ).fetchone()[0]
+    if in_period and not in_scope and scope == "ai":
         notes.append(
             "no rows in the AI scope for this period: the bill has no "
             "'AI and Machine Learning' rows; use --scope all or add scope rules"
         )
     elif not in_scope:
-        notes.append("no rows for this period")
+        notes.append("no rows for this period: check start and end")
     if total is None and in_scope:
         notes.append(f"nothing is priced in {currency}")
-    if len(unpriced):
-        models = ", ".join(sorted({str(m) for m in unpriced["model"]}))
-        notes.append(f"tokens with no price are left out of cost: {models}")
+    named = sorted({str(m) for m in unpriced["model"] if not pd.isna(m)})
+    if named:
+        notes.append("tokens with no price are left out of cost: " + ", ".join(named))
+    if len(unpriced) and unpriced["model"].isna().any():
+        notes.append(
+            "tokens that name no model are left out of cost: set one at ingest "
+            "(tokenlib ingest FILE --set model=NAME) or export usage grouped "
+            "by model"
+        )
     return notes
 
 
