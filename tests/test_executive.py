@@ -117,3 +117,16 @@ def test_brief_keeps_full_weeks_and_says_the_change(tmp_path):
     assert numbers.loc["AI spend", "last_week"] == "14.00 USD per week"
     assert numbers.loc["AI spend", "change"] == "+100% on the week before"
     assert numbers.loc["Spend with a named owner", "last_week"] == "0%"
+
+
+def test_brief_says_when_it_has_nothing_to_show(con):
+    # Two days of spend, no full week: the table says so instead of staying
+    # empty, and a move on a base under one dollar gets no percentage.
+    numbers = tokenlib.brief_numbers(tokenlib.brief_trends(con))
+    assert numbers.values.tolist() == [
+        ["(none)", "no full week of priced spend in this period", ""]
+    ]
+    _charge(con, "2026-06-01", 0.5)  # in the earlier window: base 0.50
+    tokenlib.price_ledger(con)
+    lines = tokenlib.what_changed(con)
+    assert "spend with no use case: down 0.50 USD on the week before" in lines

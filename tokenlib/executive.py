@@ -158,8 +158,12 @@ def what_changed(
     lines = []
     for row in movers.itertuples(index=False):  # at most n rows
         name, change, pct = getattr(row, by), row.change, row.change_pct
+        if name == "(none)":
+            name = f"spend with no {by.replace('_', ' ')}"
         way = "up" if change >= 0 else "down"
-        share = "" if pd.isna(pct) else f" ({pct:+.0f}%)"
+        # A percentage of a base under one unit of money says nothing.
+        small = pd.isna(pct) or abs(row.previous) < 1
+        share = "" if small else f" ({pct:+.0f}%)"
         lines.append(
             f"{name}: {way} {abs(change):,.2f} {currency}{share} on the week before"
         )
@@ -369,4 +373,6 @@ def brief_numbers(panels: list[dict], currency: str = "USD") -> pd.DataFrame:
                 "" if change is None else f"{change} on the week before",
             )
         )
+    if not rows:
+        rows = [("(none)", "no full week of priced spend in this period", "")]
     return pd.DataFrame(rows, columns=["number", "last_week", "change"])
