@@ -188,10 +188,25 @@ def metrics(
         "batch_leverage",
         "sovereignty_hit_rate",
     ):
-        click.echo(f"{key:>26}: {result[key]}")
-    click.echo(f"{'tokens':>26}: {result['tokens']}")
+        click.echo(f"{key:>26}: {_said(key, result[key], result['currency'])}")
+    for name, count in result["tokens"].items():
+        click.echo(f"{name + ' tokens':>26}: {count:,}")
     for note in result["notes"] + result["value_notes"]:
         click.echo(f"note: {note}")
+
+
+def _said(key: str, value, currency: str) -> str:
+    """A headline value for people: money to the cent, ratios to 3 digits."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if key in ("total_cost", "billed_cost", "avg_daily_cost", "cost_per_mtok",
+                   "cost_per_verified_outcome"):  # fmt: skip
+            return f"{value:,.2f} {currency}" if abs(value) >= 0.01 else f"{value:.4g}"
+        return f"{value:.3g}"
+    return str(value)
 
 
 @cli.command()
