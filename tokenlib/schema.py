@@ -119,16 +119,22 @@ def _ddl(table: str, columns: dict[str, str]) -> str:
 
 LEDGER_DDL = _ddl("ledger", LEDGER_COLUMNS)
 
-#: Work that is not tokens or money but tells what the spend produced:
-#: sessions, lines of code, commits, pull requests, active time, tool calls.
-#: One row per observation of one ``metric`` (a count, or seconds).
-ACTIVITY_COLUMNS: dict[str, str] = {
+#: Identity and time of a record in every table beside the ledger: which
+#: file and row it came from, and when (UTC, end exclusive).
+_RECORD: dict[str, str] = {
     "record_id": "UUID NOT NULL",
     "source": "VARCHAR NOT NULL",
     "source_file": "VARCHAR NOT NULL",
     "source_row": "BIGINT",
     "start": "TIMESTAMPTZ NOT NULL",
     "end": "TIMESTAMPTZ",
+}
+
+#: Work that is not tokens or money but tells what the spend produced:
+#: sessions, lines of code, commits, pull requests, active time, tool calls.
+#: One row per observation of one ``metric`` (a count, or seconds).
+ACTIVITY_COLUMNS: dict[str, str] = {
+    **_RECORD,
     "metric": "VARCHAR NOT NULL",
     "value": "DOUBLE",
     "provider": "VARCHAR",
@@ -151,12 +157,7 @@ ACTIVITY_DDL = _ddl("activity", ACTIVITY_COLUMNS)
 #: case's check (ticket resolved without escalation, pull request merged);
 #: ``value`` is revenue or value attributed, in ``currency``.
 OUTCOME_COLUMNS: dict[str, str] = {
-    "record_id": "UUID NOT NULL",
-    "source": "VARCHAR NOT NULL",
-    "source_file": "VARCHAR NOT NULL",
-    "source_row": "BIGINT",
-    "start": "TIMESTAMPTZ NOT NULL",
-    "end": "TIMESTAMPTZ",
+    **_RECORD,
     "use_case": "VARCHAR NOT NULL",
     "outcome": "VARCHAR",
     "session": "VARCHAR",
@@ -174,12 +175,7 @@ OUTCOME_COLUMNS: dict[str, str] = {
 #: an evaluation ran. A request the reference served may carry the score a
 #: cheaper ``candidate_model`` got on it (the routing opportunity).
 ROUTE_COLUMNS: dict[str, str] = {
-    "record_id": "UUID NOT NULL",
-    "source": "VARCHAR NOT NULL",
-    "source_file": "VARCHAR NOT NULL",
-    "source_row": "BIGINT",
-    "start": "TIMESTAMPTZ NOT NULL",
-    "end": "TIMESTAMPTZ",
+    **_RECORD,
     "use_case": "VARCHAR",
     "request_id": "VARCHAR",
     "provider": "VARCHAR",
@@ -199,12 +195,7 @@ ROUTE_COLUMNS: dict[str, str] = {
 #: (booking, resolved ticket, call, transaction), how many, and the revenue
 #: and gross profit they brought, in ``currency``.
 VOLUME_COLUMNS: dict[str, str] = {
-    "record_id": "UUID NOT NULL",
-    "source": "VARCHAR NOT NULL",
-    "source_file": "VARCHAR NOT NULL",
-    "source_row": "BIGINT",
-    "start": "TIMESTAMPTZ NOT NULL",
-    "end": "TIMESTAMPTZ",
+    **_RECORD,
     "unit": "VARCHAR NOT NULL",
     "use_case": "VARCHAR",
     "volume": "DOUBLE NOT NULL",
