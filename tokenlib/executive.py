@@ -16,6 +16,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from .period import in_period
 from .sources.base import literal
 
 __all__ = [
@@ -65,8 +66,6 @@ def unit_costs(
     date keeps that date; one given with a time takes its day in the
     report's zone (as outcomes do).
     """
-    from .value_outcomes import in_period
-
     week = by == "week"
     when = "date_trunc('week', day)::DATE" if week else "NULL::DATE"
     only = f"AND unit = {literal(unit)}" if unit else ""

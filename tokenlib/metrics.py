@@ -14,7 +14,7 @@ import pandas as pd
 
 from .errors import ParameterError
 from .pricing import standard_cost_sql
-from .schema import DIMENSIONS, TOKEN_CLASSES
+from .schema import DIMENSIONS, INPUT_SQL, TOKEN_CLASSES, TOKENS_SQL
 
 __all__ = [
     "BASIS",
@@ -36,10 +36,8 @@ BASIS = (
     "charges at EffectiveCost where a bill carries money (split over priced "
     "usage on the same provider-day); elsewhere tokens x list or negotiated price"
 )
-_ALL_IN = (
-    "(input_tokens + cache_read_tokens + cache_write_5m_tokens + cache_write_1h_tokens)"
-)
-_ALL = f"({_ALL_IN} + output_tokens)"
+_ALL_IN = INPUT_SQL
+_ALL = TOKENS_SQL
 
 
 def _df(

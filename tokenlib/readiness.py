@@ -18,7 +18,7 @@ import pandas as pd
 from .errors import ParameterError
 from .metrics import drift
 from .policy import Policy
-from .schema import DIMENSIONS
+from .schema import DIMENSIONS, TOKENS_SQL
 from .value import (
     batch_leverage,
     cost_per_verified_outcome,
@@ -29,10 +29,7 @@ from .value import (
 
 __all__ = ["data_readiness", "ledger_contents", "maturity_board", "supported_stage"]
 
-_TOKENS = (
-    "(input_tokens + cache_read_tokens + cache_write_5m_tokens"
-    " + cache_write_1h_tokens + output_tokens)"
-)
+_TOKENS = TOKENS_SQL
 
 
 def ledger_contents(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -11,6 +11,8 @@ from __future__ import annotations
 __all__ = [
     "TOKEN_CLASSES",
     "TOKEN_COLUMNS",
+    "INPUT_SQL",
+    "TOKENS_SQL",
     "DIMENSIONS",
     "SERVICE_TIERS",
     "LEDGER_COLUMNS",
@@ -40,6 +42,10 @@ TOKEN_CLASSES = (
 #: The classes that carry a price; reasoning is priced inside output.
 PRICED_TOKEN_CLASSES = TOKEN_CLASSES[:5]
 TOKEN_COLUMNS = tuple(f"{c}_tokens" for c in TOKEN_CLASSES)
+#: SQL of all input (uncached, cache reads and writes) and of all tokens
+#: (input and output; reasoning sits inside output and is not added again).
+INPUT_SQL = "(" + " + ".join(f"{c}_tokens" for c in PRICED_TOKEN_CLASSES[:4]) + ")"
+TOKENS_SQL = f"({INPUT_SQL} + output_tokens)"
 
 #: Who-and-why columns a user can group spend by.
 DIMENSIONS = (

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import ParameterError
-from .sources.base import literal
+from .period import in_period
+from .schema import INPUT_SQL, TOKENS_SQL
 
 __all__ = [
     "LONG_CONTEXT",
@@ -82,12 +83,10 @@ def sessions(
             sum(cache_read_tokens) AS cache_read_tokens,
             sum(cache_write_5m_tokens + cache_write_1h_tokens) AS cache_write_tokens,
             sum(output_tokens) AS output_tokens,
-            coalesce(sum(input_tokens + cache_read_tokens + cache_write_5m_tokens
-              + cache_write_1h_tokens + output_tokens) FILTER (WHERE cost IS NULL),
-              0) AS unpriced_tokens,
+            coalesce(sum({TOKENS_SQL}) FILTER (WHERE cost IS NULL), 0)
+              AS unpriced_tokens,
             count(*) FILTER (WHERE grain = 'request'
-              AND input_tokens + cache_read_tokens + cache_write_5m_tokens
-                  + cache_write_1h_tokens > {LONG_CONTEXT}) AS long_context
+              AND {INPUT_SQL} > {LONG_CONTEXT}) AS long_context
           FROM s GROUP BY session
         ),
         models AS (
@@ -98,8 +97,8 @@ def sessions(
           GROUP BY session
         ),
         done AS (
-          SELECT session, {outcomes} FROM activity
-          WHERE session IN (SELECT session FROM per) AND {_in_period(con)}
+          SELECT session, {outcomes} FROM {in_period("activity")}
+          WHERE session IN (SELECT session FROM per)
           GROUP BY session
         )
         SELECT per.*, models.top_model, models.top_model_share, done.* EXCLUDE (session)
@@ -118,24 +117,6 @@ def sessions(
         frame[column] = frame[column].fillna(0).astype("int64")
     frame.attrs["currency"] = currency
     return frame
-
-
-def _in_period(con: duckdb.DuckDBPyConnection) -> str:
-    """SQL: an activity row falls in the reporting days of the spend view."""
-    tz, first, stop = con.execute(
-        'SELECT tz, start, "end" FROM report_params'
-    ).fetchone()
-    day = (
-        "CAST(start AS DATE)"
-        if tz == "UTC"
-        else f"CAST(timezone({literal(tz)}, start) AS DATE)"
-    )
-    parts = ["true"]
-    if first:
-        parts.append(f"{day} >= DATE {literal(first.isoformat())}")
-    if stop:
-        parts.append(f"{day} < DATE {literal(stop.isoformat())}")
-    return " AND ".join(parts)
 
 
 def sessions_by(frame: pd.DataFrame, by: str) -> pd.DataFrame:

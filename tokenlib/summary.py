@@ -10,6 +10,7 @@ import pandas as pd
 
 from . import metrics
 from .attribution import allocate, direct_allocation
+from .period import in_period
 from .policy import Policy
 from .schema import TOKEN_CLASSES, TOKEN_COLUMNS
 from .value import summary_value
@@ -87,13 +88,11 @@ def _notes(
     """Plain sentences on what the figures leave out or cannot say."""
     notes = []
     in_scope = con.execute(f"SELECT count(*) FROM {src}").fetchone()[0]
-    # Rows of the period whatever the scope (days counted in UTC here).
-    in_period = con.execute(
-        """SELECT count(*) FROM ledger, report_params p
-           WHERE (p.start IS NULL OR CAST(ledger.start AS DATE) >= p.start)
-             AND (p."end" IS NULL OR CAST(ledger.start AS DATE) < p."end")"""
+    # Rows of the period whatever the scope.
+    any_scope = con.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM {in_period('ledger')} LIMIT 1)"
     ).fetchone()[0]
-    if in_period and not in_scope and scope == "ai":
+    if any_scope and not in_scope and scope == "ai":
         notes.append(
             "no rows in the AI scope for this period: the bill has no "
             "'AI and Machine Learning' rows; use --scope all or add scope rules"

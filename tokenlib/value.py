@@ -25,6 +25,7 @@ import math
 import duckdb
 import pandas as pd
 
+from .period import in_period
 from .policy import Policy
 from .value_levers import (
     ALL_ELIGIBLE,
@@ -40,7 +41,6 @@ from .value_outcomes import (
     cost_per_use_case,
     cost_per_verified_outcome,
     cost_vs_revenue,
-    in_period,
     value_per_token,
 )
 from .value_routes import route_losses, route_win_rate

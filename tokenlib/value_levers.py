@@ -12,16 +12,14 @@ import pandas as pd
 from .metrics import savings, token_ratios
 from .policy import Policy
 from .pricing import standard_cost_sql
+from .schema import TOKENS_SQL
 from .sources.base import literal
 
 __all__ = ["cache_leverage", "batch_leverage", "sovereignty", "sovereignty_exceptions"]
 
 ALL_ELIGIBLE = "(all eligible)"
 ALL_REGULATED = "(all regulated)"
-_TOKENS = (
-    "(input_tokens + cache_read_tokens + cache_write_5m_tokens"
-    " + cache_write_1h_tokens + output_tokens)"
-)
+_TOKENS = TOKENS_SQL
 # Requests of a row: its count, else one for a per-request row.
 _REQUESTS = "coalesce(requests, CASE WHEN grain = 'request' THEN 1 END)"
 

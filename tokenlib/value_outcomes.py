@@ -14,6 +14,8 @@ import duckdb
 import pandas as pd
 
 from .attribution import Owners, allocate
+from .period import in_period
+from .schema import TOKENS_SQL
 
 __all__ = [
     "BASIS",
@@ -30,28 +32,7 @@ BASIS = "token cost"
 #: Label of the row that totals the use cases.
 TOTAL = "(total)"
 _USE_CASE = "nullif(trim(use_case), '')"
-_TOKENS = (
-    "(input_tokens + cache_read_tokens + cache_write_5m_tokens"
-    " + cache_write_1h_tokens + output_tokens)"
-)
-
-
-def in_period(table: str) -> str:
-    """Return SQL selecting the rows of ``table`` in the period, with a ``day``.
-
-    A row that covers one whole UTC day (it was given as a ``date``) keeps
-    that date as its day; a row given with a time takes the day it falls on
-    in the reporting zone. The period is the one ``report_params`` holds.
-    """
-    return f"""(SELECT * FROM (
-      SELECT t.*, CASE
-          WHEN t."end" = t.start + INTERVAL 1 DAY
-           AND t.start = date_trunc('day', t.start) THEN CAST(t.start AS DATE)
-          WHEN p.tz = 'UTC' THEN CAST(t.start AS DATE)
-          ELSE CAST(timezone(p.tz, t.start) AS DATE) END AS day,
-        p.start AS _from, p."end" AS _to
-      FROM {table} t, report_params p)
-    WHERE (_from IS NULL OR day >= _from) AND (_to IS NULL OR day < _to))"""
+_TOKENS = TOKENS_SQL
 
 
 def _spend_by_use_case() -> str:

@@ -11,10 +11,10 @@ import duckdb
 import pandas as pd
 
 from .errors import ParameterError
+from .period import in_period
 from .policy import Policy
 from .prices import list_price_book, resolve_models
 from .pricing import standard_cost_sql
-from .value_outcomes import in_period
 
 __all__ = ["route_win_rate", "route_losses"]
 

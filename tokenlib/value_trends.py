@@ -11,18 +11,17 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from .period import in_period
 from .policy import Policy
+from .schema import INPUT_SQL
 from .sources.base import literal
 from .value_levers import _REQUESTS, _names
-from .value_outcomes import in_period
 from .value_routes import route_win_rate
 
 __all__ = ["trend_panels", "value_trends"]
 
 _WEEK = "date_trunc('week', day)::DATE"
-_INPUT = (
-    "input_tokens + cache_read_tokens + cache_write_5m_tokens + cache_write_1h_tokens"
-)
+_INPUT = INPUT_SQL
 
 
 def _outcome_sql(currency: str) -> str:
