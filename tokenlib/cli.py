@@ -13,6 +13,7 @@ import click
 import duckdb
 
 from .errors import ParameterError, TokenlibError
+from .executive import say_money
 from .ingest import ingest_file
 from .ledger import PROJECT_ROOT, default_ledger_path, open_ledger
 from .params import open_priced, parse_date, value_policy
@@ -34,6 +35,13 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 
 def _date(value: str | None, name: str) -> date | None:
     return parse_date(value, f"--{name} {value!r}")
+
+
+def _file_option(flag: str, help: str):
+    """An option naming one input file (checked when it is read)."""
+    return click.option(
+        flag, type=click.Path(dir_okay=False, path_type=Path), help=help
+    )
 
 
 _ledger_option = click.option(
@@ -88,11 +96,7 @@ def ingest(paths, fmt, maps, sets, ledger) -> None:
 
 @cli.command()
 @_ledger_option
-@click.option(
-    "--prices",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Negotiated-rates CSV overriding list prices.",
-)
+@_file_option("--prices", "Negotiated-rates CSV overriding list prices.")
 @click.option("--start", help="First reporting day, YYYY-MM-DD.")
 @click.option("--end", help="Day after the last reporting day (exclusive).")
 @click.option(
@@ -101,15 +105,9 @@ def ingest(paths, fmt, maps, sets, ledger) -> None:
 @click.option(
     "--scope", type=click.Choice(["ai", "all"]), default="ai", show_default=True
 )
-@click.option(
-    "--scope-rules",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="YAML adding services, SKUs or tags to the AI scope.",
-)
-@click.option(
-    "--owners",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="YAML owner rules: who owns spend, how shared spend is split.",
+@_file_option("--scope-rules", "YAML adding services, SKUs or tags to the AI scope.")
+@_file_option(
+    "--owners", "YAML owner rules: who owns spend, how shared spend is split."
 )
 @click.option(
     "--users",
@@ -118,10 +116,8 @@ def ingest(paths, fmt, maps, sets, ledger) -> None:
     show_default=True,
     help="Show user emails and ids as pseudonyms, or as they are.",
 )
-@click.option(
-    "--policy",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="YAML value policy: route target, batch-eligible and regulated work.",
+@_file_option(
+    "--policy", "YAML value policy: route target, batch-eligible and regulated work."
 )
 @click.option("--currency", default="USD", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
@@ -204,7 +200,7 @@ def _said(key: str, value, currency: str) -> str:
     if isinstance(value, float):
         if key in ("total_cost", "billed_cost", "avg_daily_cost", "cost_per_mtok",
                    "cost_per_verified_outcome"):  # fmt: skip
-            return f"{value:,.2f} {currency}" if abs(value) >= 0.01 else f"{value:.4g}"
+            return say_money(value, currency)
         return f"{value:.3g}"
     return str(value)
 
@@ -254,26 +250,14 @@ def demo(seed, days, out, ledger) -> None:
 
 
 @cli.command()
-@click.option(
-    "--params",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="YAML file of notebook parameters.",
-)
+@_file_option("--params", "YAML file of notebook parameters.")
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for dated reports (default: reports/).",
 )
-@click.option(
-    "--owners",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="YAML owner rules (overrides the parameters file).",
-)
-@click.option(
-    "--policy",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="YAML value policy (overrides the parameters file).",
-)
+@_file_option("--owners", "YAML owner rules (overrides the parameters file).")
+@_file_option("--policy", "YAML value policy (overrides the parameters file).")
 @_ledger_option
 def report(params, out, owners, policy, ledger) -> None:
     """Run the notebook series into a dated folder with HTML and metrics.json."""

@@ -20,6 +20,7 @@ from .period import in_period
 from .sources.base import literal
 
 __all__ = [
+    "say_money",
     "brief_numbers",
     "brief_trends",
     "role_brief",
@@ -169,7 +170,15 @@ def what_changed(
     return lines
 
 
-def _money(x: float | None, currency: str) -> str:
+def say_money(x: float | None, currency: str) -> str:
+    """Say an amount for people: to the cent, or to 4 places under a cent
+    (unit costs are often that small); "n/a" when unknown.
+
+    >>> say_money(1234.5, "USD"), say_money(0.0041, "USD")
+    ('1,234.50 USD', '0.0041 USD')
+    >>> say_money(None, "EUR")
+    'n/a'
+    """
     if x is None or pd.isna(x):
         return "n/a"
     return f"{x:,.2f} {currency}" if abs(x) >= 0.01 else f"{x:.4f} {currency}"
@@ -220,15 +229,16 @@ def role_brief(
     if per_call is None and requests and summary["total_cost"] is not None:
         per_call = summary["total_cost"] / requests
     rows = [
-        ("finance", "AI spend in the period", _money(summary["total_cost"], currency)),
+        ("finance", "AI spend in the period",
+         say_money(summary["total_cost"], currency)),
         ("finance", f"share of {said} revenue",
          "n/a" if bps is None or pd.isna(bps) else f"{bps:,.1f} bps"),
         ("finance", "AI cost per unit of gross profit",
-         _money(unit(business_unit, "cost_per_gross_profit"), currency)),
+         say_money(unit(business_unit, "cost_per_gross_profit"), currency)),
         ("engineering", "cost per API call" if "call" in by_unit.index
-         else "cost per request", _money(per_call, currency)),
+         else "cost per request", say_money(per_call, currency)),
         ("engineering", "cost per million tokens",
-         _money(summary["cost_per_mtok"], currency)),
+         say_money(summary["cost_per_mtok"], currency)),
         ("engineering", "input served from cache", _share(summary["cache_leverage"])),
         ("engineering", "requests routed to a cheaper model without loss",
          _share(summary["route_win_rate"])),
@@ -246,14 +256,14 @@ def role_brief(
             (
                 "leadership",
                 f"AI cost per {name.replace('_', ' ')}",
-                _money(unit(name, "cost_per_unit"), currency),
+                say_money(unit(name, "cost_per_unit"), currency),
             )
         )
     rows.append(
         (
             "leadership",
             "cost per verified outcome",
-            _money(summary["cost_per_verified_outcome"], currency),
+            say_money(summary["cost_per_verified_outcome"], currency),
         )
     )
     return pd.DataFrame(rows, columns=["role", "measure", "value"])
@@ -359,7 +369,7 @@ def brief_numbers(panels: list[dict], currency: str = "USD") -> pd.DataFrame:
             shown = f"{last:.0f}%"
             change = None if before is None else f"{last - before:+.0f} points"
         else:
-            shown = f"{_money(last, currency)}" + (
+            shown = f"{say_money(last, currency)}" + (
                 " per week" if panel["unit"].endswith("per week") else ""
             )
             change = (
