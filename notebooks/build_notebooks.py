@@ -665,7 +665,7 @@ The exceptions follow.
 
 Each metric by the definition above, per week; an empty chart means the data
 cannot give it (no outcomes, no routing evidence, nothing batch-eligible or
-regulated in the policy).
+regulated in the policy). The first and last weeks may be partial.
 """),
         code("""
 weekly = tl.value_trends(con, rules, currency)
