@@ -234,3 +234,52 @@ def test_reingesting_the_real_files_changes_nothing(con, summaries):
         s = tokenlib.ingest_file(con, path)
         assert (s.ingested, s.duplicate) == (0, s.rows_read), path.name
     assert con.execute(table).fetchall() == before
+
+
+# --- fully loaded cost: a bill rule claims real FOCUS rows ------------------------
+
+
+def _prorated(rows: list[dict], start: datetime, end: datetime) -> float:
+    """Each row's EffectiveCost (BilledCost where empty) times the share of
+    its charge period inside [start, end), worked out here from the csv."""
+    total = 0.0
+    for r in rows:
+        a = datetime.fromisoformat(r["ChargePeriodStart"]).replace(tzinfo=UTC)
+        b = datetime.fromisoformat(r["ChargePeriodEnd"]).replace(tzinfo=UTC)
+        inside = max((min(b, end) - max(a, start)).total_seconds(), 0)
+        cost = float(r["EffectiveCost"] or r["BilledCost"])
+        total += cost * inside / (b - a).total_seconds()
+    return total
+
+
+@pytest.mark.parametrize("last_day", [21, 11])
+def test_loaded_cost_bill_rule_claims_the_ec2_rows(con, summaries, last_day):
+    from datetime import date
+
+    from tokenlib.loaded import measure_loaded
+    from tokenlib.loaded_assumptions import Assumptions
+
+    ec2 = [
+        r
+        for r in read_csv(FOCUS)
+        if r["ServiceName"] == "Amazon Elastic Compute Cloud"
+        and r["ServiceCategory"] == "Compute"
+    ]
+    assert len(ec2) == 229
+    start, end = date(2024, 9, 1), date(2024, 9, last_day)
+    tokenlib.price_ledger(con, start=start, end=end)
+    rule = {
+        "component": "inference_infrastructure.gpu",
+        "service_name": "*compute cloud",
+        "service_category": "compute",
+    }
+    base = measure_loaded(con, Assumptions(bill=(rule,)))
+    expected = _prorated(
+        ec2,
+        datetime(2024, 9, 1, tzinfo=UTC),
+        datetime(2024, 9, last_day, tzinfo=UTC),
+    )
+    assert base.bill["amount"].sum() == pytest.approx(expected, rel=1e-9)
+    assert not base.bill["in_token_bill"].any()
+    if last_day == 21:
+        assert expected == pytest.approx(5.0, abs=1e-6)

@@ -22,6 +22,7 @@ import pandas as pd
 
 from .demo_agents import AGENT_FILES, Agents, agent_frames, metric_points
 from .demo_bill import cost_report
+from .demo_loaded import write_assumptions
 from .demo_otlp import write_events, write_metrics
 from .demo_value import DEMO_POLICY, VALUE_FILES, write_value_files
 from .errors import ParameterError
@@ -625,8 +626,10 @@ def write_demo(
     The Bedrock rows are priced at :data:`BEDROCK_PRICES` and the Anthropic
     cost report carries money; the other files carry tokens only and are
     priced by the pricing engine (Claude Code's ``cost_usd`` is the client's
-    estimate). Beside the exports go the owner rules (:data:`DEMO_OWNERS`)
-    and the value policy (:data:`DEMO_POLICY`), which are not ingested.
+    estimate). Beside the exports go the owner rules (:data:`DEMO_OWNERS`),
+    the value policy (:data:`DEMO_POLICY`) and the fully loaded cost
+    assumptions (:data:`tokenlib.demo_loaded.DEMO_ASSUMPTIONS`), which are
+    not ingested.
     The OpenAI export is grouped by model and batch only, so its
     ``project_id`` is null; ingest it with
     ``set_values={"project": "marketing-copy"}`` to name the project.
@@ -656,4 +659,5 @@ def write_demo(
     paths[5].write_text(json.dumps(bill, indent=1))
     (out_dir / DEMO_OWNERS).write_text(_owner_rules(agents.developers))
     write_value_files(demo, out_dir)
+    write_assumptions(out_dir)
     return paths

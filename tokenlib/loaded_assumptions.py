@@ -1,0 +1,180 @@
+"""The fully loaded cost assumptions: one YAML file per organisation.
+
+::
+
+    currency: USD
+    regulatory_exposure: medium   # low | medium | high: governance defaults
+    human_labour:
+      hourly_rate: 65             # a number: the range is ±25%
+      review_minutes: {value: 3, low: 2, high: 6}
+    growth: {default: 0.02, human_labour: 0.0}   # per month, compounding
+    allocate: {governance: requests}             # basis per bucket
+    bill:                         # cloud bill rows that carry a component
+      - component: inference_infrastructure.gpu
+        service_category: Compute
+        tags: {application: model-serving}
+    budget: {amount: 60000, start: 2026-10-01, end: 2027-01-01}
+
+Every driver not stated takes its default from
+:data:`tokenlib.loaded_drivers.DRIVERS`, and is shown as a default.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .loaded_drivers import BUCKETS, COMPONENTS, DRIVERS
+from .settings import read_settings
+
+__all__ = ["Assumptions", "BillRule", "Budget", "DriverValue", "read_assumptions"]
+
+BASES = ("spend", "requests", "tokens", "attempted", "verified", "failed")
+Basis = Literal["spend", "requests", "tokens", "attempted", "verified", "failed"]
+
+
+class DriverValue(BaseModel):
+    """A driver stated with its own range: ``{value, low, high}``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    value: float = Field(ge=0)
+    low: float | None = Field(None, ge=0)
+    high: float | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DriverValue:
+        low = self.value if self.low is None else self.low
+        high = self.value if self.high is None else self.high
+        if not low <= self.value <= high:
+            raise ValueError(
+                f"expected low <= value <= high, found {low} / {self.value} / {high}"
+            )
+        return self
+
+
+Stated = float | DriverValue
+
+
+class BillRule(BaseModel):
+    """Bill rows that carry one component, matched by glob (case ignored)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    component: str
+    service_name: str | None = None
+    service_category: str | None = None
+    sku_id: str | None = None
+    tags: dict[str, str] = {}
+    use_case: str | None = None
+
+    @model_validator(mode="after")
+    def _known(self) -> BillRule:
+        if self.component not in COMPONENTS:
+            raise ValueError(
+                f"component {self.component!r} is unknown; expected one of "
+                + ", ".join(COMPONENTS)
+            )
+        if not (self.service_name or self.service_category or self.sku_id or self.tags):
+            raise ValueError(
+                "a rule needs service_name, service_category, sku_id or tags"
+            )
+        return self
+
+
+class Budget(BaseModel):
+    """An amount for a period, against the fully loaded cost or the invoice."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    amount: float = Field(gt=0)
+    start: date
+    end: date
+    covers: Literal["fully loaded", "invoice"] = "fully loaded"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Budget:
+        if self.end <= self.start:
+            raise ValueError(f"end {self.end} is not after start {self.start}")
+        return self
+
+
+class Assumptions(BaseModel):
+    """Drivers of the eight unmetered buckets, and how to use them.
+
+    Attributes
+    ----------
+    currency
+        Currency of every amount stated here; ledger money in any other is
+        left out with a note, never converted.
+    regulatory_exposure
+        Sets the governance defaults.
+    spread
+        Range of a driver stated as a plain number (or defaulted): ±25%.
+    horizon_days
+        How far the forecast looks ahead.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+    regulatory_exposure: Literal["low", "medium", "high"] = "medium"
+    spread: float = Field(0.25, ge=0, lt=1)
+    horizon_days: int = Field(90, ge=7, le=730)
+    retrieval: dict[str, Stated] = {}
+    orchestration: dict[str, Stated] = {}
+    inference_infrastructure: dict[str, Stated] = {}
+    eval_monitoring: dict[str, Stated] = {}
+    governance: dict[str, Stated] = {}
+    human_labour: dict[str, Stated] = {}
+    failure_waste: dict[str, Stated] = {}
+    integration: dict[str, Stated] = {}
+    growth: dict[str, float] = {}
+    allocate: dict[str, Basis] = {}
+    bill: tuple[BillRule, ...] = ()
+    budget: Budget | None = None
+
+    def stated(self) -> dict[str, Stated]:
+        """Every stated driver, keyed ``bucket.name``."""
+        return {f"{b}.{k}": v for b in BUCKETS for k, v in getattr(self, b).items()}
+
+
+def _check(data: dict) -> str | None:
+    """Name unknown drivers, buckets and growth keys, with what is allowed."""
+    for bucket in BUCKETS:
+        section = data.get(bucket) or {}
+        if not isinstance(section, dict):
+            return f"{bucket}: expected a mapping of driver: value"
+        known = [k.split(".", 1)[1] for k in DRIVERS if k.startswith(bucket + ".")]
+        unknown = sorted(set(section) - set(known))
+        if unknown:
+            return (
+                f"{bucket}.{unknown[0]}: unknown driver; expected one of "
+                + ", ".join(known)
+            )
+    for key in ("growth", "allocate"):
+        allowed = [*BUCKETS, "default"] if key == "growth" else list(BUCKETS)
+        bad = sorted(set(data.get(key) or {}) - set(allowed))
+        if bad:
+            return f"{key}.{bad[0]}: unknown bucket; expected one of " + ", ".join(
+                allowed
+            )
+    return None
+
+
+def read_assumptions(path: str | Path | None) -> Assumptions:
+    """Read the fully loaded cost assumptions; None gives every default.
+
+    Raises
+    ------
+    ParameterError
+        The file cannot be read, names an unknown driver, bucket or
+        component, or a value is out of range; the message names the file
+        and the place in it.
+    """
+    if path is None:
+        return Assumptions()
+    return read_settings(path, Assumptions, "fully loaded cost assumptions", _check)

@@ -1,0 +1,249 @@
+"""Measure what the ledger knows for the fully loaded cost.
+
+Money is summed over every row of ``spend`` (a bill not split over its
+usage keeps its money on a row that is not counted for tokens); tokens and
+requests over counted rows only.
+
+The token bill, requests, tokens and outcomes per use case, and the cloud
+bill rows the assumptions' ``bill`` rules claim for a bucket (GPU
+instances, storage). All of it is SQL over the ``spend`` and ``priced``
+views and the ``outcomes`` table, kept to the report's period.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+from .attribution import tag_sql
+from .errors import ParameterError
+from .period import in_period
+from .schema import TOKENS_SQL
+from .sources.base import literal
+
+__all__ = ["NO_USE_CASE", "Baseline", "BillRuleSQL", "measure"]
+
+#: How spend with no use case is named in tables.
+NO_USE_CASE = "(no use case)"
+
+
+@dataclass(frozen=True)
+class BillRuleSQL:
+    """A bill rule as SQL: which component it carries and its condition."""
+
+    component: str
+    condition: str
+    use_case: str | None = None
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """What the ledger measured over the period, in one currency.
+
+    Attributes
+    ----------
+    start, end
+        First day and first day after the period, in the report's zone.
+    by_use_case
+        One row per use case: ``use_case``, ``spend`` (token bill),
+        ``requests``, ``tokens``, ``attempted``, ``verified``, ``failed``,
+        ``failed_spend`` (failed ÷ attempted × spend).
+    bill
+        Bill lines the rules claimed: ``component``, ``use_case``,
+        ``currency``, ``amount`` (the part inside the period; all of a row
+        the token bill already counts), ``in_token_bill``, ``rows``.
+    notes
+        What was left out and why (other currencies, unpriced rows).
+    """
+
+    currency: str
+    start: date
+    end: date
+    by_use_case: pd.DataFrame
+    bill: pd.DataFrame
+    notes: tuple[str, ...] = ()
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+    @property
+    def token_bill(self) -> float:
+        return float(self.by_use_case["spend"].sum())
+
+
+def _period(con: duckdb.DuckDBPyConnection) -> tuple[date, date, str]:
+    row = con.execute(
+        """SELECT coalesce(any_value(p.start), min(s.day)),
+                  coalesce(any_value(p."end"), max(s.day) + 1),
+                  any_value(p.tz), count(s.day)
+           FROM report_params p LEFT JOIN spend s ON true"""
+    ).fetchone()
+    if not row[3]:
+        raise ParameterError(
+            "the ledger has no spend in the period; widen start and end "
+            "or ingest exports first"
+        )
+    return row[0], row[1], row[2]
+
+
+def _by_use_case(con: duckdb.DuckDBPyConnection, currency: str) -> pd.DataFrame:
+    uc = f"coalesce(use_case, {literal(NO_USE_CASE)})"
+    return con.execute(
+        f"""WITH s AS (
+          SELECT {uc} AS use_case,
+            sum(CASE WHEN cost_currency = ? THEN cost END) AS spend,
+            sum(CASE WHEN counted THEN coalesce(requests, 0) END) AS requests,
+            sum(CASE WHEN counted THEN {TOKENS_SQL} END) AS tokens
+          FROM spend GROUP BY ALL),
+        o AS (
+          SELECT use_case, sum(attempted) AS attempted,
+            sum(verified) AS verified, sum(coalesce(failed, 0)) AS failed
+          FROM {in_period("outcomes")} GROUP BY ALL)
+        SELECT coalesce(s.use_case, o.use_case) AS use_case,
+          coalesce(CAST(s.spend AS DOUBLE), 0) AS spend,
+          coalesce(CAST(s.requests AS DOUBLE), 0) AS requests,
+          coalesce(CAST(s.tokens AS DOUBLE), 0) AS tokens,
+          coalesce(CAST(o.attempted AS DOUBLE), 0) AS attempted,
+          coalesce(CAST(o.verified AS DOUBLE), 0) AS verified,
+          coalesce(CAST(o.failed AS DOUBLE), 0) AS failed,
+          CASE WHEN o.attempted > 0
+               THEN coalesce(CAST(s.spend AS DOUBLE), 0) * o.failed / o.attempted
+               ELSE 0 END AS failed_spend
+        FROM s FULL JOIN o USING (use_case)
+        ORDER BY spend DESC, use_case""",
+        [currency],
+    ).df()
+
+
+def _bill(
+    con: duckdb.DuckDBPyConnection,
+    rules: list[BillRuleSQL],
+    bounds: tuple[date, date, str],
+) -> pd.DataFrame:
+    """Bill lines the rules claim, prorated to the part inside the period."""
+    empty = pd.DataFrame(
+        columns=["component", "use_case", "currency", "amount", "in_token_bill", "rows"]
+    )
+    if not rules:
+        return empty
+    pick = " ".join(f"WHEN {r.condition} THEN {i}" for i, r in enumerate(rules))
+    start, end, tz = bounds
+    frame = con.execute(
+        f"""WITH b AS (
+          SELECT CASE {pick} END AS rule, currency,
+            CAST(coalesce(effective_cost, billed_cost) AS DOUBLE) AS cost,
+            start, coalesce("end", start) AS stop,
+            record_id IN (SELECT record_id FROM spend) AS in_token_bill,
+            timezone(?, CAST(? AS TIMESTAMP)) AS p0,
+            timezone(?, CAST(? AS TIMESTAMP)) AS p1
+          FROM priced WHERE record_type = 'charge'),
+        k AS (
+          SELECT *, CASE WHEN in_token_bill THEN 1.0 WHEN stop <= start THEN
+              CASE WHEN start >= p0 AND start < p1 THEN 1.0 ELSE 0.0 END
+            ELSE greatest(epoch(least(stop, p1)) - epoch(greatest(start, p0)), 0)
+                 / (epoch(stop) - epoch(start)) END AS inside
+          FROM b WHERE rule IS NOT NULL)
+        SELECT rule, currency, sum(cost * inside) AS amount, in_token_bill,
+               count(*) FILTER (WHERE inside > 0) AS rows
+        FROM k GROUP BY ALL ORDER BY ALL""",
+        [tz, start, tz, end],
+    ).df()
+    if frame.empty:
+        return empty
+    frame.insert(0, "component", [rules[i].component for i in frame["rule"]])
+    frame.insert(1, "use_case", [rules[i].use_case for i in frame["rule"]])
+    return frame.drop(columns="rule")
+
+
+def measure(
+    con: duckdb.DuckDBPyConnection, currency: str, rules: list[BillRuleSQL]
+) -> Baseline:
+    """Measure the period's token bill, volumes and claimed bill lines.
+
+    Parameters
+    ----------
+    con
+        Connection with the ``spend`` view (:func:`tokenlib.price_ledger`).
+    currency
+        The assumptions' currency; money in others is left out with a note.
+    rules
+        Bill rules in order; a bill row goes to the first that matches.
+
+    Returns
+    -------
+    Baseline
+
+    Raises
+    ------
+    ParameterError
+        The period holds no spend.
+    """
+    bounds = _period(con)
+    by_uc = _by_use_case(con, currency)
+    bill = _bill(con, rules, bounds)
+    notes = []
+
+    # Money in other currencies is never added; say how much was left out.
+    other = con.execute(
+        "SELECT cost_currency, CAST(sum(cost) AS DOUBLE) FROM spend "
+        "WHERE cost_currency <> ? GROUP BY ALL ORDER BY ALL",
+        [currency],
+    ).fetchall()
+    notes += [
+        f"token bill of {a:,.2f} {c} left out: not in {currency}" for c, a in other
+    ]
+    unpriced = con.execute(
+        "SELECT count(*) FROM spend WHERE counted AND cost IS NULL"
+    ).fetchone()[0]
+    if unpriced:
+        notes.append(
+            f"{unpriced:,} ledger rows are unpriced (unknown model or price) "
+            "and not in the token bill"
+        )
+    foreign = bill[bill["currency"] != currency]
+    notes += [
+        f"bill lines of {r.amount:,.2f} {r.currency} for {r.component} "
+        f"left out: not in {currency}"
+        for r in foreign.itertuples()
+    ]
+    return Baseline(
+        currency,
+        bounds[0],
+        bounds[1],
+        by_uc,
+        bill[bill["currency"] == currency].reset_index(drop=True),
+        tuple(notes),
+    )
+
+
+def rule_sql(
+    component: str,
+    service_name: str | None = None,
+    service_category: str | None = None,
+    sku_id: str | None = None,
+    tags: dict[str, str] | None = None,
+    use_case: str | None = None,
+) -> BillRuleSQL:
+    """Build a bill rule's SQL: every given pattern must match (case ignored).
+
+    >>> rule_sql("x.y", service_name="Amazon*").condition
+    "lower(service_name) GLOB 'amazon*'"
+    """
+    parts = [
+        f"lower({col}) GLOB {literal(pattern.lower())}"
+        for col, pattern in (
+            ("service_name", service_name),
+            ("service_category", service_category),
+            ("sku_id", sku_id),
+        )
+        if pattern is not None
+    ]
+    parts += [
+        f"lower({tag_sql(k)}) GLOB {literal(v.lower())}"
+        for k, v in (tags or {}).items()
+    ]
+    return BillRuleSQL(component, " AND ".join(parts), use_case)
