@@ -269,3 +269,10 @@ def test_budget_refuses_bad_parameters(kwargs, message):
     args = {"amount": 100.0, "start": date(2026, 1, 1), "end": date(2026, 2, 1)}
     with pytest.raises(ParameterError, match=message):
         budget_view(history, p, **(args | kwargs))
+
+
+def test_budget_refuses_another_history():
+    history = _history([100.0] * 14)
+    p = project(history, NO_BUCKETS, "USD", horizon_days=5, paths=5)
+    with pytest.raises(ParameterError, match="15 days to 2026-01-15, but the"):
+        budget_view(_history([100.0] * 15), p, 100, date(2026, 1, 1), date(2026, 2, 1))

@@ -509,6 +509,17 @@ def _run_out_current(
     return day if day < end else None
 
 
+def _check_same_history(history: pd.DataFrame, past: pd.DataFrame) -> None:
+    """Refuse a history that is not the one the projection was made from."""
+    days = pd.to_datetime(history["day"]).dt.date
+    if days.iloc[-1] != past["day"].iloc[-1] or len(days) != len(past):
+        raise ParameterError(
+            f"history: {len(days)} days to {days.iloc[-1]}, but the projection "
+            f"was made from {len(past)} days to {past['day'].iloc[-1]}; "
+            "pass the history given to project()"
+        )
+
+
 def budget_view(
     history: pd.DataFrame,
     projection: Projection,
@@ -565,6 +576,7 @@ def budget_view(
     # Actual spend in the period, cumulated from its start.
     daily = projection.daily[projection.daily["series"] == covers]
     past = daily[daily["kind"] == "history"]
+    _check_same_history(history, past)
     rate = float(past["mean"].tail(28).mean())
     inside = past[(past["day"] >= start) & (past["day"] < end)]
     done = pd.DataFrame({"day": inside["day"], "kind": "history"}).assign(
