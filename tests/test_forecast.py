@@ -276,3 +276,10 @@ def test_budget_refuses_another_history():
     p = project(history, NO_BUCKETS, "USD", horizon_days=5, paths=5)
     with pytest.raises(ParameterError, match="15 days to 2026-01-15, but the"):
         budget_view(_history([100.0] * 15), p, 100, date(2026, 1, 1), date(2026, 2, 1))
+
+
+def test_project_reads_history_in_day_order():
+    history = _history([100.0] * 14)
+    p = project(history.iloc[::-1], NO_BUCKETS, "USD", horizon_days=3, paths=5)
+    ahead = p.daily[(p.daily["series"] == "invoice") & (p.daily["kind"] == "forecast")]
+    assert ahead["day"].tolist() == [date(2026, 1, 15 + i) for i in range(3)]

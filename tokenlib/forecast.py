@@ -415,6 +415,7 @@ def project(
         )
     buckets = _check_buckets(buckets)
     history = history.assign(day=pd.to_datetime(history["day"]).dt.date)
+    history = history.sort_values("day", ignore_index=True)
 
     # Futures of the two metered series, then of each unmetered bucket.
     notes: list[str] = []
@@ -512,9 +513,9 @@ def _run_out_current(
 def _check_same_history(history: pd.DataFrame, past: pd.DataFrame) -> None:
     """Refuse a history that is not the one the projection was made from."""
     days = pd.to_datetime(history["day"]).dt.date
-    if days.iloc[-1] != past["day"].iloc[-1] or len(days) != len(past):
+    if days.max() != past["day"].iloc[-1] or len(days) != len(past):
         raise ParameterError(
-            f"history: {len(days)} days to {days.iloc[-1]}, but the projection "
+            f"history: {len(days)} days to {days.max()}, but the projection "
             f"was made from {len(past)} days to {past['day'].iloc[-1]}; "
             "pass the history given to project()"
         )
