@@ -283,3 +283,11 @@ def test_project_reads_history_in_day_order():
     p = project(history.iloc[::-1], NO_BUCKETS, "USD", horizon_days=3, paths=5)
     ahead = p.daily[(p.daily["series"] == "invoice") & (p.daily["kind"] == "forecast")]
     assert ahead["day"].tolist() == [date(2026, 1, 15 + i) for i in range(3)]
+
+
+def test_under_three_weeks_fits_no_weekly_pattern():
+    history = _history(list(np.arange(15.0) % 4 + 10))
+    p = project(history, NO_BUCKETS, "USD", horizon_days=5, paths=20)
+    assert "invoice: under 21 days, no weekly pattern fitted" in p.notes
+    assert p.by_bucket["bucket"].tolist() == ["token bill", "fully loaded"]
+    assert p.gap == 0

@@ -40,6 +40,8 @@ MIN_DAYS = 14
 #: Where a forecast covers series, the name of each and its history column.
 SERIES = {"tokens": "tokens", "invoice": "token_bill"}
 COVERS = ("fully loaded", "invoice")
+#: The model: additive errors and a damped additive trend.
+_ETS = {"error": "add", "trend": "add", "damped_trend": True}
 BUCKET_COLUMNS = ("bucket", "daily", "low_daily", "high_daily", "monthly_growth")
 
 
@@ -111,14 +113,8 @@ def _quiet_fit(y: np.ndarray, season: int, notes: list[str], label: str):
     seasonal = "add" if len(y) >= 3 * season else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit = ETSModel(
-            y,
-            error="add",
-            trend="add",
-            damped_trend=True,
-            seasonal=seasonal,
-            seasonal_periods=season if seasonal else None,
-        ).fit(disp=False)
+        model = ETSModel(y, **_ETS, seasonal=seasonal, seasonal_periods=season)
+        fit = model.fit(disp=False)
     kinds = {w.category for w in caught}
     if ConvergenceWarning in kinds:
         notes.append(f"{label}: the model fit did not fully converge")
