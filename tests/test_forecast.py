@@ -1,0 +1,293 @@
+"""The forecast of tokens, the invoice and the fully loaded cost, by hand.
+
+gpt-4o-mini list prices: 0.15 USD per million input, 0.60 per million
+output tokens.
+"""
+
+from __future__ import annotations
+
+import warnings
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import tokenlib
+from tokenlib import forecast
+from tokenlib.errors import ParameterError
+from tokenlib.forecast import backtest, budget_view, daily_series, project
+
+MONTH = 365.25 / 12
+NO_BUCKETS = pd.DataFrame(columns=list(forecast.BUCKET_COLUMNS))
+WEEK = [60.0, 40, 20, 0, -20, -60, -40]  # sums to zero
+
+
+def _row(con, start, provider, model, inp, out, kind="usage", cost=None, cur=None):
+    con.execute(
+        "INSERT INTO ledger (record_id, source, source_file, start, grain, provider, "
+        "model, input_tokens, output_tokens, requests, record_type, billed_cost, "
+        "currency) VALUES (uuid(), 'request_log', 'log.csv', CAST(? AS TIMESTAMPTZ), "
+        "'request', ?, ?, ?, ?, 1, ?, ?, ?)",
+        [start, provider, model, inp, out, kind, cost, cur],
+    )
+
+
+@pytest.fixture
+def ledger():
+    con = tokenlib.open_ledger(":memory:")
+    # 1 March: 1M in + 1M out (0.75 USD) and 1M in (0.15 USD); a 5 EUR charge.
+    _row(con, "2026-03-01 10:00:00+00", "openai", "gpt-4o-mini", 10**6, 10**6)
+    _row(con, "2026-03-01 12:00:00+00", "openai", "gpt-4o-mini", 10**6, 0)
+    _row(con, "2026-03-01 00:00:00+00", "acme", None, 0, 0, "charge", 5, "EUR")
+    # 3 March: 1M out (0.60 USD); a 10 USD bill for 1M tokens that a usage
+    # row of an unpriced model also carries (the bill is not split over it).
+    _row(con, "2026-03-03 09:00:00+00", "openai", "gpt-4o-mini", 0, 10**6)
+    _row(con, "2026-03-03 09:00:00+00", "acme", "mystery", 10**6, 0)
+    _row(con, "2026-03-03 00:00:00+00", "acme", None, 10**6, 0, "token_charge",
+         10, "USD")  # fmt: skip
+    yield con
+    con.close()
+
+
+def test_daily_series_sums_and_fills_the_data_days(ledger):
+    tokenlib.price_ledger(ledger)
+    got = daily_series(ledger, "USD")
+    assert got["day"].tolist() == [date(2026, 3, d) for d in (1, 2, 3)]
+    assert got["tokens"].tolist() == [3e6, 0, 2e6]  # the bill's 1M not twice
+    assert got["token_bill"].tolist() == pytest.approx([0.90, 0, 10.60])
+
+
+def test_daily_series_fills_the_whole_period(ledger):
+    tokenlib.price_ledger(ledger, start=date(2026, 2, 28), end=date(2026, 3, 5))
+    got = daily_series(ledger, "USD")
+    assert got["day"].tolist() == [date(2026, 2, 28) + timedelta(i) for i in range(5)]
+    assert got["tokens"].tolist() == [0, 3e6, 0, 2e6, 0]
+    assert got["token_bill"].tolist() == pytest.approx([0, 0.90, 0, 10.60, 0])
+    eur = daily_series(ledger, "EUR")
+    assert eur["token_bill"].tolist() == [0, 5, 0, 0, 0]
+    assert eur["tokens"].tolist() == got["tokens"].tolist()
+
+
+def _history(values, first=date(2026, 1, 1), tokens=None) -> pd.DataFrame:
+    days = [first + timedelta(i) for i in range(len(values))]
+    tokens = values if tokens is None else tokens
+    return pd.DataFrame({"day": days, "tokens": tokens, "token_bill": values})
+
+
+def _buckets(*rows) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=list(forecast.BUCKET_COLUMNS))
+
+
+def _seasonal(weeks=8, level=1000.0, noise=5.0, seed=1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return level + np.tile(WEEK, weeks) + rng.normal(0, noise, 7 * weeks)
+
+
+def test_project_keeps_level_and_weekly_pattern():
+    history = _history(_seasonal())  # 56 days from Thu 1 Jan
+    p = project(history, NO_BUCKETS, "USD", horizon_days=28, paths=200)
+    ahead = p.daily[(p.daily["series"] == "invoice") & (p.daily["kind"] == "forecast")]
+    assert ahead["day"].iloc[0] == date(2026, 2, 26)
+    truth = 1000 + np.tile(WEEK, 4)  # day 57 is day 1 of the pattern again
+    assert ahead["mean"].to_numpy() == pytest.approx(truth, rel=0.03)
+    assert ahead["mean"].mean() == pytest.approx(1000, rel=0.02)
+    assert (ahead["low"] <= ahead["mean"]).all()
+    assert (ahead["mean"] <= ahead["high"]).all()
+    assert (ahead["high"] - ahead["low"]).min() > 0
+    assert p.paths["invoice"].shape == (28, 200)
+    assert p.invoice_total == pytest.approx(p.paths["invoice"].sum(axis=0).mean())
+
+
+def test_history_rows_carry_actuals_and_bucket_base():
+    history = _history(_seasonal(weeks=3), tokens=[7.0] * 21)
+    labour = ("labour", 100.0, 80.0, 150.0, 0.05)
+    p = project(history, _buckets(labour), "USD", horizon_days=7, paths=50)
+    past = p.daily[p.daily["kind"] == "history"].set_index("series")
+    assert past.loc["invoice", "mean"].tolist() == history["token_bill"].tolist()
+    loaded = (history["token_bill"] + 100).tolist()
+    assert past.loc["fully loaded", "mean"].tolist() == pytest.approx(loaded)
+    assert past.loc["tokens", "mean"].tolist() == [7.0] * 21
+    assert (past["low"] == past["mean"]).all() and (past["high"] == past["mean"]).all()
+    assert past.loc["tokens", "currency"].isna().all()
+    assert set(past.loc["invoice", "currency"]) == {"USD"}
+    assert "tokens: history is flat, forecast held at 7" in p.notes
+
+
+def test_fixed_buckets_add_exactly_with_compound_growth():
+    # 48 months are 1,461 days: the last day grows by 1.02 ** 48 exactly.
+    history = _history(_seasonal(weeks=4))
+    fixed = _buckets(("labour", 100.0, 100.0, 100.0, 0.02),
+                     ("governance", 30.0, 30.0, 30.0, 0.0))  # fmt: skip
+    p = project(history, fixed, "USD", horizon_days=1461, paths=20)
+    extra = p.paths["fully loaded"] - p.paths["invoice"]
+    assert extra[-1] == pytest.approx(100 * 1.02**48 + 30)
+    assert extra[0] == pytest.approx(100 * 1.02 ** (1 / MONTH) + 30)
+    assert np.ptp(extra, axis=1).max() == pytest.approx(0)  # same on every path
+    totals = p.by_bucket.set_index("bucket")["forecast_total"]
+    assert p.by_bucket["bucket"].tolist() == [
+        "token bill", "labour", "governance", "fully loaded"
+    ]  # fmt: skip
+    assert totals["governance"] == pytest.approx(30 * 1461)
+    assert p.gap == pytest.approx(totals["labour"] + totals["governance"])
+    assert totals["fully loaded"] == pytest.approx(p.loaded_total)
+    assert totals["token bill"] == pytest.approx(p.invoice_total)
+
+
+def test_uncertain_bucket_is_drawn_from_its_triangle():
+    # A triangle (50, 100, 200) has mean 350 / 3; no growth.
+    history = _history([10.0] * 14)
+    range_ = _buckets(("gpu idle", 100.0, 50.0, 200.0, 0.0))
+    p = project(history, range_, "USD", horizon_days=5, paths=4000)
+    per_path = p.paths["fully loaded"][0] - 10  # one draw per path
+    assert per_path.mean() == pytest.approx(350 / 3, rel=0.02)
+    assert per_path.min() >= 50 and per_path.max() <= 200
+    assert (p.paths["fully loaded"] - 10 == per_path).all()  # kept all horizon
+    row = p.by_bucket.set_index("bucket").loc["gpu idle"]
+    assert 5 * 50 < row["low"] < row["forecast_total"] < row["high"] < 5 * 200
+
+
+def test_project_is_repeatable_with_a_seed():
+    history = _history(_seasonal(weeks=3))
+    one = project(history, NO_BUCKETS, "USD", horizon_days=10, paths=50, seed=3)
+    two = project(history, NO_BUCKETS, "USD", horizon_days=10, paths=50, seed=3)
+    assert (one.paths["invoice"] == two.paths["invoice"]).all()
+    assert (one.paths["invoice"] >= 0).all()
+
+
+def test_short_history_is_refused_with_its_length():
+    with pytest.raises(ParameterError, match="13 given"):
+        project(_history([1.0, 2.0] * 6 + [1.0]), NO_BUCKETS, "USD")
+
+
+def test_bad_bucket_range_is_refused():
+    bad = _buckets(("labour", 100.0, 120.0, 150.0, 0.0))
+    with pytest.raises(ParameterError, match="labour"):
+        project(_history([1.0, 2.0] * 10), bad, "USD")
+
+
+def test_convergence_warning_becomes_a_note(monkeypatch):
+    fit = forecast.ETSModel.fit
+
+    def warn_then_fit(self, *args, **kwargs):
+        warnings.warn("did not converge", forecast.ConvergenceWarning, stacklevel=1)
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(forecast.ETSModel, "fit", warn_then_fit)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = project(_history(_seasonal(weeks=3)), NO_BUCKETS, "USD", 7, 20)
+    assert "invoice: the model fit did not fully converge" in p.notes
+
+
+def test_backtest_on_a_pure_weekly_series_is_exact():
+    days = [date(2026, 1, 1) + timedelta(i) for i in range(42)]
+    got = backtest(pd.Series(1000 + np.tile(WEEK, 6), index=days), 14)
+    assert got.wape == pytest.approx(0, abs=1e-6)
+    assert got.mape == pytest.approx(0, abs=1e-6)
+    assert got.naive_wape == 0
+    assert got.frame["day"].tolist() == days[-14:]
+    assert got.describe().startswith("Held out the last 14 days: the forecast")
+
+
+def test_backtest_beats_repeating_a_week_on_a_trend():
+    # Trend 5 a day: repeating the last of 28 training days misses by 35 a
+    # day in the first held-out week and 70 in the second: 735 of 3815.
+    days = [date(2026, 1, 1) + timedelta(i) for i in range(42)]
+    trend = 100 + 5 * np.arange(42) + np.tile(WEEK, 6) / 10
+    got = backtest(pd.Series(trend, index=days), holdout_days=14)
+    assert got.naive_wape == pytest.approx(735 / 3815)
+    assert got.wape < got.naive_wape / 2
+
+
+def test_backtest_scores_mape_on_days_with_spend_and_coverage():
+    # Flat training history forecasts 10 with no band; held out 7 x 0, 7 x 20.
+    values = pd.Series([10.0] * 21 + [0.0] * 7 + [20.0] * 7)
+    got = backtest(values, holdout_days=14)
+    assert got.wape == pytest.approx(140 / 140)
+    assert got.mape == pytest.approx(0.5)
+    assert got.coverage == 0
+    assert "0% of days fell inside the 80% band" in got.describe()
+
+
+def test_budget_runs_out_at_the_current_rate():
+    # 100 a day from 1 Jan; the budget of 1,000 starts 11 Jan: 400 spent by
+    # 14 Jan, 600 left at 100 a day runs out at the end of 20 Jan.
+    history = _history([100.0] * 14)
+    p = project(history, NO_BUCKETS, "USD", horizon_days=10, paths=20)
+    view = budget_view(history, p, 1000, date(2026, 1, 11), date(2026, 2, 1),
+                       covers="invoice")  # fmt: skip
+    assert view.spent == 400
+    assert view.run_out_current == date(2026, 1, 20)
+    assert view.run_out_forecast == date(2026, 1, 20)
+    done = view.frame[view.frame["kind"] == "history"]
+    assert done["cumulative"].tolist() == [100, 200, 300, 400]
+    ahead = view.frame[view.frame["kind"] == "forecast"]
+    assert ahead["day"].tolist()[0] == date(2026, 1, 15)
+    assert ahead["cumulative"].tolist()[:2] == [500, 600]
+    assert len(ahead) == 10 and "stops on 2026-01-24" in view.notes[0]
+    assert view.describe() == (
+        "Budget 1,000 USD for 2026-01-11 to 2026-02-01 (invoice): 400 spent by "
+        "2026-01-14; at the current rate it runs out on 2026-01-20; on the "
+        "forecast it runs out on 2026-01-20."
+    )
+
+
+def test_fully_loaded_budget_counts_the_buckets():
+    # 100 a day plus 50 of labour: 600 by 14 Jan, 1,050 by 17 Jan.
+    history = _history([100.0] * 14)
+    labour = _buckets(("labour", 50.0, 50.0, 50.0, 0.0))
+    p = project(history, labour, "USD", horizon_days=30, paths=20)
+    view = budget_view(history, p, 1000, date(2026, 1, 11), date(2026, 2, 1))
+    assert view.spent == 600
+    assert (view.run_out_current, view.run_out_forecast) == (date(2026, 1, 17),) * 2
+    assert view.notes == ()
+
+
+def test_budget_that_lasts_or_already_ran_out():
+    history = _history([100.0] * 14)
+    p = project(history, NO_BUCKETS, "USD", horizon_days=30, paths=20)
+    lasts = budget_view(history, p, 10**6, date(2026, 1, 1), date(2026, 2, 1))
+    assert (lasts.run_out_current, lasts.run_out_forecast) == (None, None)
+    assert "it lasts the period; on the forecast it lasts" in lasts.describe()
+    past = budget_view(history, p, 500, date(2026, 1, 1), date(2026, 1, 10))
+    assert (past.run_out_current, past.run_out_forecast) == (date(2026, 1, 5),) * 2
+    assert past.spent == 900 and (past.frame["kind"] == "history").all()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"covers": "tokens"}, "covers='tokens': expected one of fully loaded, "),
+        ({"amount": 0}, "amount=0"),
+        ({"end": date(2026, 1, 1)}, "end=2026-01-01 is not after"),
+    ],
+)
+def test_budget_refuses_bad_parameters(kwargs, message):
+    history = _history([100.0] * 14)
+    p = project(history, NO_BUCKETS, "USD", horizon_days=5, paths=5)
+    args = {"amount": 100.0, "start": date(2026, 1, 1), "end": date(2026, 2, 1)}
+    with pytest.raises(ParameterError, match=message):
+        budget_view(history, p, **(args | kwargs))
+
+
+def test_budget_refuses_another_history():
+    history = _history([100.0] * 14)
+    p = project(history, NO_BUCKETS, "USD", horizon_days=5, paths=5)
+    with pytest.raises(ParameterError, match="15 days to 2026-01-15, but the"):
+        budget_view(_history([100.0] * 15), p, 100, date(2026, 1, 1), date(2026, 2, 1))
+
+
+def test_project_reads_history_in_day_order():
+    history = _history([100.0] * 14)
+    p = project(history.iloc[::-1], NO_BUCKETS, "USD", horizon_days=3, paths=5)
+    ahead = p.daily[(p.daily["series"] == "invoice") & (p.daily["kind"] == "forecast")]
+    assert ahead["day"].tolist() == [date(2026, 1, 15 + i) for i in range(3)]
+
+
+def test_under_three_weeks_fits_no_weekly_pattern():
+    history = _history(list(np.arange(15.0) % 4 + 10))
+    p = project(history, NO_BUCKETS, "USD", horizon_days=5, paths=20)
+    assert "invoice: under 21 days, no weekly pattern fitted" in p.notes
+    assert p.by_bucket["bucket"].tolist() == ["token bill", "fully loaded"]
+    assert p.gap == 0
