@@ -13,7 +13,6 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from .plot_style import (
-    OTHER_COLOUR,
     PALETTE,
     axes_or_new,
     date_ticks,
@@ -27,7 +26,11 @@ from .plot_style import (
 
 __all__ = ["budget_burn", "forecast_fan", "token_fan", "tornado", "waterfall"]
 
-_NOTE = {"fontsize": 9, "color": "0.3"}
+
+def _note(ax: Axes, text: str, xy, shift=(0, 0), where="data", **style) -> None:
+    """Write a small grey note at ``xy``, shifted by ``shift`` points."""
+    style = {"fontsize": 9, "color": "0.3", "textcoords": "offset points", **style}
+    ax.annotate(text, xy, xycoords=where, xytext=shift, **style)
 
 
 def compact(x: float) -> str:
@@ -105,7 +108,7 @@ def waterfall(
 
     # Each bar says its amount at its end; thin lines carry the total down.
     for row, left, width in zip(rows, lefts, widths, strict=True):
-        ax.annotate(f" {compact(width)}", (left + width, row), va="center", **_NOTE)
+        _note(ax, compact(width), (left + width, row), (3, 0), va="center")
     for row, end in zip(rows[:-1], ends[:-1], strict=True):
         ax.plot([end, end], [row + 0.3, row + 0.7], color="0.6", linewidth=0.8)
     ax.set_xlim(0, max(ends.max(), 1e-9) * 1.12)
@@ -168,13 +171,10 @@ def tornado(sensitivity: pd.DataFrame, ax: Axes | None = None, top: int = 10) ->
             values = zip(at, deltas, shown[value], shown["unit"], strict=True)
             for row, delta, v, unit in values:
                 text = f"{v:,.4g} {unit}".strip() if pd.notna(v) else ""
-                text, side = (
-                    (f" {text}", "left") if delta >= 0 else (f"{text} ", "right")
-                )
-                ax.annotate(text, (base + delta, row), va="center", ha=side, **_NOTE)
+                side, dx = ("left", 3) if delta >= 0 else ("right", -3)
+                _note(ax, text, (base + delta, row), (dx, 0), va="center", ha=side)
         ax.axvline(base, color="0.2", linewidth=1)
-        ax.annotate(f"base {compact(base)}", (base, -0.5), xytext=(3, 3),
-                    textcoords="offset points", va="bottom", **_NOTE)  # fmt: skip
+        _note(ax, f"base {compact(base)}", (base, -0.5), (3, 3), va="bottom")
         ax.set_yticks(at, shown["label"].tolist())
         ax.set_ylim(max(len(at), 3) - 0.5, -0.5)
         ax.grid(False, axis="y")
@@ -205,9 +205,21 @@ def _forecast_starts(ax: Axes, daily: pd.DataFrame) -> None:
     if not ahead.empty:
         ax.axvline(ahead.min(), color="0.4", linestyle=":", linewidth=1)
         where = ("data", "axes fraction")
-        ax.annotate(
-            " forecast starts", (ahead.min(), 1), xycoords=where, va="top", **_NOTE
-        )
+        _note(ax, "forecast starts", (ahead.min(), 1), (3, 0), where, va="top")
+
+
+def _say_gap(ax: Axes, money: pd.DataFrame, amount: str) -> None:
+    """A bracket between the two forecasts at the horizon's end, and the gap."""
+    ahead = money[money["kind"] == "forecast"].sort_values("day")
+    ends = ahead.groupby("series").last()
+    if len(ends) < 2:
+        return
+    day = pd.Timestamp(ends["day"].max())
+    low, high = ends.loc["invoice", "mean"], ends.loc["fully loaded", "mean"]
+    bracket = {"arrowstyle": "|-|,widthA=0.3,widthB=0.3", "color": "0.3"}
+    ax.annotate("", (day, low), xytext=(day, high), arrowprops=bracket)
+    text = f"gap over\nthe horizon:\n{amount}"
+    _note(ax, text, (day, (low + high) / 2), (8, 0), va="center")
 
 
 def forecast_fan(
@@ -265,10 +277,8 @@ def forecast_fan(
         plain_ticks(ax.yaxis)
         ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.93))
 
-    # The gap over the horizon, written at its end.
-    if gap is not None and not money.empty:
-        text = f"gap over the horizon: {compact(gap)} {currency or ''}".strip()
-        ax.annotate(text, (1, 0.02), xycoords="axes fraction", ha="right", **_NOTE)
+    if gap is not None:
+        _say_gap(ax, money, f"{compact(gap)} {currency or ''}".strip())
     what = "cost per day" if smooth <= 1 else f"cost per day, {smooth}-day mean"
     ax.set_ylabel(money_label(currency, what))
     ax.set_xlabel("day")
@@ -313,6 +323,27 @@ def token_fan(daily: pd.DataFrame, ax: Axes | None = None, smooth: int = 7) -> A
     return ax
 
 
+def _run_outs(ax: Axes, amount: float, current, forecast) -> None:
+    """Lines up to the budget on the days it runs out, labelled low down.
+
+    Spend rises to the budget on those days, so the ground below it is
+    empty to the left of the earlier day and to the right of the later.
+    """
+    marks = [
+        (pd.Timestamp(when), how, style)
+        for how, when, style in (
+            ("at current rate", current, "-."),
+            ("on forecast", forecast, ":"),
+        )
+        if when is not None and pd.notna(pd.Timestamp(when))
+    ]
+    for i, (when, how, style) in enumerate(sorted(marks, key=lambda m: m[0])):
+        ax.vlines(when, 0, amount, color="0.3", linestyle=style, linewidth=1)
+        side, dx = ("left", 3) if i else ("right", -3)
+        text = f"runs out {how}: {when.day} {when:%b}"
+        _note(ax, text, (when, 0.04), (dx, 0), ("data", "axes fraction"), ha=side)
+
+
 def budget_burn(
     frame: pd.DataFrame,
     amount: float,
@@ -345,7 +376,7 @@ def budget_burn(
     ...     "high": 32.0})
     >>> ax = budget_burn(frame, 50_000, "USD", run_out_current="2026-12-24")
     >>> [t.get_text() for t in ax.texts]
-    ['budget 50k USD', ' runs out at current rate: 24 Dec']
+    ['budget 50k USD', 'runs out at current rate: 24 Dec', 'forecast starts']
     >>> plt.close(ax.figure)
     """
     ax = axes_or_new(ax)
@@ -358,20 +389,10 @@ def budget_burn(
 
     # The budget across the chart, and the days it runs out.
     ax.axhline(amount, color=PALETTE[5], linewidth=1.5)
-    ax.annotate(f"budget {compact(amount)} {currency}", (0, amount),
-                xycoords=("axes fraction", "data"), xytext=(3, 3),
-                textcoords="offset points", **_NOTE)  # fmt: skip
-    marks = (
-        ("at current rate", run_out_current, "-.", "0.3", 0.3),
-        ("on forecast", run_out_forecast, ":", OTHER_COLOUR, 0.18),
-    )
-    for how, when, style, colour, height in marks:
-        when = pd.Timestamp(when) if when is not None else pd.NaT
-        if pd.notna(when):
-            ax.axvline(when, color=colour, linestyle=style, linewidth=1)
-            text = f" runs out {how}: {when.day} {when:%b}"
-            where = ("data", "axes fraction")
-            ax.annotate(text, (when, height), xycoords=where, **_NOTE)
+    text = f"budget {compact(amount)} {currency}"
+    _note(ax, text, (0, amount), (3, 3), ("axes fraction", "data"))
+    _run_outs(ax, amount, run_out_current, run_out_forecast)
+    _forecast_starts(ax, rows)
     date_ticks(ax)
     plain_ticks(ax.yaxis)
     ax.set_ylim(bottom=0)
