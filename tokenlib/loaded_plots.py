@@ -9,6 +9,7 @@ on one axis in one currency only.
 from __future__ import annotations
 
 import matplotlib.pyplot as plt  # noqa: F401 (the doctests close figures)
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
@@ -95,12 +96,10 @@ def waterfall(
     # Whole bars start at zero; a step floats on the total before it.
     ends = steps["cumulative"].to_numpy(dtype=float)
     whole = steps["kind"].isin(["start", "total"]).to_numpy()
-    before = pd.Series(ends).shift(1, fill_value=0.0).to_numpy()
-    lefts = [0.0 if w else b for w, b in zip(whole, before, strict=True)]
-    amounts = steps["amount"].to_numpy(dtype=float)
-    widths = [e if w else a for w, e, a in zip(whole, ends, amounts, strict=True)]
-    colours = [PALETTE[0] if w else PALETTE[1] for w in whole]
+    lefts = np.where(whole, 0.0, np.r_[0.0, ends[:-1]])
+    widths = np.where(whole, ends, steps["amount"].to_numpy(dtype=float))
     rows = list(range(len(steps)))
+    colours = np.where(whole, PALETTE[0], PALETTE[1]).tolist()
     ax.barh(rows, widths, left=lefts, color=colours, height=0.6)
     ax.set_yticks(rows, steps["step"].tolist())
     ax.set_ylim(len(rows) - 0.5, -0.5)
@@ -113,7 +112,7 @@ def waterfall(
         ax.plot([end, end], [row + 0.3, row + 0.7], color="0.6", linewidth=0.8)
     ax.set_xlim(0, max(ends.max(), 1e-9) * 1.12)
     plain_ticks(ax.xaxis)
-    ax.set_xlabel(money_label(currency))
+    ax.set(xlabel=money_label(currency), ylabel="cost bucket")
 
     # The title says how many times the token bill the whole cost is.
     start, total = ends[0], ends[-1]
@@ -181,7 +180,7 @@ def tornado(sensitivity: pd.DataFrame, ax: Axes | None = None, top: int = 10) ->
         ax.margins(x=0.15)
         plain_ticks(ax.xaxis)
         ax.legend(loc="lower right")
-    ax.set_xlabel(money_label(currency, "fully loaded cost"))
+    ax.set(xlabel=money_label(currency, "fully loaded cost"), ylabel="driver")
     s = "s" if hidden > 1 else ""
     note = f"{hidden} smaller driver{s} not shown" if hidden else None
     set_title(ax, "What moves the fully loaded cost", None, note)
@@ -280,9 +279,7 @@ def forecast_fan(
     if gap is not None:
         _say_gap(ax, money, f"{compact(gap)} {currency or ''}".strip())
     what = "cost per day" if smooth <= 1 else f"cost per day, {smooth}-day mean"
-    ax.set_ylabel(money_label(currency, what))
-    ax.set_xlabel("day")
-    ax.set_ylim(bottom=0)
+    ax.set(xlabel="day", ylabel=money_label(currency, what), ylim=(0, None))
     days = span(money["day"], None)
     set_title(ax, title or f"Daily cost, invoice and fully loaded, {days}", None)
     return ax
@@ -317,8 +314,7 @@ def token_fan(daily: pd.DataFrame, ax: Axes | None = None, smooth: int = 7) -> A
         date_ticks(ax)
         ax.set_ylim(bottom=0)
     what = "tokens per day" if smooth <= 1 else f"tokens per day, {smooth}-day mean"
-    ax.set_ylabel(f"{what} (millions)")
-    ax.set_xlabel("day")
+    ax.set(xlabel="day", ylabel=f"{what} (millions)")
     set_title(ax, f"Tokens per day, {span(rows['day'], None)}", None)
     return ax
 
@@ -380,12 +376,8 @@ def budget_burn(
     >>> plt.close(ax.figure)
     """
     ax = axes_or_new(ax)
-    rows = frame.sort_values("day")
-    past, ahead = rows[rows["kind"] == "history"], rows[rows["kind"] == "forecast"]
-    ax.plot(pd.to_datetime(past["day"]), past["cumulative"].to_numpy(), label="spent")
-    days = pd.to_datetime(ahead["day"])
-    ax.plot(days, ahead["cumulative"].to_numpy(), linestyle="--", color=PALETTE[0])
-    ax.fill_between(days, ahead["low"], ahead["high"], color=PALETTE[0], alpha=0.2)
+    rows = frame.rename(columns={"cumulative": "mean"})
+    _fan(ax, rows, PALETTE[0], "spent", smooth=1)
 
     # The budget across the chart, and the days it runs out.
     ax.axhline(amount, color=PALETTE[5], linewidth=1.5)
@@ -396,7 +388,6 @@ def budget_burn(
     date_ticks(ax)
     plain_ticks(ax.yaxis)
     ax.set_ylim(bottom=0)
-    ax.set_xlabel("day")
-    ax.set_ylabel(money_label(currency, "cumulative cost"))
+    ax.set(xlabel="day", ylabel=money_label(currency, "cumulative cost"))
     set_title(ax, f"Budget burn, {covers} cost", span(rows["day"], None))
     return ax
