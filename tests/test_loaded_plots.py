@@ -59,7 +59,7 @@ def test_waterfall_floats_each_step_on_the_total_before_it():
     assert [t.get_text() for t in ax.get_yticklabels()][0] == "token bill"
     assert ax.get_ylim() == (4.5, -0.5)  # first row on top
     assert _texts(ax) == ["40k", "12.3k", "0", "50k", "102k"]
-    assert ax.get_xlabel() == "cost (USD)"
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("cost (USD)", "cost bucket")
 
 
 def test_waterfall_title_says_the_multiplier_and_period():
@@ -114,7 +114,7 @@ def test_tornado_bars_run_from_the_base_to_each_total():
     assert base is not None
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["driver at low", "driver at high"]
-    assert ax.get_xlabel() == "fully loaded cost (USD)"
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("fully loaded cost (USD)", "driver")
 
 
 def test_tornado_writes_driver_values_at_the_bar_ends():
