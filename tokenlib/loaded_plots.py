@@ -1,0 +1,393 @@
+"""Charts of the fully loaded cost: the token bill and the eight unmetered
+buckets beside it (issue 5).
+
+Each function takes a frame of the fully loaded stage and an optional Axes,
+draws on it and returns it; none calls ``show`` or ``savefig``. Money goes
+on one axis in one currency only.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt  # noqa: F401 (the doctests close figures)
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+
+from .plot_style import (
+    PALETTE,
+    axes_or_new,
+    date_ticks,
+    money_label,
+    one_currency,
+    plain_ticks,
+    say_empty,
+    set_title,
+    span,
+)
+
+__all__ = ["budget_burn", "forecast_fan", "token_fan", "tornado", "waterfall"]
+
+
+def _note(ax: Axes, text: str, xy, shift=(0, 0), where="data", **style) -> None:
+    """Write a small grey note at ``xy``, shifted by ``shift`` points."""
+    style = {"fontsize": 9, "color": "0.3", "textcoords": "offset points", **style}
+    ax.annotate(text, xy, xycoords=where, xytext=shift, **style)
+
+
+def compact(x: float) -> str:
+    """Say an amount in three digits at most: ``12.3k``, ``1.2M``.
+
+    >>> compact(12345.0), compact(1_200_000.0), compact(950.0), compact(999_700)
+    ('12.3k', '1.2M', '950', '1M')
+    """
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= size * 0.9995:
+            return f"{x / size:.3g}{suffix}"
+    return f"{x:.3g}"
+
+
+def waterfall(
+    steps: pd.DataFrame, ax: Axes | None = None, period: str | None = None
+) -> Axes:
+    """Draw the walk from the token bill to the fully loaded cost.
+
+    Parameters
+    ----------
+    steps
+        ``step``, ``amount``, ``cumulative`` (running total after the
+        step), ``kind`` ("start", "step" or "total") and ``currency``;
+        the token bill first, the fully loaded total last.
+    ax
+        Axes to draw on; a new figure when None.
+    period
+        Period named in the title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One horizontal bar per row, top to bottom: start and total from
+        zero, each step floating from the running total before it.
+
+    Raises
+    ------
+    ParameterError
+        The frame holds more than one currency.
+
+    Examples
+    --------
+    >>> steps = pd.DataFrame({"step": ["token bill", "governance",
+    ...     "fully loaded"], "amount": [100.0, 50.0, 150.0],
+    ...     "cumulative": [100.0, 150.0, 150.0],
+    ...     "kind": ["start", "step", "total"], "currency": "USD"})
+    >>> ax = waterfall(steps)
+    >>> [(float(p.get_x()), float(p.get_width())) for p in ax.patches]
+    [(0.0, 100.0), (100.0, 50.0), (0.0, 150.0)]
+    >>> ax.get_title("left")
+    'From token bill to fully loaded cost: ×1.5'
+    >>> plt.close(ax.figure)
+    """
+    ax = axes_or_new(ax)
+    currency = one_currency(steps, "amount")
+    if steps.empty:
+        say_empty(ax, "no cost to walk through")
+        set_title(ax, "From token bill to fully loaded cost", period)
+        return ax
+
+    # Whole bars start at zero; a step floats on the total before it.
+    ends = steps["cumulative"].to_numpy(dtype=float)
+    whole = steps["kind"].isin(["start", "total"]).to_numpy()
+    lefts = np.where(whole, 0.0, np.r_[0.0, ends[:-1]])
+    widths = np.where(whole, ends, steps["amount"].to_numpy(dtype=float))
+    rows = list(range(len(steps)))
+    colours = np.where(whole, PALETTE[0], PALETTE[1]).tolist()
+    ax.barh(rows, widths, left=lefts, color=colours, height=0.6)
+    ax.set_yticks(rows, steps["step"].tolist())
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.grid(False, axis="y")
+
+    # Each bar says its amount at its end; thin lines carry the total down.
+    for row, left, width in zip(rows, lefts, widths, strict=True):
+        _note(ax, compact(width), (left + width, row), (3, 0), va="center")
+    for row, end in zip(rows[:-1], ends[:-1], strict=True):
+        ax.plot([end, end], [row + 0.3, row + 0.7], color="0.6", linewidth=0.8)
+    ax.set_xlim(0, max(ends.max(), 1e-9) * 1.12)
+    plain_ticks(ax.xaxis)
+    ax.set(xlabel=money_label(currency), ylabel="cost bucket")
+
+    # The title says how many times the token bill the whole cost is.
+    start, total = ends[0], ends[-1]
+    times = f": ×{total / start:.1f}" if start > 0 else ""
+    set_title(ax, f"From token bill to fully loaded cost{times}", period)
+    return ax
+
+
+def tornado(sensitivity: pd.DataFrame, ax: Axes | None = None, top: int = 10) -> Axes:
+    """Draw how far each driver moves the fully loaded cost, biggest on top.
+
+    Parameters
+    ----------
+    sensitivity
+        One row per driver: ``label``, ``unit``, ``low_value``,
+        ``high_value``, ``low_total``, ``high_total``, ``base_total``,
+        ``swing`` and ``currency``.
+    ax
+        Axes to draw on; a new figure when None.
+    top
+        Most drivers drawn; the title says how many more were left out.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Per driver two bars from the base total: to the total with the
+        driver at its low value, and at its high value.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"label": ["seats", "review hours"],
+    ...     "unit": ["", "h"], "low_value": [5, 40], "high_value": [9, 80],
+    ...     "low_total": [95.0, 80.0], "high_total": [105.0, 130.0],
+    ...     "base_total": 100.0, "swing": [10.0, 50.0], "currency": "USD"})
+    >>> ax = tornado(frame, top=1)
+    >>> [t.get_text() for t in ax.get_yticklabels()], ax.get_title("left")
+    (['review hours'], 'What moves the fully loaded cost\\n1 smaller driver not shown')
+    >>> plt.close(ax.figure)
+    """
+    ax = axes_or_new(ax)
+    currency = one_currency(sensitivity, "swing")
+    rows = sensitivity.sort_values("swing", ascending=False, kind="stable")
+    shown, hidden = rows.head(top), len(rows) - min(top, len(rows))
+    if shown.empty:
+        say_empty(ax, "no drivers to compare")
+    else:
+        base = float(shown["base_total"].iloc[0])
+        at = list(range(len(shown)))
+        for end, value, colour, name in (
+            ("low_total", "low_value", PALETTE[0], "driver at low"),
+            ("high_total", "high_value", PALETTE[1], "driver at high"),
+        ):
+            deltas = shown[end].to_numpy(dtype=float) - base
+            ax.barh(at, deltas, left=base, color=colour, height=0.6, label=name)
+            values = zip(at, deltas, shown[value], shown["unit"], strict=True)
+            for row, delta, v, unit in values:
+                text = f"{v:,.4g} {unit}".strip() if pd.notna(v) else ""
+                side, dx = ("left", 3) if delta >= 0 else ("right", -3)
+                _note(ax, text, (base + delta, row), (dx, 0), va="center", ha=side)
+        ax.axvline(base, color="0.2", linewidth=1)
+        _note(ax, f"base {compact(base)}", (base, -0.5), (3, 3), va="bottom")
+        ax.set_yticks(at, shown["label"].tolist())
+        ax.set_ylim(max(len(at), 3) - 0.5, -0.5)
+        ax.grid(False, axis="y")
+        ax.margins(x=0.15)
+        plain_ticks(ax.xaxis)
+        ax.legend(loc="lower right")
+    ax.set(xlabel=money_label(currency, "fully loaded cost"), ylabel="driver")
+    s = "s" if hidden > 1 else ""
+    note = f"{hidden} smaller driver{s} not shown" if hidden else None
+    set_title(ax, "What moves the fully loaded cost", None, note)
+    return ax
+
+
+def _fan(ax: Axes, rows: pd.DataFrame, colour: str, name: str, smooth: int) -> None:
+    """One series: history solid (rolling mean), forecast dashed in a band."""
+    rows = rows.sort_values("day")
+    past, ahead = rows[rows["kind"] == "history"], rows[rows["kind"] == "forecast"]
+    mean = past["mean"].rolling(smooth, min_periods=1).mean()
+    ax.plot(pd.to_datetime(past["day"]), mean.to_numpy(), color=colour, label=name)
+    days = pd.to_datetime(ahead["day"])
+    ax.plot(days, ahead["mean"].to_numpy(), color=colour, linestyle="--")
+    ax.fill_between(days, ahead["low"], ahead["high"], color=colour, alpha=0.2)
+
+
+def _forecast_starts(ax: Axes, daily: pd.DataFrame) -> None:
+    """A dotted line on the first forecast day, saying so."""
+    ahead = pd.to_datetime(daily.loc[daily["kind"] == "forecast", "day"])
+    if not ahead.empty:
+        ax.axvline(ahead.min(), color="0.4", linestyle=":", linewidth=1)
+        where = ("data", "axes fraction")
+        _note(ax, "forecast starts", (ahead.min(), 1), (3, 0), where, va="top")
+
+
+def _say_gap(ax: Axes, money: pd.DataFrame, amount: str) -> None:
+    """A bracket between the two forecasts at the horizon's end, and the gap."""
+    ahead = money[money["kind"] == "forecast"].sort_values("day")
+    ends = ahead.groupby("series").last()
+    if len(ends) < 2:
+        return
+    day = pd.Timestamp(ends["day"].max())
+    low, high = ends.loc["invoice", "mean"], ends.loc["fully loaded", "mean"]
+    bracket = {"arrowstyle": "|-|,widthA=0.3,widthB=0.3", "color": "0.3"}
+    ax.annotate("", (day, low), xytext=(day, high), arrowprops=bracket)
+    text = f"gap over\nthe horizon:\n{amount}"
+    _note(ax, text, (day, (low + high) / 2), (8, 0), va="center")
+
+
+def forecast_fan(
+    daily: pd.DataFrame,
+    ax: Axes | None = None,
+    gap: float | None = None,
+    title: str | None = None,
+    smooth: int = 7,
+) -> Axes:
+    """Draw daily invoice and fully loaded cost, history and forecast.
+
+    Parameters
+    ----------
+    daily
+        ``day``, ``series`` ("tokens", "invoice" or "fully loaded"),
+        ``kind`` ("history" or "forecast"), ``mean``, ``low``, ``high``,
+        ``currency``; the "tokens" rows are left out.
+    ax
+        Axes to draw on; a new figure when None.
+    gap
+        Fully loaded minus invoice summed over the horizon, written at
+        the horizon's end; nothing written when None.
+    title
+        Title; "Daily cost, invoice and fully loaded" and the days when None.
+    smooth
+        Days in the rolling mean of the history; 1 draws the raw days.
+
+    Examples
+    --------
+    >>> days = pd.to_datetime(["2026-01-01", "2026-01-02"])
+    >>> daily = pd.DataFrame({"day": list(days) * 2, "kind": ["history",
+    ...     "forecast"] * 2, "series": ["invoice"] * 2 + ["fully loaded"] * 2,
+    ...     "mean": [1.0, 1.0, 2.0, 2.0], "low": 0.5, "high": 3.0,
+    ...     "currency": "USD"})
+    >>> ax = forecast_fan(daily, gap=1.0)
+    >>> [t.get_text() for t in ax.get_legend().get_texts()], ax.get_ylabel()
+    (['invoice only', 'fully loaded'], 'cost per day, 7-day mean (USD)')
+    >>> plt.close(ax.figure)
+    """
+    ax = axes_or_new(ax)
+    money = daily[daily["series"].isin(["invoice", "fully loaded"])]
+    currency = one_currency(money, "mean")
+    if money.empty:
+        say_empty(ax, "no cost to forecast")
+    for series, colour, name in (
+        ("invoice", PALETTE[0], "invoice only"),
+        ("fully loaded", PALETTE[1], "fully loaded"),
+    ):
+        rows = money[money["series"] == series]
+        if not rows.empty:
+            _fan(ax, rows, colour, name, smooth)
+    if not money.empty:
+        _forecast_starts(ax, money)
+        date_ticks(ax)
+        plain_ticks(ax.yaxis)
+        ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.93))
+
+    if gap is not None:
+        _say_gap(ax, money, f"{compact(gap)} {currency or ''}".strip())
+    what = "cost per day" if smooth <= 1 else f"cost per day, {smooth}-day mean"
+    ax.set(xlabel="day", ylabel=money_label(currency, what), ylim=(0, None))
+    days = span(money["day"], None)
+    set_title(ax, title or f"Daily cost, invoice and fully loaded, {days}", None)
+    return ax
+
+
+def token_fan(daily: pd.DataFrame, ax: Axes | None = None, smooth: int = 7) -> Axes:
+    """Draw tokens per day in millions, history and forecast.
+
+    Parameters
+    ----------
+    daily
+        As for :func:`forecast_fan`; only the "tokens" rows are drawn.
+
+    Examples
+    --------
+    >>> daily = pd.DataFrame({"day": pd.to_datetime(["2026-01-01",
+    ...     "2026-01-02"]), "series": "tokens", "kind": ["history", "forecast"],
+    ...     "mean": [2e6, 3e6], "low": 1e6, "high": 4e6})
+    >>> ax = token_fan(daily)
+    >>> ax.get_ylabel(), ax.get_lines()[1].get_ydata().tolist()
+    ('tokens per day, 7-day mean (millions)', [3.0])
+    >>> plt.close(ax.figure)
+    """
+    ax = axes_or_new(ax)
+    rows = daily[daily["series"] == "tokens"].copy()
+    if rows.empty:
+        say_empty(ax, "no tokens to forecast")
+    else:
+        rows[["mean", "low", "high"]] = rows[["mean", "low", "high"]] / 1e6
+        _fan(ax, rows, PALETTE[2], "tokens", smooth)
+        _forecast_starts(ax, rows)
+        date_ticks(ax)
+        ax.set_ylim(bottom=0)
+    what = "tokens per day" if smooth <= 1 else f"tokens per day, {smooth}-day mean"
+    ax.set(xlabel="day", ylabel=f"{what} (millions)")
+    set_title(ax, f"Tokens per day, {span(rows['day'], None)}", None)
+    return ax
+
+
+def _run_outs(ax: Axes, amount: float, current, forecast) -> None:
+    """Lines up to the budget on the days it runs out, labelled low down.
+
+    Spend rises to the budget on those days, so the ground below it is
+    empty to the left of the earlier day and to the right of the later.
+    """
+    marks = [
+        (pd.Timestamp(when), how, style)
+        for how, when, style in (
+            ("at current rate", current, "-."),
+            ("on forecast", forecast, ":"),
+        )
+        if when is not None and pd.notna(pd.Timestamp(when))
+    ]
+    for i, (when, how, style) in enumerate(sorted(marks, key=lambda m: m[0])):
+        ax.vlines(when, 0, amount, color="0.3", linestyle=style, linewidth=1)
+        side, dx = ("left", 3) if i else ("right", -3)
+        text = f"runs out {how}: {when.day} {when:%b}"
+        _note(ax, text, (when, 0.04), (dx, 0), ("data", "axes fraction"), ha=side)
+
+
+def budget_burn(
+    frame: pd.DataFrame,
+    amount: float,
+    currency: str,
+    ax: Axes | None = None,
+    run_out_current=None,
+    run_out_forecast=None,
+    covers: str = "fully loaded",
+) -> Axes:
+    """Draw cumulative spend against a budget, and when it runs out.
+
+    Parameters
+    ----------
+    frame
+        ``day``, ``kind`` ("history" or "forecast"), ``cumulative``,
+        ``low``, ``high`` (band of the forecast), in ``currency``.
+    amount, currency
+        The budget.
+    run_out_current, run_out_forecast
+        Days the budget runs out at the current rate and on the forecast;
+        a marked line each when given.
+    covers
+        What the budget covers, named in the title.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"day": pd.to_datetime(["2026-12-01",
+    ...     "2026-12-02", "2026-12-03"]), "kind": ["history", "history",
+    ...     "forecast"], "cumulative": [10.0, 20.0, 30.0], "low": 28.0,
+    ...     "high": 32.0})
+    >>> ax = budget_burn(frame, 50_000, "USD", run_out_current="2026-12-24")
+    >>> [t.get_text() for t in ax.texts]
+    ['budget 50k USD', 'runs out at current rate: 24 Dec', 'forecast starts']
+    >>> plt.close(ax.figure)
+    """
+    ax = axes_or_new(ax)
+    rows = frame.rename(columns={"cumulative": "mean"})
+    _fan(ax, rows, PALETTE[0], "spent", smooth=1)
+
+    # The budget across the chart, and the days it runs out.
+    ax.axhline(amount, color=PALETTE[5], linewidth=1.5)
+    text = f"budget {compact(amount)} {currency}"
+    _note(ax, text, (0, amount), (3, 3), ("axes fraction", "data"))
+    _run_outs(ax, amount, run_out_current, run_out_forecast)
+    _forecast_starts(ax, rows)
+    date_ticks(ax)
+    plain_ticks(ax.yaxis)
+    ax.set_ylim(bottom=0)
+    ax.set(xlabel="day", ylabel=money_label(currency, "cumulative cost"))
+    set_title(ax, f"Budget burn, {covers} cost", span(rows["day"], None))
+    return ax
