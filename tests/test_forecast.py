@@ -101,7 +101,7 @@ def test_project_keeps_level_and_weekly_pattern():
 
 def test_history_rows_carry_actuals_and_bucket_base():
     history = _history(_seasonal(weeks=3), tokens=[7.0] * 21)
-    labour = ("labour", 100.0, 80.0, 150.0, 0.05)
+    labour = ("labour", 100.0, 0.05)
     p = project(history, _buckets(labour), "USD", horizon_days=7, paths=50)
     past = p.daily[p.daily["kind"] == "history"].set_index("series")
     assert past.loc["invoice", "mean"].tolist() == history["token_bill"].tolist()
@@ -117,8 +117,7 @@ def test_history_rows_carry_actuals_and_bucket_base():
 def test_fixed_buckets_add_exactly_with_compound_growth():
     # 48 months are 1,461 days: the last day grows by 1.02 ** 48 exactly.
     history = _history(_seasonal(weeks=4))
-    fixed = _buckets(("labour", 100.0, 100.0, 100.0, 0.02),
-                     ("governance", 30.0, 30.0, 30.0, 0.0))  # fmt: skip
+    fixed = _buckets(("labour", 100.0, 0.02), ("governance", 30.0, 0.0))
     p = project(history, fixed, "USD", horizon_days=1461, paths=20)
     extra = p.paths["fully loaded"] - p.paths["invoice"]
     assert extra[-1] == pytest.approx(100 * 1.02**48 + 30)
@@ -134,17 +133,27 @@ def test_fixed_buckets_add_exactly_with_compound_growth():
     assert totals["token bill"] == pytest.approx(p.invoice_total)
 
 
-def test_uncertain_bucket_is_drawn_from_its_triangle():
-    # A triangle (50, 100, 200) has mean 350 / 3; no growth.
+def test_drawn_buckets_take_one_draw_per_path_for_the_whole_horizon():
+    # Draws 50, 100, 150, 200 on four paths; no growth; flat invoice 10.
     history = _history([10.0] * 14)
-    range_ = _buckets(("gpu idle", 100.0, 50.0, 200.0, 0.0))
-    p = project(history, range_, "USD", horizon_days=5, paths=4000)
-    per_path = p.paths["fully loaded"][0] - 10  # one draw per path
-    assert per_path.mean() == pytest.approx(350 / 3, rel=0.02)
-    assert per_path.min() >= 50 and per_path.max() <= 200
-    assert (p.paths["fully loaded"] - 10 == per_path).all()  # kept all horizon
+    idle = _buckets(("gpu idle", 100.0, 0.0))
+    draws = pd.DataFrame({"gpu idle": [50.0, 100.0, 150.0, 200.0]})
+    p = project(history, idle, "USD", horizon_days=5, paths=4, draws=draws)
+    per_path = p.paths["fully loaded"] - 10
+    assert per_path[0].tolist() == [50.0, 100.0, 150.0, 200.0]
+    assert (per_path == per_path[0]).all()  # kept all horizon
     row = p.by_bucket.set_index("bucket").loc["gpu idle"]
-    assert 5 * 50 < row["low"] < row["forecast_total"] < row["high"] < 5 * 200
+    assert row["forecast_total"] == pytest.approx(5 * 125)
+    # The 10th and 90th percentiles of 250, 500, 750, 1000.
+    assert (row["low"], row["high"]) == (pytest.approx(325), pytest.approx(925))
+
+
+def test_fewer_draws_than_paths_are_resampled():
+    history = _history([10.0] * 14)
+    draws = pd.DataFrame({"labour": [1.0, 2.0]})
+    p = project(history, _buckets(("labour", 1.5, 0.0)), "USD", horizon_days=2,
+                paths=50, draws=draws)  # fmt: skip
+    assert set(np.unique(p.paths["fully loaded"] - 10)) == {1.0, 2.0}
 
 
 def test_project_is_repeatable_with_a_seed():
@@ -160,10 +169,11 @@ def test_short_history_is_refused_with_its_length():
         project(_history([1.0, 2.0] * 6 + [1.0]), NO_BUCKETS, "USD")
 
 
-def test_bad_bucket_range_is_refused():
-    bad = _buckets(("labour", 100.0, 120.0, 150.0, 0.0))
-    with pytest.raises(ParameterError, match="labour"):
-        project(_history([1.0, 2.0] * 10), bad, "USD")
+def test_a_bucket_without_draws_is_refused():
+    labour = _buckets(("labour", 100.0, 0.0))
+    with pytest.raises(ParameterError, match="no column for bucket.*labour"):
+        project(_history([1.0, 2.0] * 10), labour, "USD",
+                draws=pd.DataFrame({"governance": [1.0]}))  # fmt: skip
 
 
 def test_convergence_warning_becomes_a_note(monkeypatch):
@@ -236,7 +246,7 @@ def test_budget_runs_out_at_the_current_rate():
 def test_fully_loaded_budget_counts_the_buckets():
     # 100 a day plus 50 of labour: 600 by 14 Jan, 1,050 by 17 Jan.
     history = _history([100.0] * 14)
-    labour = _buckets(("labour", 50.0, 50.0, 50.0, 0.0))
+    labour = _buckets(("labour", 50.0, 0.0))
     p = project(history, labour, "USD", horizon_days=30, paths=20)
     view = budget_view(history, p, 1000, date(2026, 1, 11), date(2026, 2, 1))
     assert view.spent == 600
@@ -291,3 +301,27 @@ def test_under_three_weeks_fits_no_weekly_pattern():
     assert "invoice: under 21 days, no weekly pattern fitted" in p.notes
     assert p.by_bucket["bucket"].tolist() == ["token bill", "fully loaded"]
     assert p.gap == 0
+
+
+def test_credits_are_history_but_not_forecast():
+    # Usage of 10 a day; a 150 credit on day 13 makes that day's bill -140.
+    history = _history([10.0] * 12 + [-140.0, 10.0])
+    history["credits"] = [0.0] * 12 + [-150.0, 0.0]
+    p = project(history, NO_BUCKETS, "USD", horizon_days=3, paths=5)
+    past = p.daily.query("series == 'invoice' and kind == 'history'")
+    assert past["mean"].iloc[12] == -140.0
+    assert (p.paths["invoice"] == 10.0).all()
+    assert "credits of -150.00 USD in the history are left out" in " ".join(p.notes)
+
+
+def test_daily_series_keeps_credits_apart(ledger):
+    ledger.execute(
+        "INSERT INTO ledger (record_id, source, source_file, start, grain, "
+        "billed_cost, currency, record_type, charge_category, service_category) "
+        "VALUES (uuid(), 'focus', 'f.csv', '2026-03-03', 'bucket', -4, 'USD', "
+        "'charge', 'Credit', 'AI and Machine Learning')"
+    )
+    tokenlib.price_ledger(ledger)
+    got = daily_series(ledger, "USD")
+    assert got["token_bill"].tolist() == pytest.approx([0.90, 0, 6.60])
+    assert got["credits"].tolist() == [0, 0, -4]

@@ -163,7 +163,9 @@ def test_forecast_fan_draws_history_solid_and_forecast_dashed():
     assert [ln.get_label() for ln in solid] == ["invoice only", "fully loaded"]
     # 7-day mean of the history with what days there are: 1, 1.5, 2
     assert list(solid[0].get_ydata()) == [1.0, 1.5, 2.0]
-    assert [list(ln.get_ydata()) for ln in dashed] == [[4.0, 5.0], [8.0, 10.0]]
+    # The mean runs on into the forecast, which starts from the last
+    # history day: (1+2+3)/3, (1+..+4)/4, (1+..+5)/5; twice that.
+    assert [list(ln.get_ydata()) for ln in dashed] == [[2.0, 2.5, 3.0], [4.0, 5.0, 6.0]]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["invoice only", "fully loaded"]
     assert ax.get_ylabel() == "cost per day, 7-day mean (USD)"
@@ -171,7 +173,7 @@ def test_forecast_fan_draws_history_solid_and_forecast_dashed():
 
 def test_forecast_fan_leaves_tokens_out():
     ax = loaded_plots.forecast_fan(_daily())
-    assert max(max(ln.get_ydata()) for ln in ax.get_lines()[:4]) == 10.0
+    assert max(max(ln.get_ydata()) for ln in ax.get_lines()[:4]) == 6.0
 
 
 def test_forecast_fan_bands_span_low_to_high():
@@ -179,8 +181,9 @@ def test_forecast_fan_bands_span_low_to_high():
     assert len(ax.collections) == 2
     corners = {tuple(v) for v in ax.collections[1].get_paths()[0].vertices}
     day4, day5 = mdates.date2num(pd.to_datetime(["2026-03-04", "2026-03-05"]))
-    # fully loaded: 8 +- 4 on day 4, 10 +- 5 on day 5
-    assert {(day4, 4.0), (day4, 12.0), (day5, 5.0), (day5, 15.0)} <= corners
+    # fully loaded: 8 +- 4 on day 4, 10 +- 5 on day 5, smoothed over the
+    # forecast days: (4+5)/2 and (12+15)/2 on day 5.
+    assert {(day4, 4.0), (day4, 12.0), (day5, 4.5), (day5, 13.5)} <= corners
 
 
 def test_forecast_fan_marks_where_the_forecast_starts():
@@ -208,7 +211,7 @@ def test_forecast_fan_without_gap_writes_none():
 
 def test_token_fan_draws_millions_without_legend():
     ax = loaded_plots.token_fan(_daily())
-    assert list(_styled(ax, "--")[0].get_ydata()) == [4.0, 5.0]
+    assert list(_styled(ax, "--")[0].get_ydata()) == [2.0, 2.5, 3.0]
     assert ax.get_ylabel() == "tokens per day, 7-day mean (millions)"
     assert ax.get_legend() is None
 
@@ -227,7 +230,7 @@ def test_budget_burn_draws_the_budget_line_and_spend():
     [budget] = [ln for ln in ax.get_lines() if list(ln.get_ydata()) == [50e3] * 2]
     assert budget is not None
     assert list(_styled(ax, "-")[0].get_ydata()) == [10e3, 20e3]
-    assert list(_styled(ax, "--")[0].get_ydata()) == [30e3, 40e3]
+    assert list(_styled(ax, "--")[0].get_ydata()) == [20e3, 30e3, 40e3]
     assert _texts(ax) == ["budget 50k USD", "forecast starts"]
     assert ax.get_ylabel() == "cumulative cost (USD)"
     assert ax.get_title("left").startswith("Budget burn, invoice cost")

@@ -38,11 +38,11 @@ MONTH_DAYS = 365.25 / 12
 #: Fewest days of history a forecast is drawn from.
 MIN_DAYS = 14
 #: Where a forecast covers series, the name of each and its history column.
-SERIES = {"tokens": "tokens", "invoice": "token_bill"}
+SERIES = {"tokens": "tokens", "invoice": "usage_bill"}
 COVERS = ("fully loaded", "invoice")
 #: The model: additive errors and a damped additive trend.
 _ETS = {"error": "add", "trend": "add", "damped_trend": True}
-BUCKET_COLUMNS = ("bucket", "daily", "low_daily", "high_daily", "monthly_growth")
+BUCKET_COLUMNS = ("bucket", "daily", "monthly_growth")
 
 
 def daily_series(con: duckdb.DuckDBPyConnection, currency: str) -> pd.DataFrame:
@@ -63,7 +63,8 @@ def daily_series(con: duckdb.DuckDBPyConnection, currency: str) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``day`` (date), ``tokens`` (counted tokens of every class, reasoning
-        inside output), ``token_bill`` (cost in ``currency``).
+        inside output), ``token_bill`` (cost in ``currency``), ``credits``
+        (the part of it that is credits, zero or negative).
 
     Notes
     -----
@@ -85,7 +86,9 @@ def daily_series(con: duckdb.DuckDBPyConnection, currency: str) -> pd.DataFrame:
         WITH d AS (
           SELECT day,
             sum({TOKENS_SQL}) FILTER (WHERE counted) AS tokens,
-            sum(cost) FILTER (WHERE cost_currency = ?) AS token_bill
+            sum(cost) FILTER (WHERE cost_currency = ?) AS token_bill,
+            sum(cost) FILTER (WHERE cost_currency = ?
+                              AND charge_category = 'Credit') AS credits
           FROM spend GROUP BY day
         ),
         b AS (
@@ -100,9 +103,10 @@ def daily_series(con: duckdb.DuckDBPyConnection, currency: str) -> pd.DataFrame:
         )
         SELECT days.day,
                CAST(coalesce(d.tokens, 0) AS DOUBLE) AS tokens,
-               CAST(coalesce(d.token_bill, 0) AS DOUBLE) AS token_bill
+               CAST(coalesce(d.token_bill, 0) AS DOUBLE) AS token_bill,
+               CAST(coalesce(d.credits, 0) AS DOUBLE) AS credits
         FROM days LEFT JOIN d USING (day) ORDER BY day""",
-        [currency],
+        [currency, currency],
     ).df()
     frame["day"] = pd.to_datetime(frame["day"]).dt.date
     return frame
@@ -264,40 +268,42 @@ class Projection:
     paths: dict[str, np.ndarray]
 
 
-def _check_buckets(buckets: pd.DataFrame) -> pd.DataFrame:
+def _check_buckets(buckets: pd.DataFrame, draws: pd.DataFrame | None) -> None:
     missing = [c for c in BUCKET_COLUMNS if c not in buckets.columns]
     if missing:
         raise ParameterError(
             f"buckets: missing column(s) {', '.join(missing)}; "
             f"expected {', '.join(BUCKET_COLUMNS)}"
         )
-    bad = buckets[
-        ~(
-            (buckets["low_daily"] <= buckets["daily"])
-            & (buckets["daily"] <= buckets["high_daily"])
-        )
-    ]
-    if len(bad):
+    absent = [] if draws is None else sorted(set(buckets["bucket"]) - set(draws))
+    if absent:
         raise ParameterError(
-            f"buckets: {', '.join(map(str, bad['bucket']))} need "
-            "low_daily <= daily <= high_daily"
+            f"draws: no column for bucket(s) {', '.join(map(str, absent))}"
         )
-    return buckets.reset_index(drop=True)
 
 
 def _bucket_paths(
-    buckets: pd.DataFrame, horizon: int, paths: int, seed: int
+    buckets: pd.DataFrame,
+    draws: pd.DataFrame | None,
+    horizon: int,
+    paths: int,
+    seed: int,
 ) -> dict[str, np.ndarray]:
-    """Each bucket's daily cost per path: one triangular draw, then growth."""
-    rng = np.random.default_rng(seed)
+    """Each bucket's daily cost per path: one drawn base, then growth.
+
+    Paths take the draws' rows in turn (resampled when there are fewer
+    draws than paths); without draws every path has the bucket's ``daily``.
+    """
     ahead = np.arange(1, horizon + 1)
+    rows = np.arange(paths)
+    if draws is not None and len(draws) < paths:
+        rows = np.random.default_rng(seed).integers(0, len(draws), paths)
     out = {}
     for row in buckets.itertuples(index=False):  # one per bucket, a handful
-        low, mode, high = row.low_daily, row.daily, row.high_daily
         base = (
-            rng.triangular(low, mode, high, paths)
-            if high > low
-            else np.full(paths, float(mode))
+            np.full(paths, float(row.daily))
+            if draws is None
+            else draws[row.bucket].to_numpy(dtype=float)[rows]
         )
         growth = (1 + row.monthly_growth) ** (ahead / MONTH_DAYS)
         out[str(row.bucket)] = growth[:, None] * base[None, :]
@@ -356,6 +362,7 @@ def project(
     paths: int = 500,
     seed: int = 0,
     level: float = 0.8,
+    draws: pd.DataFrame | None = None,
 ) -> Projection:
     """Forecast tokens, the invoice and the fully loaded cost with a band.
 
@@ -365,8 +372,8 @@ def project(
         Frame of :func:`daily_series`: ``day``, ``tokens``, ``token_bill``.
     buckets
         One row per unmetered cost: ``bucket``, ``daily`` (base cost per
-        day in ``currency``), ``low_daily``, ``high_daily`` (its range),
-        ``monthly_growth`` (0.02 is 2% a month, compounding). May be empty.
+        day in ``currency``), ``monthly_growth`` (0.02 is 2% a month,
+        compounding). May be empty.
     currency
         ISO code of the money in ``history`` and ``buckets``.
     horizon_days
@@ -378,6 +385,10 @@ def project(
     level
         Share of futures inside the band (0.8: from the 10th to the 90th
         percentile).
+    draws
+        Drawn cost per day of each bucket, one column per ``bucket`` (as
+        :attr:`tokenlib.loaded.LoadedCost.draws`); None holds every bucket
+        at its ``daily`` on every path.
 
     Returns
     -------
@@ -389,8 +400,8 @@ def project(
     Raises
     ------
     ParameterError
-        Fewer than 14 days of history, a bucket range that does not hold
-        its base, a level outside (0, 1), or a horizon or paths below 1.
+        Fewer than 14 days of history, a bucket without draws when draws
+        are given, a level outside (0, 1), or a horizon or paths below 1.
 
     Examples
     --------
@@ -398,7 +409,7 @@ def project(
     >>> history = pd.DataFrame({"day": days, "tokens": [1e6] * 28,
     ...                         "token_bill": [10.0, 12.0] * 14})
     >>> people = pd.DataFrame({"bucket": ["labour"], "daily": [5.0],
-    ...     "low_daily": [5.0], "high_daily": [5.0], "monthly_growth": [0.0]})
+    ...     "monthly_growth": [0.0]})
     >>> p = project(history, people, "USD", horizon_days=10, paths=50)
     >>> round(p.gap, 6)
     50.0
@@ -409,12 +420,22 @@ def project(
         raise ParameterError(
             f"horizon_days={horizon_days}, paths={paths}: expected 1 or more each"
         )
-    buckets = _check_buckets(buckets)
+    _check_buckets(buckets, draws)
+    buckets = buckets.reset_index(drop=True)
     history = history.assign(day=pd.to_datetime(history["day"]).dt.date)
     history = history.sort_values("day", ignore_index=True)
 
-    # Futures of the two metered series, then of each unmetered bucket.
+    # Credits are one-offs: the invoice is forecast from the bill without them.
     notes: list[str] = []
+    credits = history["credits"] if "credits" in history else 0.0
+    history = history.assign(usage_bill=history["token_bill"] - credits)
+    if float(np.sum(credits)):
+        notes.append(
+            f"credits of {float(np.sum(credits)):,.2f} {currency} in the history "
+            "are left out of the forecast: they do not recur"
+        )
+
+    # Futures of the two metered series, then of each unmetered bucket.
     sims = {
         name: _simulate(
             history[column].to_numpy(dtype=float),
@@ -426,7 +447,7 @@ def project(
         )
         for name, column in SERIES.items()
     }
-    extra = _bucket_paths(buckets, horizon_days, paths, seed)
+    extra = _bucket_paths(buckets, draws, horizon_days, paths, seed)
     sims["fully loaded"] = sims["invoice"] + sum(extra.values(), np.zeros(1))
 
     # Daily rows and horizon totals.

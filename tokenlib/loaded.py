@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from .loaded_assumptions import Assumptions, DriverValue
@@ -31,7 +32,7 @@ from .loaded_drivers import (
 )
 from .loaded_measure import NO_USE_CASE, Baseline, measure, rule_sql
 
-__all__ = ["LoadedCost", "loaded_cost", "measure_loaded"]
+__all__ = ["DRAWS", "LoadedCost", "fully_loaded", "loaded_cost", "measure_loaded"]
 
 
 def measure_loaded(
@@ -52,7 +53,22 @@ def measure_loaded(
     return measure(con, assumptions.currency, rules)
 
 
-@dataclass(frozen=True)
+def fully_loaded(
+    con: duckdb.DuckDBPyConnection, assumptions: Assumptions
+) -> LoadedCost:
+    """Measure the ledger and work out the fully loaded cost of its period.
+
+    Parameters
+    ----------
+    con
+        Connection with the ``spend`` view (:func:`tokenlib.price_ledger`).
+    assumptions
+        From :func:`tokenlib.loaded_assumptions.read_assumptions`.
+    """
+    return loaded_cost(assumptions, measure_loaded(con, assumptions))
+
+
+@dataclass(frozen=True, eq=False)
 class LoadedCost:
     """The fully loaded cost of one period, in one currency.
 
@@ -62,9 +78,9 @@ class LoadedCost:
         ``bucket``, ``component``, ``label``, ``formula``, ``source``
         (assumptions or bill), ``monthly``, ``amount`` (the period's).
     buckets
-        ``bucket`` (report name), ``amount``, ``low``, ``high`` (every
-        driver of the bucket at its low or high end), ``share`` of the
-        fully loaded cost, ``monthly_growth``.
+        ``bucket`` (report name), ``amount``, ``low``, ``high`` (10th and
+        90th percentile of :data:`DRAWS` draws of the drivers), ``share``
+        of the fully loaded cost, ``monthly_growth``.
     waterfall
         ``step``, ``amount``, ``cumulative``, ``kind`` (start, step, total),
         ``currency``: token bill, the eight buckets, fully loaded.
@@ -83,6 +99,10 @@ class LoadedCost:
         ``driver``, ``label``, ``unit``, ``base_value``, ``low_value``,
         ``high_value``, ``low_total``, ``high_total``, ``base_total``,
         ``swing``, ``currency``; largest swing first.
+    draws
+        Cost per day of each bucket (columns, report names) in
+        :data:`DRAWS` futures: every driver drawn independently from a
+        triangular distribution on its low and high whose mean is its value.
     """
 
     currency: str
@@ -98,6 +118,7 @@ class LoadedCost:
     memo: pd.DataFrame
     facts: pd.DataFrame
     sensitivity: pd.DataFrame
+    draws: pd.DataFrame
     notes: tuple[str, ...] = ()
 
     @property
@@ -110,15 +131,13 @@ class LoadedCost:
         return self.fully_loaded / self.token_bill if self.token_bill > 0 else None
 
     def forecast_buckets(self) -> pd.DataFrame:
-        """Per bucket: ``bucket``, ``daily``, ``low_daily``, ``high_daily``,
+        """Per bucket: ``bucket``, ``daily`` (cost per day) and
         ``monthly_growth``, for :func:`tokenlib.forecast.project`."""
         b = self.buckets
         return pd.DataFrame(
             {
                 "bucket": b["bucket"],
                 "daily": b["amount"] / self.days,
-                "low_daily": b["low"] / self.days,
-                "high_daily": b["high"] / self.days,
                 "monthly_growth": b["monthly_growth"],
             }
         )
@@ -226,21 +245,18 @@ def loaded_cost(assumptions: Assumptions, baseline: Baseline) -> LoadedCost:
     )
     components["amount"] = components["monthly"] * months
 
-    # Bucket totals and their ranges: every driver of a bucket low or high.
-    ends = {}
-    for end in ("low", "high"):
-        xe = dict(zip(drivers["driver"], drivers[end], strict=True)) | _context(base)
-        ends[end] = _bucket_totals(_monthly(xe, billed), months)
+    # Bucket totals, and their ranges from draws of every driver.
+    draws = _draws(drivers, _context(base), billed)
     amount = _bucket_totals(monthly, months)
-    fully_loaded = base.token_bill + float(amount.sum())
+    total = base.token_bill + float(amount.sum())
     growth = [a.growth.get(b, a.growth.get("default", 0.0)) for b in BUCKETS]
     buckets = pd.DataFrame(
         {
             "bucket": list(BUCKETS.values()),
             "amount": amount.to_numpy(),
-            "low": ends["low"].to_numpy(),
-            "high": ends["high"].to_numpy(),
-            "share": amount.to_numpy() / fully_loaded if fully_loaded else 0.0,
+            "low": draws.quantile(0.1).to_numpy() * base.days,
+            "high": draws.quantile(0.9).to_numpy() * base.days,
+            "share": amount.to_numpy() / total if total else 0.0,
             "monthly_growth": growth,
         }
     )
@@ -261,7 +277,7 @@ def loaded_cost(assumptions: Assumptions, baseline: Baseline) -> LoadedCost:
         start=base.start,
         end=base.end,
         token_bill=base.token_bill,
-        fully_loaded=fully_loaded,
+        fully_loaded=total,
         components=components,
         buckets=buckets,
         waterfall=_waterfall(base.token_bill, buckets, a.currency),
@@ -270,10 +286,45 @@ def loaded_cost(assumptions: Assumptions, baseline: Baseline) -> LoadedCost:
         memo=_memo(x, bill, months),
         facts=_facts(x),
         sensitivity=_sensitivity(
-            drivers, x, billed, months, fully_loaded, base.token_bill, a.currency
+            drivers, x, billed, months, total, base.token_bill, a.currency
         ),
+        draws=draws,
         notes=base.notes,
     )
+
+
+#: Futures drawn of the drivers, for bucket ranges and the forecast.
+DRAWS = 1000
+
+
+def _mode(low: float, value: float, high: float) -> float:
+    """The peak of a triangle on ``low``..``high`` whose mean is ``value``.
+
+    The stated value is read as the expected one, so the draws' mean cost
+    is the stated cost; a value too near an end to be a triangle's mean
+    puts the peak at that end.
+
+    >>> _mode(6, 12, 20), _mode(5, 12, 30)
+    (10, 5)
+    """
+    return min(max(3 * value - low - high, low), high)
+
+
+def _draws(drivers: pd.DataFrame, context: dict, billed: dict) -> pd.DataFrame:
+    """Cost per day of each bucket in :data:`DRAWS` draws of the drivers."""
+    rng = np.random.default_rng(0)
+    x = {
+        d.driver: rng.triangular(d.low, _mode(d.low, d.value, d.high), d.high, DRAWS)
+        if d.high > d.low
+        else np.full(DRAWS, d.value)
+        for d in drivers.itertuples()
+    } | context
+    parts = pd.DataFrame(
+        {k: np.broadcast_to(v, DRAWS) for k, v in _monthly(x, billed).items()}
+    )
+    by_bucket = parts.T.groupby(lambda k: k.split(".")[0]).sum().T
+    by_bucket = by_bucket.reindex(columns=list(BUCKETS), fill_value=0.0)
+    return by_bucket.rename(columns=BUCKETS) / DAYS_PER_MONTH
 
 
 def _waterfall(token_bill: float, buckets: pd.DataFrame, currency: str) -> pd.DataFrame:

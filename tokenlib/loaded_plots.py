@@ -188,14 +188,24 @@ def tornado(sensitivity: pd.DataFrame, ax: Axes | None = None, top: int = 10) ->
 
 
 def _fan(ax: Axes, rows: pd.DataFrame, colour: str, name: str, smooth: int) -> None:
-    """One series: history solid (rolling mean), forecast dashed in a band."""
+    """One series: history solid, forecast dashed in a band, both smoothed.
+
+    The rolling mean runs across the start of the forecast, so the dashed
+    line carries on from the solid one; the band's ends are smoothed alike.
+    """
     rows = rows.sort_values("day")
-    past, ahead = rows[rows["kind"] == "history"], rows[rows["kind"] == "forecast"]
-    mean = past["mean"].rolling(smooth, min_periods=1).mean()
-    ax.plot(pd.to_datetime(past["day"]), mean.to_numpy(), color=colour, label=name)
-    days = pd.to_datetime(ahead["day"])
-    ax.plot(days, ahead["mean"].to_numpy(), color=colour, linestyle="--")
-    ax.fill_between(days, ahead["low"], ahead["high"], color=colour, alpha=0.2)
+    mean = rows["mean"].rolling(smooth, min_periods=1).mean()
+    ahead = (rows["kind"] == "forecast").to_numpy()
+    days = pd.to_datetime(rows["day"])
+    ax.plot(days[~ahead], mean[~ahead].to_numpy(), color=colour, label=name)
+    if not ahead.any():
+        return
+    joined = np.flatnonzero(ahead)
+    joined = np.r_[max(joined[0] - 1, 0), joined]  # from the last history day
+    ax.plot(days.iloc[joined], mean.iloc[joined].to_numpy(), color=colour,
+            linestyle="--")  # fmt: skip
+    band = rows.loc[ahead, ["low", "high"]].rolling(smooth, min_periods=1).mean()
+    ax.fill_between(days[ahead], band["low"], band["high"], color=colour, alpha=0.2)
 
 
 def _forecast_starts(ax: Axes, daily: pd.DataFrame) -> None:
@@ -207,10 +217,14 @@ def _forecast_starts(ax: Axes, daily: pd.DataFrame) -> None:
         _note(ax, "forecast starts", (ahead.min(), 1), (3, 0), where, va="top")
 
 
-def _say_gap(ax: Axes, money: pd.DataFrame, amount: str) -> None:
-    """A bracket between the two forecasts at the horizon's end, and the gap."""
-    ahead = money[money["kind"] == "forecast"].sort_values("day")
-    ends = ahead.groupby("series").last()
+def _say_gap(ax: Axes, money: pd.DataFrame, amount: str, smooth: int) -> None:
+    """A bracket between the two forecast lines at the horizon's end (as
+    drawn, smoothed), and the gap."""
+    rows = money.sort_values("day")
+    drawn = rows.groupby("series")["mean"].transform(
+        lambda m: m.rolling(smooth, min_periods=1).mean()
+    )
+    ends = rows.assign(mean=drawn)[rows["kind"] == "forecast"].groupby("series").last()
     if len(ends) < 2:
         return
     day = pd.Timestamp(ends["day"].max())
@@ -244,7 +258,8 @@ def forecast_fan(
     title
         Title; "Daily cost, invoice and fully loaded" and the days when None.
     smooth
-        Days in the rolling mean of the history; 1 draws the raw days.
+        Days in the rolling mean of history and forecast; 1 draws the
+        raw days.
 
     Examples
     --------
@@ -277,7 +292,7 @@ def forecast_fan(
         ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.93))
 
     if gap is not None:
-        _say_gap(ax, money, f"{compact(gap)} {currency or ''}".strip())
+        _say_gap(ax, money, f"{compact(gap)} {currency or ''}".strip(), smooth)
     what = "cost per day" if smooth <= 1 else f"cost per day, {smooth}-day mean"
     ax.set(xlabel="day", ylabel=money_label(currency, what), ylim=(0, None))
     days = span(money["day"], None)
@@ -300,7 +315,7 @@ def token_fan(daily: pd.DataFrame, ax: Axes | None = None, smooth: int = 7) -> A
     ...     "mean": [2e6, 3e6], "low": 1e6, "high": 4e6})
     >>> ax = token_fan(daily)
     >>> ax.get_ylabel(), ax.get_lines()[1].get_ydata().tolist()
-    ('tokens per day, 7-day mean (millions)', [3.0])
+    ('tokens per day, 7-day mean (millions)', [2.0, 2.5])
     >>> plt.close(ax.figure)
     """
     ax = axes_or_new(ax)
