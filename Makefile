@@ -21,7 +21,8 @@ demo: $(DEMO)
 
 report: $(DEMO)
 	$(VENV)/bin/tokenlib report --ledger $(DEMO) \
-		--owners data/demo/owners.yml --policy data/demo/value_policy.yml
+		--owners data/demo/owners.yml --policy data/demo/value_policy.yml \
+		--assumptions data/demo/loaded_costs.yml
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -74,7 +74,18 @@ def test_check_params_returns_the_parameters(ledger):
         "users": "pseudonymised",
         "policy": "",
         "business_unit": "booking",
+        "assumptions": "",
     }
+
+
+def test_assumptions_parameter_is_checked(ledger, tmp_path):
+    with pytest.raises(ParameterError, match="assumptions='nope.yml': no file"):
+        nb.check_params(ledger, assumptions="nope.yml")
+    bad = tmp_path / "loaded.yml"
+    bad.write_text("governance: {audits: 2}\n")  # the driver is audits_per_year
+    with pytest.raises(ParameterError, match="governance.audits: unknown driver"):
+        nb.check_params(ledger, assumptions=str(bad))
+    assert nb.loaded_assumptions("").regulatory_exposure == "medium"
 
 
 def test_scope_rules_parameter_is_checked_and_applied(ledger, tmp_path):

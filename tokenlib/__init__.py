@@ -16,8 +16,11 @@ from .executive import (
     weekly_spend,
     what_changed,
 )
+from .forecast import backtest, budget_view, daily_series, project
 from .ingest import IngestSummary, ingest_file, ingest_paths
 from .ledger import PROJECT_ROOT, open_ledger
+from .loaded import LoadedCost, fully_loaded, loaded_cost, measure_loaded
+from .loaded_assumptions import Assumptions, read_assumptions
 from .metrics import (
     cost_per_mtok,
     drift,
@@ -31,6 +34,7 @@ from .metrics import (
     total_spend,
     unpriced,
 )
+from .outlook import Outlook, outlook
 from .policy import Policy, read_policy
 from .pricing import Scope, price_ledger, read_scope_rules
 from .sessions import costliest_sessions, reconcile_estimates, sessions, sessions_by
@@ -50,16 +54,21 @@ from .value import (
 from .value_trends import trend_panels, value_trends
 
 __all__ = [
+    "Assumptions",
     "IngestSummary",
+    "LoadedCost",
+    "Outlook",
     "Owners",
     "Policy",
     "PROJECT_ROOT",
     "Scope",
     "TokenlibError",
     "allocate",
+    "backtest",
     "batch_leverage",
     "brief_numbers",
     "brief_trends",
+    "budget_view",
     "cache_leverage",
     "chargeback",
     "cost_per_mtok",
@@ -67,13 +76,20 @@ __all__ = [
     "cost_per_verified_outcome",
     "cost_vs_revenue",
     "costliest_sessions",
+    "daily_series",
     "direct_allocation",
     "drift",
+    "fully_loaded",
     "ingest_file",
     "ingest_paths",
+    "loaded_cost",
+    "measure_loaded",
     "model_resolution",
     "open_ledger",
+    "outlook",
     "price_ledger",
+    "project",
+    "read_assumptions",
     "read_owners",
     "read_policy",
     "read_scope_rules",

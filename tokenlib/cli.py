@@ -16,7 +16,7 @@ from .errors import ParameterError, TokenlibError
 from .executive import say_money
 from .ingest import ingest_file
 from .ledger import PROJECT_ROOT, default_ledger_path, open_ledger
-from .params import open_priced, parse_date, value_policy
+from .params import loaded_assumptions, open_priced, parse_date, value_policy
 from .sources import FORMATS
 from .summary import summarise
 
@@ -119,6 +119,10 @@ def ingest(paths, fmt, maps, sets, ledger) -> None:
 @_file_option(
     "--policy", "YAML value policy: route target, batch-eligible and regulated work."
 )
+@_file_option(
+    "--assumptions",
+    "YAML fully loaded cost assumptions (default: the documented defaults).",
+)
 @click.option("--currency", default="USD", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def metrics(
@@ -132,6 +136,7 @@ def metrics(
     owners,
     users,
     policy,
+    assumptions,
     currency,
     as_json,
 ) -> None:
@@ -160,7 +165,8 @@ def metrics(
         users,
     )
     rules = value_policy(str(policy or ""))
-    result = summarise(con, currency.upper(), rules)
+    loaded = loaded_assumptions(str(assumptions or ""))
+    result = summarise(con, currency.upper(), rules, loaded)
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return
@@ -183,11 +189,13 @@ def metrics(
         "cache_leverage",
         "batch_leverage",
         "sovereignty_hit_rate",
+        "fully_loaded_cost",
+        "loaded_multiplier",
     ):
         click.echo(f"{key:>26}: {_said(key, result[key], result['currency'])}")
     for name, count in result["tokens"].items():
         click.echo(f"{name + ' tokens':>26}: {count:,}")
-    for note in result["notes"] + result["value_notes"]:
+    for note in result["notes"] + result["value_notes"] + result["loaded_notes"]:
         click.echo(f"note: {note}")
 
 
@@ -199,7 +207,7 @@ def _said(key: str, value, currency: str) -> str:
         return f"{value:,}"
     if isinstance(value, float):
         if key in ("total_cost", "billed_cost", "avg_daily_cost", "cost_per_mtok",
-                   "cost_per_verified_outcome"):  # fmt: skip
+                   "cost_per_verified_outcome", "fully_loaded_cost"):  # fmt: skip
             return say_money(value, currency)
         return f"{value:.3g}"
     return str(value)
@@ -258,8 +266,12 @@ def demo(seed, days, out, ledger) -> None:
 )
 @_file_option("--owners", "YAML owner rules (overrides the parameters file).")
 @_file_option("--policy", "YAML value policy (overrides the parameters file).")
+@_file_option(
+    "--assumptions",
+    "YAML fully loaded cost assumptions (overrides the parameters file).",
+)
 @_ledger_option
-def report(params, out, owners, policy, ledger) -> None:
+def report(params, out, owners, policy, assumptions, ledger) -> None:
     """Run the notebook series into a dated folder with HTML and metrics.json."""
     from .report import read_params, run_report
 
@@ -271,6 +283,7 @@ def report(params, out, owners, policy, ledger) -> None:
         ledger=str(ledger) if ledger else None,
         owners=str(owners) if owners else None,
         policy=str(policy) if policy else None,
+        assumptions=str(assumptions) if assumptions else None,
     )
     folder = run_report(values, out, progress=lambda line: click.echo(line, err=True))
     click.echo(f"report written to {folder}")

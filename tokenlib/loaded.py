@@ -103,6 +103,9 @@ class LoadedCost:
         Cost per day of each bucket (columns, report names) in
         :data:`DRAWS` futures: every driver drawn independently from a
         triangular distribution on its low and high whose mean is its value.
+    baseline
+        What the ledger measured (:func:`measure_loaded`), to work the cost
+        out again under other assumptions.
     """
 
     currency: str
@@ -119,6 +122,7 @@ class LoadedCost:
     facts: pd.DataFrame
     sensitivity: pd.DataFrame
     draws: pd.DataFrame
+    baseline: Baseline
     notes: tuple[str, ...] = ()
 
     @property
@@ -289,6 +293,7 @@ def loaded_cost(assumptions: Assumptions, baseline: Baseline) -> LoadedCost:
             drivers, x, billed, months, total, base.token_bill, a.currency
         ),
         draws=draws,
+        baseline=base,
         notes=base.notes,
     )
 

@@ -25,7 +25,14 @@ from .plot_style import (
     span,
 )
 
-__all__ = ["budget_burn", "forecast_fan", "token_fan", "tornado", "waterfall"]
+__all__ = [
+    "budget_burn",
+    "budget_chart",
+    "forecast_fan",
+    "token_fan",
+    "tornado",
+    "waterfall",
+]
 
 
 def _note(ax: Axes, text: str, xy, shift=(0, 0), where="data", **style) -> None:
@@ -406,3 +413,29 @@ def budget_burn(
     ax.set(xlabel="day", ylabel=money_label(currency, "cumulative cost"))
     set_title(ax, f"Budget burn, {covers} cost", span(rows["day"], None))
     return ax
+
+
+def budget_chart(view, ax: Axes | None = None) -> Axes:
+    """Draw a budget view (:func:`budget_burn`), or say there is none.
+
+    ``view`` is a :class:`tokenlib.forecast.BudgetView` or None (no budget
+    in the assumptions, or no forecast to set against it).
+
+    >>> ax = budget_chart(None)
+    >>> ax.texts[0].get_text()
+    'no budget view: see the notes above'
+    >>> plt.close(ax.figure)
+    """
+    if view is None:
+        ax = axes_or_new(ax)
+        say_empty(ax, "no budget view: see the notes above")
+        return ax
+    return budget_burn(
+        view.frame,
+        view.amount,
+        view.currency,
+        ax=ax,
+        run_out_current=view.run_out_current,
+        run_out_forecast=view.run_out_forecast,
+        covers=view.covers,
+    )

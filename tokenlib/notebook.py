@@ -28,6 +28,7 @@ from .errors import ParameterError
 from .metrics import total_spend
 from .params import (
     check_params,
+    loaded_assumptions,
     open_priced,
     owner_rules,
     resolve_path,
@@ -42,6 +43,7 @@ __all__ = [
     "fmt_money",
     "headline",
     "in_currency",
+    "loaded_assumptions",
     "open_priced",
     "owner_rules",
     "period_label",

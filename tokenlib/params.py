@@ -19,6 +19,7 @@ import duckdb
 from .attribution import Owners, read_owners
 from .errors import ParameterError
 from .ledger import PROJECT_ROOT, open_ledger
+from .loaded_assumptions import Assumptions, read_assumptions
 from .policy import Policy, read_policy
 from .pricing import check_zone, price_ledger, read_scope_rules
 from .schema import DIMENSIONS
@@ -26,6 +27,7 @@ from .schema import DIMENSIONS
 __all__ = [
     "SCOPES",
     "check_params",
+    "loaded_assumptions",
     "open_priced",
     "owner_rules",
     "value_policy",
@@ -114,6 +116,7 @@ def check_params(
     users: str = "pseudonymised",
     policy: str = "",
     business_unit: str = "booking",
+    assumptions: str = "",
 ) -> dict[str, str]:
     """Check a notebook's parameters and return them as given.
 
@@ -129,8 +132,9 @@ def check_params(
     ------
     ParameterError
         A date does not parse or ``end`` is not after ``start``, the zone is
-        unknown, the scope, currency or ``group_by`` is not allowed, or the
-        ledger or prices file does not exist.
+        unknown, the scope, currency or ``group_by`` is not allowed, the
+        ledger or prices file does not exist, or a settings file (scope
+        rules, owners, policy, assumptions) does not read.
 
     Examples
     --------
@@ -166,6 +170,7 @@ def check_params(
         lambda: _choice(users, "users", USERS),
         lambda: value_policy(policy),
         lambda: _unit(business_unit),
+        lambda: loaded_assumptions(assumptions),
     ]
     problems = []
     for check in checks:
@@ -189,6 +194,7 @@ def check_params(
         "users": users,
         "policy": policy,
         "business_unit": business_unit,
+        "assumptions": assumptions,
     }
 
 
@@ -287,6 +293,20 @@ def value_policy(policy: str = "") -> Policy:
     if not policy:
         return read_policy(None)
     return read_policy(_file(policy, "policy", "use '' for the default policy"))
+
+
+def loaded_assumptions(assumptions: str = "") -> Assumptions:
+    """Read the fully loaded cost assumptions the ``assumptions`` parameter
+    names.
+
+    '' gives the documented defaults for every driver, each marked as a
+    default wherever it is shown.
+    """
+    if not assumptions:
+        return read_assumptions(None)
+    return read_assumptions(
+        _file(assumptions, "assumptions", "use '' for the documented defaults")
+    )
 
 
 def _unit(name: str) -> str:

@@ -12,7 +12,8 @@ notebook they serve, and the style and shared drawing steps in another:
 - :mod:`tokenlib.value_plots`: :func:`outcome_costs`, :func:`route_trend`,
   :func:`kpi_trends`;
 - :mod:`tokenlib.loaded_plots`: :func:`waterfall`, :func:`tornado`,
-  :func:`forecast_fan`, :func:`token_fan`, :func:`budget_burn`;
+  :func:`forecast_fan`, :func:`token_fan`, :func:`budget_burn`,
+  :func:`budget_chart`;
 - :mod:`tokenlib.plot_style`: :func:`use_house_style`, :func:`alt_text`,
   :func:`figure_html`.
 
@@ -28,7 +29,14 @@ two currencies is refused, never added up.
 
 from .attribution_plots import allocation_trend, session_costs, showback_bar
 from .economics_plots import cost_per_mtok_bar, drift_chart, token_mix
-from .loaded_plots import budget_burn, forecast_fan, token_fan, tornado, waterfall
+from .loaded_plots import (
+    budget_burn,
+    budget_chart,
+    forecast_fan,
+    token_fan,
+    tornado,
+    waterfall,
+)
 from .plot_style import HOUSE_STYLE, alt_text, figure_html, use_house_style
 from .spend_plots import daily_spend, spend_bar, stacked_daily
 from .value_plots import kpi_trends, outcome_costs, route_trend
@@ -38,6 +46,7 @@ __all__ = [
     "allocation_trend",
     "alt_text",
     "budget_burn",
+    "budget_chart",
     "cost_per_mtok_bar",
     "daily_spend",
     "drift_chart",

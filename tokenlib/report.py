@@ -23,7 +23,13 @@ from nbconvert import HTMLExporter
 
 from .errors import ParameterError, ReportError
 from .ledger import PROJECT_ROOT
-from .params import check_params, open_priced, resolve_path, value_policy
+from .params import (
+    check_params,
+    loaded_assumptions,
+    open_priced,
+    resolve_path,
+    value_policy,
+)
 from .summary import summarise
 
 __all__ = ["DEFAULT_PARAMS", "notebooks", "read_params", "run_report"]
@@ -46,6 +52,7 @@ DEFAULT_PARAMS: dict[str, str] = {
     "users": "pseudonymised",
     "policy": "",
     "business_unit": "booking",
+    "assumptions": "",
 }
 
 
@@ -95,7 +102,12 @@ def _metrics(params: Mapping[str, str]) -> dict:
         params["users"],
     )
     try:
-        return summarise(con, params["currency"], value_policy(params["policy"]))
+        return summarise(
+            con,
+            params["currency"],
+            value_policy(params["policy"]),
+            loaded_assumptions(params["assumptions"]),
+        )
     finally:
         con.close()
 

@@ -10,12 +10,15 @@ import pandas as pd
 
 from . import metrics
 from .attribution import allocate, direct_allocation
+from .errors import ParameterError
+from .loaded import fully_loaded
+from .loaded_assumptions import Assumptions
 from .period import in_period
 from .policy import Policy
 from .schema import TOKEN_CLASSES, TOKEN_COLUMNS
 from .value import summary_value
 
-__all__ = ["summarise"]
+__all__ = ["summarise", "summary_loaded"]
 
 
 def _clean(value):
@@ -113,15 +116,60 @@ def _notes(
     return notes
 
 
+def summary_loaded(
+    con: duckdb.DuckDBPyConnection, currency: str, assumptions: Assumptions | None
+) -> dict:
+    """The fully loaded cost figures, or nulls with a note saying why.
+
+    ``fully_loaded_cost`` is the token bill plus the eight unmetered buckets
+    for the period; ``loaded_multiplier`` is it over the token bill;
+    ``loaded_by_bucket`` names each bucket's amount.
+    """
+    out = {"fully_loaded_cost": None, "loaded_multiplier": None,
+           "loaded_by_bucket": {}, "loaded_notes": []}  # fmt: skip
+    notes = out["loaded_notes"]
+    if assumptions is None:
+        notes.append("no fully loaded cost: no assumptions given")
+        return out
+    if assumptions.currency != currency:
+        notes.append(
+            f"no fully loaded cost: the assumptions are in "
+            f"{assumptions.currency}, the report in {currency}"
+        )
+        return out
+    try:
+        loaded = fully_loaded(con, assumptions)
+    except ParameterError as exc:
+        notes.append(f"no fully loaded cost: {exc}")
+        return out
+    buckets = loaded.buckets.set_index("bucket")["amount"]
+    stated = (loaded.drivers["source"] == "stated").any()
+    if not stated and not (loaded.components["source"] == "bill").any():
+        notes.append(
+            "every unmetered bucket is from documented defaults: state your "
+            "own drivers in an assumptions file"
+        )
+    return out | {
+        "fully_loaded_cost": loaded.fully_loaded,
+        "loaded_multiplier": _clean(loaded.multiplier),
+        "loaded_by_bucket": {k: float(v) for k, v in buckets.items()},
+        "loaded_notes": notes + list(loaded.notes),
+    }
+
+
 def summarise(
-    con: duckdb.DuckDBPyConnection, currency: str = "USD", policy: Policy | None = None
+    con: duckdb.DuckDBPyConnection,
+    currency: str = "USD",
+    policy: Policy | None = None,
+    assumptions: Assumptions | None = None,
 ) -> dict:
     """Return the headline figures for the registered ``spend`` view.
 
     Stage 1-2 figures, attribution (``direct_allocation_pct``, ``by_owner``)
     and the value stage's five consumption metrics, measured against
     ``policy`` (the defaults when None), with ``value_notes`` saying why a
-    value figure is null.
+    value figure is null; the fully loaded cost under ``assumptions``
+    (:func:`summary_loaded`; null when None).
 
     Money figures are in ``currency``; totals in other currencies are listed
     under ``other_currencies`` and never added in. ``total_cost`` is None when
@@ -192,4 +240,5 @@ def summarise(
         "direct_allocation_pct": _clean(direct.iloc[0]) if len(direct) else None,
         "by_owner": _records(owners[["owner", "direct", "shared", "cost"]]),
         **{k: _clean(v) if k != "value_notes" else v for k, v in value.items()},
+        **summary_loaded(con, currency, assumptions),
     }
