@@ -34,7 +34,8 @@ scope_rules: str = ""  # YAML adding services, SKUs, tags to the AI scope
 owners: str = ""  # YAML owner rules; empty: owners are teams
 users: str = "pseudonymised"  # or "shown", for internal use only
 policy: str = ""  # YAML value policy: route target, batch, residency
-business_unit: str = "booking"  # volume unit for revenue: booking, ..."""
+business_unit: str = "booking"  # volume unit for revenue: booking, ...
+assumptions: str = ""  # YAML fully loaded cost drivers; empty: defaults"""
 
 SETUP = """\
 import tokenlib as tl
@@ -43,7 +44,7 @@ from tokenlib import notebook as nb, plots, readiness
 nb.setup()
 params = nb.check_params(
     ledger, prices, start, end, tz, currency, scope, group_by,
-    scope_rules, owners, users, policy, business_unit,
+    scope_rules, owners, users, policy, business_unit, assumptions,
 )"""
 
 OPEN = """\
@@ -709,6 +710,142 @@ would take each to "yes".
 )
 
 
+LOADED = (
+    head(
+        "Fully loaded cost",
+        "What does AI cost once the eight buckets the invoice leaves out are "
+        "added, which assumptions move that most, and where is it heading? "
+        "For FinOps leads and finance partners who forecast and budget AI.",
+    )
+    + OPENING
+    + [
+        md("""
+## The assumptions
+
+The token bill is one of nine cost buckets; the other eight are not metered,
+so each is worked out from drivers in the assumptions file (the
+`assumptions` parameter).
+
+`source` says where each driver came from: stated in the file, a documented
+default (an assumption to replace), measured in the ledger, or replaced by
+the bill where a bill rule claims the component (GPU instances, storage).
+
+A driver stated as a plain number has a range of plus or minus the file's
+`spread`.
+"""),
+        code("""
+assumed = nb.loaded_assumptions(assumptions)
+loaded = tl.fully_loaded(con, assumed)
+nb.table(loaded.assumption_table())
+"""),
+        md("""
+## From token bill to fully loaded cost
+
+Each bar adds one bucket to the token bill; the title gives the
+loaded-to-invoice multiplier.
+"""),
+        code("""
+print(loaded.describe())
+plots.waterfall(loaded.waterfall, period=period);
+"""),
+        md("""
+`low` and `high` are the 10th and 90th percentile of the bucket when every
+driver is drawn from its range; `monthly_growth` carries it forward in the
+forecast.
+"""),
+        code("""
+money = ["amount", "low", "high"]
+share = ["share", "monthly_growth"]
+nb.table(loaded.buckets, money=money, share=share)
+"""),
+        md("""
+## Where each bucket comes from
+
+Every component with its formula, per month and for the period; a bill
+rule's component shows the bill's amount.
+"""),
+        code("""
+shown = ["bucket", "label", "formula", "source", "monthly", "amount"]
+nb.table(loaded.components[shown], money=["monthly", "amount"])
+"""),
+        md("""
+Some costs are already inside the token bill (retries, failed runs,
+orchestration tokens) or are a view of another cost (idle GPU hours): shown
+here, never added again.
+"""),
+        code('nb.table(loaded.memo, money=["amount"])'),
+        code("nb.table(loaded.facts)"),
+        md("""
+## Fully loaded cost per use case
+
+Each component is shared out by its basis: spend by default, requests for
+retrieval queries and tracing, outcomes for reviews and escalations; a bill
+rule may name the use case. The rows add up to the totals above.
+"""),
+        code("""
+money = [c for c in loaded.by_use_case.columns
+         if c not in ("use_case", "multiplier")]
+nb.table(loaded.by_use_case, money=money)
+"""),
+        md("""
+## Which assumptions matter
+
+Each driver moved to its low and then its high end, the others held: the
+widest bars are where a better number pays off most.
+"""),
+        code("plots.tornado(loaded.sensitivity);"),
+        md("""
+## The forecast
+
+Tokens and the invoice are forecast from the daily history (damped-trend
+exponential smoothing with a weekly season, from statsmodels); each bucket
+grows at its stated monthly rate, and its uncertainty comes from its
+drivers' ranges.
+
+First, how far to trust it: the invoice forecast scored on the last weeks
+of history it did not see, against repeating the last week.
+"""),
+        code("""
+ahead = tl.outlook(con, loaded, assumed)
+print(ahead.describe())
+"""),
+        md("""
+The invoice-only forecast beside the fully loaded one; the band holds 80% of
+the drawn futures, and the bracket gives the gap over the horizon.
+"""),
+        code("plots.forecast_fan(ahead.daily, gap=ahead.gap);"),
+        code("plots.token_fan(ahead.daily);"),
+        md("""
+## The budget
+
+Spend since the budget's start against the budget in the assumptions, and
+the day it runs out at the current rate (the mean of the last 28 days) and
+on the forecast.
+"""),
+        code("plots.budget_chart(ahead.budget);"),
+        md("""
+## Explore
+
+In JupyterLab, move the sliders to try other values of the drivers that
+matter most; the total and the waterfall follow. The report shows the
+starting point only.
+"""),
+        code("nb.explore_loaded(loaded, assumed);"),
+    ]
+    + tail("""
+- Defaults are round numbers meant to be replaced; a bucket from defaults
+  says what a typical organisation might spend, not what this one does.
+- A driver's range is read as a triangle whose mean is the stated value;
+  drivers are drawn independently, so costs that move together (a staff
+  rate shared by several buckets) may be wider than shown.
+- The forecast carries the history forward: a step change it has not seen
+  (a new use case, a price cut) is outside its band. Credits are left out
+  of the forecast as one-offs.
+- Money in other currencies is left out, never converted.
+""")
+)
+
+
 EXECUTIVE = (
     head(
         "Executive summary",
@@ -757,6 +894,7 @@ SERIES = {
     "02_unit_economics": ECONOMICS,
     "03_attribution": ATTRIBUTION,
     "04_value": VALUE,
+    "05_fully_loaded": LOADED,
     "09_executive_summary": EXECUTIVE,
 }
 

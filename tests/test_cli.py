@@ -202,3 +202,29 @@ def test_notes_say_what_to_do_about_usage_without_a_model(tmp_path):
     later = run("metrics", "--ledger", str(path), "--json", "--start", "2027-01-01")
     notes = json.loads(later.stdout)["notes"]
     assert notes[0] == "no rows for this period: check start and end"
+
+
+def test_metrics_fully_loaded_cost_follows_the_assumptions(ledger, tmp_path):
+    def loaded(tooling: float) -> dict:
+        path = tmp_path / f"loaded_{tooling:g}.yml"
+        path.write_text(f"governance:\n  tooling: {tooling}\n")
+        out = run("metrics", "--ledger", str(ledger), "--json",
+                  "--assumptions", str(path))  # fmt: skip
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout)
+
+    none, some = loaded(0), loaded(3043.75)
+    # 3,043.75 a month over the 2 days of data: 3,043.75 x 2 / 30.4375 = 200.
+    assert some["fully_loaded_cost"] - none["fully_loaded_cost"] == pytest.approx(200)
+    assert some["loaded_by_bucket"]["governance"] == pytest.approx(
+        none["loaded_by_bucket"]["governance"] + 200
+    )
+    assert some["fully_loaded_cost"] == pytest.approx(
+        some["total_cost"] + sum(some["loaded_by_bucket"].values())
+    )
+    assert some["loaded_multiplier"] == pytest.approx(
+        some["fully_loaded_cost"] / some["total_cost"]
+    )
+    text = run("metrics", "--ledger", str(ledger)).stdout
+    assert "fully_loaded_cost:" in text
+    assert "every unmetered bucket is from documented defaults" in text

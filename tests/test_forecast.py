@@ -197,7 +197,9 @@ def test_backtest_on_a_pure_weekly_series_is_exact():
     assert got.mape == pytest.approx(0, abs=1e-6)
     assert got.naive_wape == 0
     assert got.frame["day"].tolist() == days[-14:]
-    assert got.describe().startswith("Held out the last 14 days: the forecast")
+    assert got.describe().startswith(
+        "Held out the last 14 days (2026-01-29 to 2026-02-11): the forecast"
+    )
 
 
 def test_backtest_beats_repeating_a_week_on_a_trend():

@@ -123,6 +123,9 @@ def test_a_bill_line_replaces_the_estimate_and_idle_is_a_memo():
     memo = loaded.memo.set_index("label")["amount"]
     idle = memo[memo.index.str.startswith("idle GPU")].iloc[0]
     assert idle == pytest.approx(500.0 * 0.7)
+    source = loaded.drivers.set_index("driver")["source"]
+    assert source["inference_infrastructure.gpu_hours"] == "replaced by the bill"
+    assert source["inference_infrastructure.utilisation"] == "stated"  # idle memo
     # GPU hours no longer move the total: they left the sensitivity.
     assert "inference_infrastructure.gpu_hours" not in set(loaded.sensitivity["driver"])
 
@@ -325,3 +328,25 @@ def test_measure_with_no_spend_says_so(tmp_path):
     with pytest.raises(ParameterError, match="no spend in the period"):
         measure_loaded(con, Assumptions())
     con.close()
+
+
+def test_sliders_work_the_cost_out_again():
+    from tokenlib.executive import say_money
+    from tokenlib.loaded_explore import explore, with_drivers
+
+    a = Assumptions(human_labour={"escalation_minutes": 12, "hourly_rate": 50})
+    loaded = loaded_cost(a, baseline())
+    box = explore(loaded, a, top=3)
+    sliders, said = box.children[:3], box.children[3]
+    top = loaded.sensitivity.iloc[0]
+    assert [s.description.split(" (")[0] for s in sliders] == list(
+        loaded.sensitivity["label"].head(3)
+    )
+    assert say_money(loaded.fully_loaded, "USD") in said.value
+    # The first slider to its high end gives the sensitivity's high total.
+    sliders[0].value = top["high_value"]
+    assert say_money(top["high_total"], "USD") in said.value
+    # Changing a driver keeps its range.
+    moved = with_drivers(a, loaded, {top["driver"]: top["base_value"]})
+    again = loaded_cost(moved, loaded.baseline).drivers.set_index("driver")
+    assert again.loc[top["driver"], "low"] == pytest.approx(top["low_value"])

@@ -181,9 +181,12 @@ def test_forecast_fan_bands_span_low_to_high():
     assert len(ax.collections) == 2
     corners = {tuple(v) for v in ax.collections[1].get_paths()[0].vertices}
     day4, day5 = mdates.date2num(pd.to_datetime(["2026-03-04", "2026-03-05"]))
-    # fully loaded: 8 +- 4 on day 4, 10 +- 5 on day 5, smoothed over the
-    # forecast days: (4+5)/2 and (12+15)/2 on day 5.
-    assert {(day4, 4.0), (day4, 12.0), (day5, 4.5), (day5, 13.5)} <= corners
+    # fully loaded: 8 +- 4 on day 4, 10 +- 5 on day 5, smoothed with the
+    # history (2, 4, 6, no band): low (2+4+6+4)/4 and (2+4+6+4+5)/5, high
+    # (2+4+6+12)/4 and (2+4+6+12+15)/5; it starts on day 3 at 6.
+    day3 = day4 - 1
+    expected = {(day3, 4.0), (day4, 4.0), (day4, 6.0), (day5, 4.2), (day5, 7.8)}
+    assert expected <= {(x, round(y, 9)) for x, y in corners}
 
 
 def test_forecast_fan_marks_where_the_forecast_starts():

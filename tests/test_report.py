@@ -47,6 +47,15 @@ def test_report_on_demo_data_writes_html_metrics_and_notebooks(demo_ledger, tmp_
     assert got["days"] == 10
     for key in ("direct_allocation_pct", "by_owner", "route_win_rate", "value_notes"):
         assert key in got
+    # No assumptions file: the documented defaults, said so.
+    assert got["fully_loaded_cost"] == pytest.approx(
+        got["total_cost"] + sum(got["loaded_by_bucket"].values())
+    )
+    assert got["loaded_multiplier"] == pytest.approx(
+        got["fully_loaded_cost"] / got["total_cost"]
+    )
+    assert any("documented defaults" in n for n in got["loaded_notes"])
+    assert "Fully loaded cost" in html and "no forecast" in html
     for path in folder.glob("*.ipynb"):
         nb = nbformat.read(path, as_version=4)
         errors = [

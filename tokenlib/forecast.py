@@ -182,8 +182,10 @@ class Backtest:
 
     def describe(self) -> str:
         """Say the backtest in one sentence."""
+        days = self.frame["day"]
         return (
-            f"Held out the last {self.holdout_days} days: the forecast was off "
+            f"Held out the last {self.holdout_days} days ({days.iloc[0]} to "
+            f"{days.iloc[-1]}): the forecast was off "
             f"by {self.wape:.1%} of the actual total (WAPE); a repeat of the "
             f"last week was off by {self.naive_wape:.1%}; {self.coverage:.0%} "
             "of days fell inside the 80% band."

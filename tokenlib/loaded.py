@@ -15,12 +15,13 @@ period instead of its formula.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 import numpy as np
 import pandas as pd
 
+from .executive import say_money
 from .loaded_assumptions import Assumptions, DriverValue
 from .loaded_drivers import (
     BUCKETS,
@@ -29,6 +30,7 @@ from .loaded_drivers import (
     DRIVERS,
     MEMOS,
     kv_bytes_per_token,
+    uses,
 )
 from .loaded_measure import NO_USE_CASE, Baseline, measure, rule_sql
 
@@ -134,6 +136,33 @@ class LoadedCost:
         """Fully loaded cost over the token bill; None with no token bill."""
         return self.fully_loaded / self.token_bill if self.token_bill > 0 else None
 
+    def describe(self) -> str:
+        """Say the fully loaded cost, the token bill's share and the multiplier."""
+        span = f"{self.start} to {self.end - timedelta(days=1)}"
+        total = say_money(self.fully_loaded, self.currency)
+        if self.multiplier is None:
+            return f"Fully loaded cost {total} for {span}, with no token bill."
+        return (
+            f"Fully loaded cost {total} for {span}: the token bill of "
+            f"{say_money(self.token_bill, self.currency)} is "
+            f"{1 / self.multiplier:.1%} of it (x{self.multiplier:.2f})."
+        )
+
+    def assumption_table(self) -> pd.DataFrame:
+        """The drivers as read: ``bucket``, ``driver``, ``value``, ``unit``,
+        ``range`` (low to high), ``source`` (stated, default, ledger, or
+        replaced by the bill)."""
+        d = self.drivers
+        return pd.DataFrame({
+            "bucket": d["bucket"].map(BUCKETS),
+            "driver": d["label"],
+            "value": d["value"],
+            "unit": d["unit"],
+            "range": [f"{lo:,.4g} to {hi:,.4g}" if hi > lo else ""
+                      for lo, hi in zip(d["low"], d["high"], strict=True)],
+            "source": d["source"],
+        })  # fmt: skip
+
     def forecast_buckets(self) -> pd.DataFrame:
         """Per bucket: ``bucket``, ``daily`` (cost per day) and
         ``monthly_growth``, for :func:`tokenlib.forecast.project`."""
@@ -177,6 +206,13 @@ def _drivers(a: Assumptions, base: Baseline) -> pd.DataFrame:
         rows,
         columns=["driver", "bucket", "label", "unit", "value", "low", "high", "source"],
     )
+
+
+def _replaced(billed: dict) -> set[str]:
+    """Drivers read only by components the cloud bill carries."""
+    lines = {**COMPONENTS, **MEMOS}
+    kept = set().union(*(uses(c) for k, c in lines.items() if k not in billed))
+    return set().union(*(uses(COMPONENTS[k]) for k in billed)) - kept
 
 
 def _context(base: Baseline) -> dict[str, float]:
@@ -234,6 +270,9 @@ def loaded_cost(assumptions: Assumptions, baseline: Baseline) -> LoadedCost:
         for k in bill["component"].unique()
     }
     monthly = _monthly(x, billed)
+    drivers["source"] = drivers["source"].mask(
+        drivers["driver"].isin(_replaced(billed)), "replaced by the bill"
+    )
     components = pd.DataFrame(
         {
             "bucket": [k.split(".")[0] for k in monthly],

@@ -32,6 +32,7 @@ __all__ = [
     "Driver",
     "HOURS_PER_MONTH",
     "kv_bytes_per_token",
+    "uses",
 ]
 
 #: Bucket key -> the name reports use, in the order the waterfall shows.
@@ -422,3 +423,22 @@ MEMOS: dict[str, Component] = {
         lambda x: x["_failed_spend"],
     ),
 }
+
+
+class _Reads(dict):
+    """A mapping that gives 1.0 for any key and remembers what was read."""
+
+    def __missing__(self, key: str) -> float:
+        self[key] = 1.0
+        return 1.0
+
+
+def uses(line: Component) -> frozenset[str]:
+    """The drivers a component's or memo's formula reads.
+
+    >>> sorted(uses(COMPONENTS["failure_waste.shadow_ai"]))
+    ['failure_waste.seat_price', 'failure_waste.shadow_ai_seats']
+    """
+    reads = _Reads()
+    line.monthly(reads)
+    return frozenset(k for k in reads if not k.startswith("_"))

@@ -198,7 +198,8 @@ def _fan(ax: Axes, rows: pd.DataFrame, colour: str, name: str, smooth: int) -> N
     """One series: history solid, forecast dashed in a band, both smoothed.
 
     The rolling mean runs across the start of the forecast, so the dashed
-    line carries on from the solid one; the band's ends are smoothed alike.
+    line and the band carry on from the last day of history (where the band
+    has no width); the band's ends are smoothed alike.
     """
     rows = rows.sort_values("day")
     mean = rows["mean"].rolling(smooth, min_periods=1).mean()
@@ -211,8 +212,10 @@ def _fan(ax: Axes, rows: pd.DataFrame, colour: str, name: str, smooth: int) -> N
     joined = np.r_[max(joined[0] - 1, 0), joined]  # from the last history day
     ax.plot(days.iloc[joined], mean.iloc[joined].to_numpy(), color=colour,
             linestyle="--")  # fmt: skip
-    band = rows.loc[ahead, ["low", "high"]].rolling(smooth, min_periods=1).mean()
-    ax.fill_between(days[ahead], band["low"], band["high"], color=colour, alpha=0.2)
+    ends = rows[["low", "high"]].apply(lambda c: c.fillna(rows["mean"]))
+    band = ends.rolling(smooth, min_periods=1).mean().iloc[joined]
+    ax.fill_between(days.iloc[joined], band["low"], band["high"], color=colour,
+                    alpha=0.2)  # fmt: skip
 
 
 def _forecast_starts(ax: Axes, daily: pd.DataFrame) -> None:

@@ -25,6 +25,7 @@ from pandas.api import types
 
 from . import plots
 from .errors import ParameterError
+from .loaded_explore import explore as explore_loaded
 from .metrics import total_spend
 from .params import (
     check_params,
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "check_params",
+    "explore_loaded",
     "fmt_money",
     "headline",
     "in_currency",
