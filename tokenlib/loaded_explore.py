@@ -58,9 +58,7 @@ def _slider(row) -> widgets.FloatSlider:
     )
 
 
-def explore(
-    loaded: LoadedCost, assumptions: Assumptions, top: int = 4
-) -> widgets.VBox:
+def explore(loaded: LoadedCost, assumptions: Assumptions, top: int = 4) -> widgets.VBox:
     """Show sliders for the ``top`` drivers, the total they give, the waterfall.
 
     Parameters
