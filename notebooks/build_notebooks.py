@@ -117,7 +117,8 @@ them with papermill, for example
 Relative paths resolve from the project root, wherever the notebook runs.
 
 Read them in order: this overview, then `01_spend_visibility`,
-`02_unit_economics`, `03_attribution` and `04_value`;
+`02_unit_economics`, `03_attribution`, `04_value` and `05_fully_loaded`
+(the cost beyond the invoice, its forecast and budget);
 `09_executive_summary` is the one page for leadership.
 """),
         md("""
@@ -127,7 +128,7 @@ Read them in order: this overview, then `01_spend_visibility`,
 |---|---|---|
 | 1 spend visibility | What did AI cost, where did it go, who owns it? | 01, 03 |
 | 2 economics | What does a unit of work cost; is it spent well? | 02 |
-| 3 value | What did the spend buy? | 04, 09 |
+| 3 value | What did the spend buy, and what does it really cost? | 04, 05, 09 |
 
 Each stage stands on the one before: unit costs mean little while spend is
 unknown, and value needs unit costs.

@@ -350,3 +350,18 @@ def test_sliders_work_the_cost_out_again():
     moved = with_drivers(a, loaded, {top["driver"]: top["base_value"]})
     again = loaded_cost(moved, loaded.baseline).drivers.set_index("driver")
     assert again.loc[top["driver"], "low"] == pytest.approx(top["low_value"])
+
+
+def test_the_template_lists_every_driver_and_reads_as_defaults(tmp_path):
+    from tokenlib.ledger import PROJECT_ROOT
+    from tokenlib.loaded_drivers import DRIVERS
+
+    template = PROJECT_ROOT / "data" / "templates" / "loaded_costs.yml"
+    text = template.read_text()
+    assert read_assumptions(template).stated() == {}
+    for key in DRIVERS:
+        assert f"  # {key.split('.', 1)[1]}: " in text, key
+    # Uncommenting a line states that driver.
+    mine = text.replace("  # hourly_rate: 60", "  hourly_rate: 75")
+    stated = read_assumptions(write(tmp_path, mine)).stated()
+    assert stated == {"human_labour.hourly_rate": 75.0}

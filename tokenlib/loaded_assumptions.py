@@ -25,7 +25,14 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from .loaded_drivers import BUCKETS, COMPONENTS, DRIVERS
 from .settings import read_settings
@@ -136,6 +143,14 @@ class Assumptions(BaseModel):
     allocate: dict[str, Basis] = {}
     bill: tuple[BillRule, ...] = ()
     budget: Budget | None = None
+
+    @field_validator(*BUCKETS, "growth", "allocate", "bill", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object, info: ValidationInfo) -> object:
+        """A section whose lines are all commented out reads as empty."""
+        if value is None:
+            return () if info.field_name == "bill" else {}
+        return value
 
     def stated(self) -> dict[str, Stated]:
         """Every stated driver, keyed ``bucket.name``."""
