@@ -727,18 +727,22 @@ The token bill is one of nine cost buckets; the other eight are not metered,
 so each is worked out from drivers in the assumptions file (the
 `assumptions` parameter).
 
-`source` says where each driver came from: stated in the file, a documented
-default (an assumption to replace), measured in the ledger, or replaced by
-the bill where a bill rule claims the component (GPU instances, storage).
-
-A driver stated as a plain number has a range of plus or minus the file's
-`spread`.
+`source` says where each driver came from: stated in the file, measured in
+the ledger, or replaced by the bill where a bill rule claims the component
+(GPU instances, storage). A driver stated as a plain number has a range of
+plus or minus the file's `spread`.
 """),
         code("""
 assumed = nb.loaded_assumptions(assumptions)
 loaded = tl.fully_loaded(con, assumed)
-nb.table(loaded.assumption_table())
+drivers = loaded.assumption_table()
+nb.table(drivers[drivers["source"] != "default"])
 """),
+        md("""
+The rest are documented defaults: round numbers, to be replaced by what the
+organisation knows (`data/templates/loaded_costs.yml` lists them all).
+"""),
+        code('nb.table(drivers[drivers["source"] == "default"])'),
         md("""
 ## From token bill to fully loaded cost
 
@@ -827,9 +831,11 @@ on the forecast.
         md("""
 ## Explore
 
-In JupyterLab, move the sliders to try other values of the drivers that
-matter most; the total and the waterfall follow. The report shows the
-starting point only.
+Opened in JupyterLab, this section shows a slider for each of the drivers
+that matter most; move one and the total and the waterfall follow.
+
+The report has no live kernel and shows no sliders: the sections above are
+their starting point.
 """),
         code("nb.explore_loaded(loaded, assumed);"),
     ]

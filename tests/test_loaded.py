@@ -148,20 +148,20 @@ def test_allocation_conserves_money_and_follows_each_basis():
     # Review and escalations follow verified and failed outcomes, all
     # chat's; prompt engineering follows spend, 40% docs'.
     prompts = amount(loaded, "human_labour.prompt_engineering")
-    assert u.at["docs", "human_labour"] == pytest.approx(prompts * 0.4)
+    assert u.at["docs", "human labour"] == pytest.approx(prompts * 0.4)
     # Governance by requests: docs has 300 of 400.
     gov = loaded.buckets.set_index("bucket").at["governance", "amount"]
     assert u.at["docs", "governance"] == pytest.approx(gov * 0.75)
     # The storage bill line names docs; the storage estimate is replaced.
     other_retrieval = loaded.components.query(
-        "bucket == 'retrieval' and component != 'retrieval.storage'"
+        "bucket == 'retrieval and data' and component != 'retrieval.storage'"
     )
     by_basis = {"spend": 0.4, "requests": 0.75}
     expected = 70.0 + sum(
         r.amount * by_basis[tokenlib.loaded_drivers.COMPONENTS[r.component].allocate]
         for r in other_retrieval.itertuples()
     )
-    assert u.at["docs", "retrieval"] == pytest.approx(expected)
+    assert u.at["docs", "retrieval and data"] == pytest.approx(expected)
     assert NO_USE_CASE not in u.index
 
 
@@ -199,7 +199,7 @@ def test_kv_cache_fact():
     f = loaded_cost(a, baseline()).facts.set_index("fact")["value"]
     # 2 × 80 × 8 × 128 × 2 bytes = 327,680 bytes = 320 KiB per token.
     assert f["KV cache per token"] == pytest.approx(320.0)
-    assert f["KV cache at the stated context and concurrency"] == pytest.approx(
+    assert f["KV cache held"] == pytest.approx(
         327_680 * 4096 * 4 / 2**30
     )
 

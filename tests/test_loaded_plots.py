@@ -244,10 +244,16 @@ def test_budget_burn_marks_run_out_days_up_to_the_budget():
         _burn(), 50_000, "USD",
         run_out_current=pd.Timestamp("2026-12-24"), run_out_forecast="2027-01-03",
     )  # fmt: skip
-    notes = {t.get_text(): t.get_ha() for t in ax.texts}
-    # the earlier day is labelled on its left, the later on its right
-    assert notes["runs out at current rate: 24 Dec"] == "right"
-    assert notes["runs out on forecast: 3 Jan"] == "left"
+    notes = {t.get_text(): t for t in ax.texts}
+    # both labels end left of the earlier day, the earlier day's lowest
+    first, second = (
+        notes["runs out at current rate: 24 Dec"],
+        notes["runs out on forecast: 3 Jan"],
+    )
+    eve = pd.Timestamp("2026-12-24")
+    assert first.xy == (eve, pytest.approx(0.04))
+    assert second.xy == (eve, pytest.approx(0.11))
+    assert first.get_ha() == second.get_ha() == "right"
     marks = [c for c in ax.collections if isinstance(c, LineCollection)]
     segments = [[tuple(p) for p in c.get_segments()[0]] for c in marks]
     christmas_eve, january_3 = mdates.date2num(

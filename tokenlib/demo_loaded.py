@@ -60,9 +60,10 @@ growth:                       # per month, compounding, for the forecast
   human_labour: 0.01
 
 bill:                         # cloud bill rows that carry a component
-  - component: inference_infrastructure.gpu
+  - component: inference_infrastructure.gpu   # serves acme-llm-7b
     service_category: Compute
     tags: {application: model-serving}
+    use_case: ticket_triage
   - component: retrieval.storage
     service_name: Amazon Simple Storage Service
     tags: {application: claims-intake}

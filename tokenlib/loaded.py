@@ -87,7 +87,7 @@ class LoadedCost:
         ``step``, ``amount``, ``cumulative``, ``kind`` (start, step, total),
         ``currency``: token bill, the eight buckets, fully loaded.
     by_use_case
-        ``use_case``, ``token_bill``, one column per bucket key,
+        ``use_case``, ``token_bill``, one column per bucket (report name),
         ``fully_loaded``, ``multiplier``; the columns sum to the totals.
     drivers
         ``driver``, ``bucket``, ``label``, ``unit``, ``value``, ``low``,
@@ -96,7 +96,8 @@ class LoadedCost:
         ``bucket``, ``label``, ``formula``, ``amount``: costs the token bill
         already holds, or a view of a cost; never added.
     facts
-        ``fact``, ``value``, ``unit``: KV cache size, idle share, token price.
+        ``fact``, ``value``, ``unit``, ``how``: KV cache size, idle share,
+        token price.
     sensitivity
         ``driver``, ``label``, ``unit``, ``base_value``, ``low_value``,
         ``high_value``, ``low_total``, ``high_total``, ``base_total``,
@@ -149,19 +150,21 @@ class LoadedCost:
         )
 
     def assumption_table(self) -> pd.DataFrame:
-        """The drivers as read: ``bucket``, ``driver``, ``value``, ``unit``,
-        ``range`` (low to high), ``source`` (stated, default, ledger, or
-        replaced by the bill)."""
-        d = self.drivers
+        """The drivers of cost as read: ``bucket``, ``driver``, ``value``,
+        ``unit``, ``range`` (low to high), ``source`` (stated, default,
+        ledger, or replaced by the bill). The KV cache drivers, which size
+        memory rather than cost, are in ``facts``."""
+        read = set().union(*map(uses, [*COMPONENTS.values(), *MEMOS.values()]))
+        d = self.drivers[self.drivers["driver"].isin(read)]
         return pd.DataFrame({
             "bucket": d["bucket"].map(BUCKETS),
             "driver": d["label"],
             "value": d["value"],
             "unit": d["unit"],
-            "range": [f"{lo:,.4g} to {hi:,.4g}" if hi > lo else ""
+            "range": [f"{_num(lo)} to {_num(hi)}" if hi > lo else ""
                       for lo, hi in zip(d["low"], d["high"], strict=True)],
             "source": d["source"],
-        })  # fmt: skip
+        }).reset_index(drop=True)  # fmt: skip
 
     def forecast_buckets(self) -> pd.DataFrame:
         """Per bucket: ``bucket``, ``daily`` (cost per day) and
@@ -321,7 +324,7 @@ def loaded_cost(assumptions: Assumptions, baseline: Baseline) -> LoadedCost:
         end=base.end,
         token_bill=base.token_bill,
         fully_loaded=total,
-        components=components,
+        components=components.assign(bucket=components["bucket"].map(BUCKETS)),
         buckets=buckets,
         waterfall=_waterfall(base.token_bill, buckets, a.currency),
         by_use_case=_allocate(a, base, components),
@@ -414,6 +417,7 @@ def _allocate(a: Assumptions, base: Baseline, components: pd.DataFrame) -> pd.Da
             out.loc[weights.index, bucket] += amount * weights / weights.sum()
         else:
             out.loc[NO_USE_CASE, bucket] += amount
+    out = out.rename(columns=BUCKETS)
     out.insert(0, "token_bill", u["spend"].reindex(out.index).fillna(0.0))
     out["fully_loaded"] = out.sum(axis=1)
     out["multiplier"] = out["fully_loaded"] / out["token_bill"].where(
@@ -429,14 +433,14 @@ def _allocate(a: Assumptions, base: Baseline, components: pd.DataFrame) -> pd.Da
 
 def _memo(x: dict, bill: pd.DataFrame, months: float) -> pd.DataFrame:
     rows = [
-        (k.split(".")[0], m.label, m.formula, m.monthly(x) * months)
+        (BUCKETS[k.split(".")[0]], m.label, m.formula, m.monthly(x) * months)
         for k, m in MEMOS.items()
     ]
     inside = bill[bill["in_token_bill"].astype(bool)]
     for k, amount in inside.groupby("component")["amount"].sum().items():
         rows.append(
             (
-                k.split(".")[0],
+                BUCKETS[k.split(".")[0]],
                 f"{COMPONENTS[k].label} (in the token bill)",
                 "cloud bill rows in the AI scope",
                 amount,
@@ -445,19 +449,35 @@ def _memo(x: dict, bill: pd.DataFrame, months: float) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["bucket", "label", "formula", "amount"])
 
 
+def _num(x: float) -> str:
+    """A driver's value for people: separators from 1,000, else 4 digits.
+
+    >>> _num(15000.0), _num(0.0375), _num(10240.0)
+    ('15,000', '0.0375', '10,240')
+    """
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
+
+
 def _facts(x: dict) -> pd.DataFrame:
     p = "inference_infrastructure."
+    v = {k[len(p):]: x[k] for k in x if k.startswith(p)}
     per_token = kv_bytes_per_token(x)
-    cache = per_token * x[p + "context_tokens"] * x[p + "concurrent_sequences"]
-    return pd.DataFrame(
-        [
-            ("KV cache per token", per_token / 1024, "KiB"),
-            ("KV cache at the stated context and concurrency", cache / 2**30, "GiB"),
-            ("idle share of GPU hours", 1 - x[p + "utilisation"], "share"),
-            ("average token price", x["_price_per_token"] * 1e6, "per M tokens"),
-        ],
-        columns=["fact", "value", "unit"],
+    cache = per_token * v["context_tokens"] * v["concurrent_sequences"]
+    kv = (
+        f"2 (keys, values) × {_num(v['layers'])} layers × {_num(v['kv_heads'])} "
+        f"KV heads × {_num(v['head_dim'])} × {_num(v['bytes_per_value'])} bytes"
     )
+    rows = [
+        ("KV cache per token", per_token / 1024, "KiB", kv),
+        ("KV cache held", cache / 2**30, "GiB",
+         f"per token × {_num(v['context_tokens'])} tokens × "
+         f"{_num(v['concurrent_sequences'])} sequences"),
+        ("idle share of GPU hours", 1 - v["utilisation"], "share",
+         "1 − utilisation"),
+        ("average token price", x["_price_per_token"] * 1e6, "per M tokens",
+         "token bill ÷ tokens"),
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=["fact", "value", "unit", "how"])
 
 
 def _sensitivity(drivers, x, billed, months, base_total, token_bill, currency):

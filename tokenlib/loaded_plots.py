@@ -347,8 +347,9 @@ def token_fan(daily: pd.DataFrame, ax: Axes | None = None, smooth: int = 7) -> A
 def _run_outs(ax: Axes, amount: float, current, forecast) -> None:
     """Lines up to the budget on the days it runs out, labelled low down.
 
-    Spend rises to the budget on those days, so the ground below it is
-    empty to the left of the earlier day and to the right of the later.
+    Spend rises to the budget on those days, so the ground below it and to
+    the left of the earlier day is empty: the labels stack there, the
+    earlier day lowest.
     """
     marks = [
         (pd.Timestamp(when), how, style)
@@ -358,11 +359,12 @@ def _run_outs(ax: Axes, amount: float, current, forecast) -> None:
         )
         if when is not None and pd.notna(pd.Timestamp(when))
     ]
-    for i, (when, how, style) in enumerate(sorted(marks, key=lambda m: m[0])):
+    marks.sort(key=lambda m: m[0])
+    for i, (when, how, style) in enumerate(marks):
         ax.vlines(when, 0, amount, color="0.3", linestyle=style, linewidth=1)
-        side, dx = ("left", 3) if i else ("right", -3)
         text = f"runs out {how}: {when.day} {when:%b}"
-        _note(ax, text, (when, 0.04), (dx, 0), ("data", "axes fraction"), ha=side)
+        where = (marks[0][0], 0.04 + 0.07 * i)
+        _note(ax, text, where, (-3, 0), ("data", "axes fraction"), ha="right")
 
 
 def budget_burn(

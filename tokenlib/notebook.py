@@ -96,7 +96,7 @@ def setup(log_level: int | str = logging.INFO) -> None:
     """
     plots.use_house_style()
     _figures_with_alt_text()
-    pd.set_option("styler.render.max_rows", 40)
+    pd.set_option("styler.render.max_rows", 60)
     pd.set_option("display.max_rows", 40)
     pd.set_option("display.max_columns", 20)
     pd.set_option("display.width", 100)
