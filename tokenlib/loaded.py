@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from .executive import say_money
@@ -29,10 +28,21 @@ from .loaded_drivers import (
     DAYS_PER_MONTH,
     DRIVERS,
     MEMOS,
-    kv_bytes_per_token,
     uses,
 )
-from .loaded_measure import NO_USE_CASE, Baseline, measure, rule_sql
+from .loaded_frames import (
+    DRAWS,
+    allocate_to_use_cases,
+    bucket_totals,
+    draw_buckets,
+    facts,
+    memo_lines,
+    monthly_amounts,
+    say_number,
+    sensitivity,
+    waterfall_steps,
+)
+from .loaded_measure import Baseline, measure, rule_sql
 
 __all__ = ["DRAWS", "LoadedCost", "fully_loaded", "loaded_cost", "measure_loaded"]
 
@@ -161,7 +171,7 @@ class LoadedCost:
             "driver": d["label"],
             "value": d["value"],
             "unit": d["unit"],
-            "range": [f"{_num(lo)} to {_num(hi)}" if hi > lo else ""
+            "range": [f"{say_number(lo)} to {say_number(hi)}" if hi > lo else ""
                       for lo, hi in zip(d["low"], d["high"], strict=True)],
             "source": d["source"],
         }).reset_index(drop=True)  # fmt: skip
@@ -230,22 +240,6 @@ def _context(base: Baseline) -> dict[str, float]:
     }
 
 
-def _monthly(x: dict, billed: dict[str, float]) -> dict[str, float]:
-    """Each component's monthly amount; bill-carried ones from the bill."""
-    return {
-        k: billed[k] if k in billed else c.monthly(x) for k, c in COMPONENTS.items()
-    }
-
-
-def _bucket_totals(monthly: dict[str, float], months: float) -> pd.Series:
-    s = pd.Series(monthly) * months
-    return (
-        s.groupby(lambda k: k.split(".")[0])
-        .sum()
-        .reindex(list(BUCKETS), fill_value=0.0)
-    )
-
-
 def loaded_cost(assumptions: Assumptions, baseline: Baseline) -> LoadedCost:
     """Work out the fully loaded cost of the baseline's period.
 
@@ -272,7 +266,7 @@ def loaded_cost(assumptions: Assumptions, baseline: Baseline) -> LoadedCost:
         k: float(outside.loc[outside["component"] == k, "amount"].sum()) / months
         for k in bill["component"].unique()
     }
-    monthly = _monthly(x, billed)
+    monthly = monthly_amounts(x, billed)
     drivers["source"] = drivers["source"].mask(
         drivers["driver"].isin(_replaced(billed)), "replaced by the bill"
     )
@@ -292,8 +286,8 @@ def loaded_cost(assumptions: Assumptions, baseline: Baseline) -> LoadedCost:
     components["amount"] = components["monthly"] * months
 
     # Bucket totals, and their ranges from draws of every driver.
-    draws = _draws(drivers, _context(base), billed)
-    amount = _bucket_totals(monthly, months)
+    draws = draw_buckets(drivers, _context(base), billed)
+    amount = bucket_totals(monthly, months)
     total = base.token_bill + float(amount.sum())
     growth = [a.growth.get(b, a.growth.get("default", 0.0)) for b in BUCKETS]
     buckets = pd.DataFrame(
@@ -326,197 +320,15 @@ def loaded_cost(assumptions: Assumptions, baseline: Baseline) -> LoadedCost:
         fully_loaded=total,
         components=components.assign(bucket=components["bucket"].map(BUCKETS)),
         buckets=buckets,
-        waterfall=_waterfall(base.token_bill, buckets, a.currency),
-        by_use_case=_allocate(a, base, components),
+        waterfall=waterfall_steps(base.token_bill, buckets, a.currency),
+        by_use_case=allocate_to_use_cases(a, base, components),
         drivers=drivers,
-        memo=_memo(x, bill, months),
-        facts=_facts(x),
-        sensitivity=_sensitivity(
+        memo=memo_lines(x, bill, months),
+        facts=facts(x),
+        sensitivity=sensitivity(
             drivers, x, billed, months, total, base.token_bill, a.currency
         ),
         draws=draws,
         baseline=base,
         notes=base.notes,
-    )
-
-
-#: Futures drawn of the drivers, for bucket ranges and the forecast.
-DRAWS = 1000
-
-
-def _mode(low: float, value: float, high: float) -> float:
-    """The peak of a triangle on ``low``..``high`` whose mean is ``value``.
-
-    The stated value is read as the expected one, so the draws' mean cost
-    is the stated cost; a value too near an end to be a triangle's mean
-    puts the peak at that end.
-
-    >>> _mode(6, 12, 20), _mode(5, 12, 30)
-    (10, 5)
-    """
-    return min(max(3 * value - low - high, low), high)
-
-
-def _draws(drivers: pd.DataFrame, context: dict, billed: dict) -> pd.DataFrame:
-    """Cost per day of each bucket in :data:`DRAWS` draws of the drivers."""
-    rng = np.random.default_rng(0)
-    x = {
-        d.driver: rng.triangular(d.low, _mode(d.low, d.value, d.high), d.high, DRAWS)
-        if d.high > d.low
-        else np.full(DRAWS, d.value)
-        for d in drivers.itertuples()
-    } | context
-    parts = pd.DataFrame(
-        {k: np.broadcast_to(v, DRAWS) for k, v in _monthly(x, billed).items()}
-    )
-    by_bucket = parts.T.groupby(lambda k: k.split(".")[0]).sum().T
-    by_bucket = by_bucket.reindex(columns=list(BUCKETS), fill_value=0.0)
-    return by_bucket.rename(columns=BUCKETS) / DAYS_PER_MONTH
-
-
-def _waterfall(token_bill: float, buckets: pd.DataFrame, currency: str) -> pd.DataFrame:
-    steps = ["token bill", *buckets["bucket"], "fully loaded"]
-    amounts = [token_bill, *buckets["amount"]]
-    cumulative = pd.Series(amounts).cumsum().tolist()
-    return pd.DataFrame(
-        {
-            "step": steps,
-            "amount": [*amounts, cumulative[-1]],
-            "cumulative": [*cumulative, cumulative[-1]],
-            "kind": ["start", *["step"] * len(buckets), "total"],
-            "currency": currency,
-        }
-    )
-
-
-def _allocate(a: Assumptions, base: Baseline, components: pd.DataFrame) -> pd.DataFrame:
-    """Share each component out to use cases by its basis; bill lines that
-    name a use case go to it."""
-    u = base.by_use_case.set_index("use_case")
-    months = base.days / DAYS_PER_MONTH
-    bill = base.bill[~base.bill["in_token_bill"].astype(bool)]
-    lines = []
-    for c in components.itertuples():
-        basis = a.allocate.get(c.bucket, COMPONENTS[c.component].allocate)
-        if c.source == "bill":
-            mine = bill[bill["component"] == c.component]
-            for b in mine.itertuples():
-                named = None if pd.isna(b.use_case) else b.use_case
-                lines.append((c.bucket, b.amount, named, basis))
-        else:
-            lines.append((c.bucket, c.monthly * months, None, basis))
-    named = [line[2] for line in lines if line[2] is not None]
-    index = u.index.union([NO_USE_CASE, *named])
-    out = pd.DataFrame(0.0, index=index, columns=list(BUCKETS))
-    for bucket, amount, use_case, basis in lines:
-        if use_case is not None:
-            out.loc[use_case, bucket] += amount
-            continue
-        weights = u[basis] if u[basis].sum() > 0 else u["spend"]
-        if weights.sum() > 0:
-            out.loc[weights.index, bucket] += amount * weights / weights.sum()
-        else:
-            out.loc[NO_USE_CASE, bucket] += amount
-    out = out.rename(columns=BUCKETS)
-    out.insert(0, "token_bill", u["spend"].reindex(out.index).fillna(0.0))
-    out["fully_loaded"] = out.sum(axis=1)
-    out["multiplier"] = out["fully_loaded"] / out["token_bill"].where(
-        out["token_bill"] > 0
-    )
-    out = out[(out["fully_loaded"] != 0) | (out["token_bill"] != 0)]
-    return (
-        out.sort_values("fully_loaded", ascending=False)
-        .rename_axis("use_case")
-        .reset_index()
-    )
-
-
-def _memo(x: dict, bill: pd.DataFrame, months: float) -> pd.DataFrame:
-    rows = [
-        (BUCKETS[k.split(".")[0]], m.label, m.formula, m.monthly(x) * months)
-        for k, m in MEMOS.items()
-    ]
-    inside = bill[bill["in_token_bill"].astype(bool)]
-    for k, amount in inside.groupby("component")["amount"].sum().items():
-        rows.append(
-            (
-                BUCKETS[k.split(".")[0]],
-                f"{COMPONENTS[k].label} (in the token bill)",
-                "cloud bill rows in the AI scope",
-                amount,
-            )
-        )
-    return pd.DataFrame(rows, columns=["bucket", "label", "formula", "amount"])
-
-
-def _num(x: float) -> str:
-    """A driver's value for people: separators from 1,000, else 4 digits.
-
-    >>> _num(15000.0), _num(0.0375), _num(10240.0)
-    ('15,000', '0.0375', '10,240')
-    """
-    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
-
-
-def _facts(x: dict) -> pd.DataFrame:
-    p = "inference_infrastructure."
-    v = {k[len(p):]: x[k] for k in x if k.startswith(p)}
-    per_token = kv_bytes_per_token(x)
-    cache = per_token * v["context_tokens"] * v["concurrent_sequences"]
-    kv = (
-        f"2 (keys, values) × {_num(v['layers'])} layers × {_num(v['kv_heads'])} "
-        f"KV heads × {_num(v['head_dim'])} × {_num(v['bytes_per_value'])} bytes"
-    )
-    rows = [
-        ("KV cache per token", per_token / 1024, "KiB", kv),
-        ("KV cache held", cache / 2**30, "GiB",
-         f"per token × {_num(v['context_tokens'])} tokens × "
-         f"{_num(v['concurrent_sequences'])} sequences"),
-        ("idle share of GPU hours", 1 - v["utilisation"], "share",
-         "1 − utilisation"),
-        ("average token price", x["_price_per_token"] * 1e6, "per M tokens",
-         "token bill ÷ tokens"),
-    ]  # fmt: skip
-    return pd.DataFrame(rows, columns=["fact", "value", "unit", "how"])
-
-
-def _sensitivity(drivers, x, billed, months, base_total, token_bill, currency):
-    """Fully loaded cost with one driver at its low, then high, end."""
-    rows = []
-    for d in drivers[drivers["low"] != drivers["high"]].itertuples():
-        totals = [
-            token_bill
-            + float(_bucket_totals(_monthly(x | {d.driver: v}, billed), months).sum())
-            for v in (d.low, d.high)
-        ]
-        rows.append(
-            (
-                d.driver,
-                f"{BUCKETS[d.bucket]}: {d.label}",
-                d.unit,
-                d.value,
-                d.low,
-                d.high,
-                *totals,
-            )
-        )
-    out = pd.DataFrame(
-        rows,
-        columns=[
-            "driver",
-            "label",
-            "unit",
-            "base_value",
-            "low_value",
-            "high_value",
-            "low_total",
-            "high_total",
-        ],
-    )
-    out["base_total"] = base_total
-    out["swing"] = (out["high_total"] - out["low_total"]).abs()
-    out["currency"] = currency
-    out = out[out["swing"] > 1e-9 * max(abs(base_total), 1)]
-    return out.sort_values("swing", ascending=False, kind="stable").reset_index(
-        drop=True
     )
