@@ -199,9 +199,7 @@ def test_kv_cache_fact():
     f = loaded_cost(a, baseline()).facts.set_index("fact")["value"]
     # 2 × 80 × 8 × 128 × 2 bytes = 327,680 bytes = 320 KiB per token.
     assert f["KV cache per token"] == pytest.approx(320.0)
-    assert f["KV cache held"] == pytest.approx(
-        327_680 * 4096 * 4 / 2**30
-    )
+    assert f["KV cache held"] == pytest.approx(327_680 * 4096 * 4 / 2**30)
 
 
 def write(tmp_path: Path, text: str) -> Path:
