@@ -819,6 +819,15 @@ The invoice-only forecast beside the fully loaded one; the band holds 80% of
 the drawn futures, and the bracket gives the gap over the horizon.
 """),
         code("plots.forecast_fan(ahead.daily, gap=ahead.gap);"),
+        md("""
+Each bucket over the horizon, with the 80% band of its total; the token
+bill's band comes from the forecast, the buckets' from their drivers.
+"""),
+        code("""
+money = ["forecast_total", "low", "high"]
+nb.table(ahead.by_bucket, money=money)
+"""),
+        md("Token volume, the driver of the invoice, on the same horizon:"),
         code("plots.token_fan(ahead.daily);"),
         md("""
 ## The budget
@@ -848,6 +857,8 @@ their starting point.
 - The forecast carries the history forward: a step change it has not seen
   (a new use case, a price cut) is outside its band. Credits are left out
   of the forecast as one-offs.
+- The ledger has no request status, so retries are a stated share of the
+  token bill and failed runs come from the outcomes users report.
 - Money in other currencies is left out, never converted.
 """)
 )

@@ -76,6 +76,6 @@ def test_ten_days_say_why_there_is_no_forecast(tmp_path):
     loaded = tokenlib.fully_loaded(con, assumed)
     ahead = tokenlib.outlook(con, loaded, assumed)
     assert ahead.projection is None and ahead.budget is None
-    assert ahead.daily.empty and ahead.gap is None
+    assert ahead.daily.empty and ahead.gap is None and ahead.by_bucket.empty
     assert "no forecast" in ahead.describe() and "10 given" in ahead.describe()
     con.close()

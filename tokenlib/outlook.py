@@ -57,6 +57,16 @@ class Outlook:
         return self.projection.daily
 
     @property
+    def by_bucket(self) -> pd.DataFrame:
+        """Horizon totals: token bill, each bucket, fully loaded; ``bucket``,
+        ``forecast_total``, ``low``, ``high``, ``currency``. Empty with no
+        forecast."""
+        if self.projection is None:
+            columns = ["bucket", "forecast_total", "low", "high", "currency"]
+            return pd.DataFrame(columns=columns)
+        return self.projection.by_bucket
+
+    @property
     def gap(self) -> float | None:
         """Fully loaded minus invoice over the horizon; None with no forecast."""
         return None if self.projection is None else self.projection.gap
