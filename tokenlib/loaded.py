@@ -460,7 +460,7 @@ def _num(x: float) -> str:
 
 def _facts(x: dict) -> pd.DataFrame:
     p = "inference_infrastructure."
-    v = {k[len(p):]: x[k] for k in x if k.startswith(p)}
+    v = {k[len(p) :]: x[k] for k in x if k.startswith(p)}
     per_token = kv_bytes_per_token(x)
     cache = per_token * v["context_tokens"] * v["concurrent_sequences"]
     kv = (
