@@ -16,7 +16,7 @@ import pytest
 import tokenlib
 from tokenlib import forecast
 from tokenlib.errors import ParameterError
-from tokenlib.forecast import backtest, budget_view, daily_series, project
+from tokenlib.forecast import daily_series, project
 
 MONTH = 365.25 / 12
 NO_BUCKETS = pd.DataFrame(columns=list(forecast.BUCKET_COLUMNS))
@@ -188,106 +188,6 @@ def test_convergence_warning_becomes_a_note(monkeypatch):
         warnings.simplefilter("error")
         p = project(_history(_seasonal(weeks=3)), NO_BUCKETS, "USD", 7, 20)
     assert "invoice: the model fit did not fully converge" in p.notes
-
-
-def test_backtest_on_a_pure_weekly_series_is_exact():
-    days = [date(2026, 1, 1) + timedelta(i) for i in range(42)]
-    got = backtest(pd.Series(1000 + np.tile(WEEK, 6), index=days), 14)
-    assert got.wape == pytest.approx(0, abs=1e-6)
-    assert got.mape == pytest.approx(0, abs=1e-6)
-    assert got.naive_wape == 0
-    assert got.frame["day"].tolist() == days[-14:]
-    assert got.describe().startswith(
-        "Held out the last 14 days (2026-01-29 to 2026-02-11): the forecast"
-    )
-
-
-def test_backtest_beats_repeating_a_week_on_a_trend():
-    # Trend 5 a day: repeating the last of 28 training days misses by 35 a
-    # day in the first held-out week and 70 in the second: 735 of 3815.
-    days = [date(2026, 1, 1) + timedelta(i) for i in range(42)]
-    trend = 100 + 5 * np.arange(42) + np.tile(WEEK, 6) / 10
-    got = backtest(pd.Series(trend, index=days), holdout_days=14)
-    assert got.naive_wape == pytest.approx(735 / 3815)
-    assert got.wape < got.naive_wape / 2
-
-
-def test_backtest_scores_mape_on_days_with_spend_and_coverage():
-    # Flat training history forecasts 10 with no band; held out 7 x 0, 7 x 20.
-    values = pd.Series([10.0] * 21 + [0.0] * 7 + [20.0] * 7)
-    got = backtest(values, holdout_days=14)
-    assert got.wape == pytest.approx(140 / 140)
-    assert got.mape == pytest.approx(0.5)
-    assert got.coverage == 0
-    assert "0% of days fell inside the 80% band" in got.describe()
-
-
-def test_budget_runs_out_at_the_current_rate():
-    # 100 a day from 1 Jan; the budget of 1,000 starts 11 Jan: 400 spent by
-    # 14 Jan, 600 left at 100 a day runs out at the end of 20 Jan.
-    history = _history([100.0] * 14)
-    p = project(history, NO_BUCKETS, "USD", horizon_days=10, paths=20)
-    view = budget_view(history, p, 1000, date(2026, 1, 11), date(2026, 2, 1),
-                       covers="invoice")  # fmt: skip
-    assert view.spent == 400
-    assert view.run_out_current == date(2026, 1, 20)
-    assert view.run_out_forecast == date(2026, 1, 20)
-    done = view.frame[view.frame["kind"] == "history"]
-    assert done["cumulative"].tolist() == [100, 200, 300, 400]
-    ahead = view.frame[view.frame["kind"] == "forecast"]
-    assert ahead["day"].tolist()[0] == date(2026, 1, 15)
-    assert ahead["cumulative"].tolist()[:2] == [500, 600]
-    assert len(ahead) == 10 and "stops on 2026-01-24" in view.notes[0]
-    assert view.describe() == (
-        "Budget 1,000 USD for 2026-01-11 to 2026-02-01 (invoice): 400 spent by "
-        "2026-01-14; at the current rate it runs out on 2026-01-20; on the "
-        "forecast it runs out on 2026-01-20."
-    )
-
-
-def test_fully_loaded_budget_counts_the_buckets():
-    # 100 a day plus 50 of labour: 600 by 14 Jan, 1,050 by 17 Jan.
-    history = _history([100.0] * 14)
-    labour = _buckets(("labour", 50.0, 0.0))
-    p = project(history, labour, "USD", horizon_days=30, paths=20)
-    view = budget_view(history, p, 1000, date(2026, 1, 11), date(2026, 2, 1))
-    assert view.spent == 600
-    assert (view.run_out_current, view.run_out_forecast) == (date(2026, 1, 17),) * 2
-    assert view.notes == ()
-
-
-def test_budget_that_lasts_or_already_ran_out():
-    history = _history([100.0] * 14)
-    p = project(history, NO_BUCKETS, "USD", horizon_days=30, paths=20)
-    lasts = budget_view(history, p, 10**6, date(2026, 1, 1), date(2026, 2, 1))
-    assert (lasts.run_out_current, lasts.run_out_forecast) == (None, None)
-    assert "it lasts the period; on the forecast it lasts" in lasts.describe()
-    past = budget_view(history, p, 500, date(2026, 1, 1), date(2026, 1, 10))
-    assert (past.run_out_current, past.run_out_forecast) == (date(2026, 1, 5),) * 2
-    assert past.spent == 900 and (past.frame["kind"] == "history").all()
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "message"),
-    [
-        ({"covers": "tokens"}, "covers='tokens': expected one of fully loaded, "),
-        ({"amount": 0}, "amount=0"),
-        ({"end": date(2026, 1, 1)}, "end=2026-01-01 is not after"),
-    ],
-)
-def test_budget_refuses_bad_parameters(kwargs, message):
-    history = _history([100.0] * 14)
-    p = project(history, NO_BUCKETS, "USD", horizon_days=5, paths=5)
-    args = {"amount": 100.0, "start": date(2026, 1, 1), "end": date(2026, 2, 1)}
-    with pytest.raises(ParameterError, match=message):
-        budget_view(history, p, **(args | kwargs))
-
-
-def test_budget_refuses_another_history():
-    history = _history([100.0] * 14)
-    p = project(history, NO_BUCKETS, "USD", horizon_days=5, paths=5)
-    with pytest.raises(ParameterError, match="15 days to 2026-01-15, but the"):
-        budget_view(_history([100.0] * 15), p, 100, date(2026, 1, 1), date(2026, 2, 1))
 
 
 def test_project_reads_history_in_day_order():

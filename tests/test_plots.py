@@ -15,6 +15,7 @@ import pytest  # noqa: E402
 
 from tokenlib import plots  # noqa: E402
 from tokenlib.errors import ParameterError  # noqa: E402
+from tokenlib.plot_style import compact  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -263,12 +264,13 @@ def test_two_currencies_on_one_axis_are_refused(kind):
 
 
 def test_the_charts_are_reached_through_plots():
-    from tokenlib import economics_plots, plot_style, spend_plots
+    from tokenlib import economics_plots, forecast_plots, plot_style, spend_plots
 
     assert plots.daily_spend is spend_plots.daily_spend
     assert plots.drift_chart is economics_plots.drift_chart
     assert plots.use_house_style is plot_style.use_house_style
     assert set(spend_plots.__all__) | set(economics_plots.__all__) <= set(plots.__all__)
+    assert set(forecast_plots.__all__) <= set(plots.__all__)
 
 
 def test_alt_text_of_a_bar_chart_names_each_bar_and_value():
@@ -308,3 +310,9 @@ def test_figure_html_carries_the_alt_text_escaped():
     ax.set_title('Spend by "team" & model', loc="left")
     shown = plots.figure_html(ax.figure)
     assert 'alt="Spend by &quot;team&quot; &amp; model."' in shown
+
+
+def test_compact_says_amounts_in_three_digits():
+    assert [compact(x) for x in (0, 950, 1500, -1500, 12_345, 999_700, 2.5e9)] == [
+        "0", "950", "1.5k", "-1.5k", "12.3k", "1M", "2.5B"
+    ]  # fmt: skip

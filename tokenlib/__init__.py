@@ -7,6 +7,8 @@ metrics in :mod:`tokenlib.metrics`, :mod:`tokenlib.attribution` and
 """
 
 from .attribution import Owners, allocate, chargeback, direct_allocation, read_owners
+from .backtest import backtest
+from .budget import budget_view
 from .errors import TokenlibError
 from .executive import (
     brief_numbers,
@@ -16,7 +18,7 @@ from .executive import (
     weekly_spend,
     what_changed,
 )
-from .forecast import backtest, budget_view, daily_series, project
+from .forecast import daily_series, project
 from .ingest import IngestSummary, ingest_file, ingest_paths
 from .ledger import PROJECT_ROOT, open_ledger
 from .loaded import LoadedCost, fully_loaded, loaded_cost, measure_loaded

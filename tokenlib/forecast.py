@@ -5,11 +5,14 @@ smoothing model (weekly season once there are three full weeks) draws many
 possible futures; the band is read from their quantiles. The fully loaded
 cost adds unmetered buckets (labour, governance, idle capacity) to each
 drawn invoice, each bucket's daily cost drawn once per path.
+
+The fit, draw and band helpers here are shared: :mod:`tokenlib.backtest`
+scores a forecast on held-out days and :mod:`tokenlib.budget` sets one
+against a budget.
 """
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -23,15 +26,7 @@ from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 from .errors import ParameterError
 from .schema import TOKENS_SQL
 
-__all__ = [
-    "Backtest",
-    "BudgetView",
-    "Projection",
-    "backtest",
-    "budget_view",
-    "daily_series",
-    "project",
-]
+__all__ = ["Projection", "daily_series", "project"]
 
 #: Days in an average month, for monthly growth applied per day.
 MONTH_DAYS = 365.25 / 12
@@ -39,7 +34,6 @@ MONTH_DAYS = 365.25 / 12
 MIN_DAYS = 14
 #: Where a forecast covers series, the name of each and its history column.
 SERIES = {"tokens": "tokens", "invoice": "usage_bill"}
-COVERS = ("fully loaded", "invoice")
 #: The model: additive errors and a damped additive trend.
 _ETS = {"error": "add", "trend": "add", "damped_trend": True}
 BUCKET_COLUMNS = ("bucket", "daily", "monthly_growth")
@@ -158,93 +152,6 @@ def _band(draws: np.ndarray, level: float, axis: int = 1) -> tuple:
     """Mean, low and high quantile of draws along ``axis``."""
     q = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=axis)
     return draws.mean(axis=axis), q[0], q[1]
-
-
-def _wape(actual: np.ndarray, forecast: np.ndarray) -> float:
-    total = np.abs(actual).sum()
-    return float(np.abs(actual - forecast).sum() / total) if total else math.nan
-
-
-@dataclass(frozen=True, eq=False)
-class Backtest:
-    """How a forecast made without the last days did on them.
-
-    ``wape``, ``mape``, ``coverage`` and ``naive_wape`` are shares (0.061 is
-    6.1%); ``frame`` has ``day``, ``actual``, ``forecast``, ``low``, ``high``.
-    """
-
-    holdout_days: int
-    wape: float
-    mape: float
-    coverage: float
-    naive_wape: float
-    frame: pd.DataFrame
-
-    def describe(self) -> str:
-        """Say the backtest in one sentence."""
-        days = self.frame["day"]
-        return (
-            f"Held out the last {self.holdout_days} days ({days.iloc[0]} to "
-            f"{days.iloc[-1]}): the forecast was off "
-            f"by {self.wape:.1%} of the actual total (WAPE); a repeat of the "
-            f"last week was off by {self.naive_wape:.1%}; {self.coverage:.0%} "
-            "of days fell inside the 80% band."
-        )
-
-
-def backtest(values: pd.Series, holdout_days: int = 28, season: int = 7) -> Backtest:
-    """Forecast the last ``holdout_days`` from the days before and score it.
-
-    Parameters
-    ----------
-    values
-        One value per day, indexed by day, oldest first.
-    holdout_days
-        Days at the end held out and forecast.
-    season
-        Days in the repeating pattern (7: a week); the naive baseline
-        repeats the last ``season`` days.
-
-    Returns
-    -------
-    Backtest
-        WAPE (sum of absolute errors over the sum of actuals), MAPE (mean
-        absolute share error over days with an actual above zero), coverage
-        of the 80% band, and the naive baseline's WAPE.
-
-    Raises
-    ------
-    ParameterError
-        Fewer than 14 days left to fit on, or ``holdout_days`` below 1.
-
-    Examples
-    --------
-    >>> days = pd.date_range("2026-01-01", periods=42).date
-    >>> week = pd.Series([5.0, 6, 7, 6, 5, 1, 1] * 6, index=days)
-    >>> round(backtest(week, holdout_days=14).wape, 3)
-    0.0
-    """
-    if holdout_days < 1:
-        raise ParameterError(f"holdout_days={holdout_days}: expected 1 or more")
-    y = values.to_numpy(dtype=float)
-    train, actual = y[:-holdout_days], y[-holdout_days:]
-    draws = _simulate(train, len(actual), 500, 0, [], "backtest", season)
-    mean, low, high = _band(draws, 0.8)
-    naive = np.resize(train[-season:], len(actual))
-    shown = actual > 0
-    mape = np.abs(actual - mean)[shown] / actual[shown]
-    frame = pd.DataFrame(
-        {"day": values.index[-holdout_days:], "actual": actual}
-        | {"forecast": mean, "low": low, "high": high}
-    )
-    return Backtest(
-        holdout_days=len(actual),
-        wape=_wape(actual, mean),
-        mape=float(mape.mean()) if shown.any() else math.nan,
-        coverage=float(((actual >= low) & (actual <= high)).mean()),
-        naive_wape=_wape(actual, naive),
-        frame=frame,
-    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -476,162 +383,4 @@ def project(
         currency=currency,
         notes=tuple(dict.fromkeys(notes)),
         paths=sims,
-    )
-
-
-@dataclass(frozen=True, eq=False)
-class BudgetView:
-    """Spend to date against a budget, its forecast and run-out dates.
-
-    ``frame`` has ``day``, ``kind`` (history, forecast), ``cumulative``,
-    ``low``, ``high``: spend since ``start``; run-out dates are None when
-    the budget lasts the period.
-    """
-
-    frame: pd.DataFrame
-    amount: float
-    currency: str
-    covers: str
-    start: date
-    end: date
-    spent: float
-    run_out_current: date | None
-    run_out_forecast: date | None
-    notes: tuple[str, ...]
-
-    def describe(self) -> str:
-        """Say the budget view in one sentence."""
-        done = self.frame[self.frame["kind"] == "history"]
-        by = f" by {done['day'].iloc[-1]}" if len(done) else " so far"
-        ran = [
-            f"runs out on {d}" if d else "lasts the period"
-            for d in (self.run_out_current, self.run_out_forecast)
-        ]
-        return (
-            f"Budget {self.amount:,.0f} {self.currency} for {self.start} to "
-            f"{self.end} ({self.covers}): {self.spent:,.0f} spent{by}; at the "
-            f"current rate it {ran[0]}; on the forecast it {ran[1]}."
-        )
-
-
-def _run_out_current(
-    spent: pd.DataFrame, amount: float, rate: float, start: date, end: date
-) -> date | None:
-    """Day the budget runs out, spending ``rate`` a day after the history."""
-    over = spent[spent["cumulative"] >= amount]
-    if len(over):
-        return over["day"].iloc[0]
-    if rate <= 0:
-        return None
-    last = spent["day"].iloc[-1] if len(spent) else start - timedelta(days=1)
-    left = amount - (spent["cumulative"].iloc[-1] if len(spent) else 0.0)
-    day = last + timedelta(days=math.ceil(left / rate - 1e-9))
-    return day if day < end else None
-
-
-def _check_same_history(history: pd.DataFrame, past: pd.DataFrame) -> None:
-    """Refuse a history that is not the one the projection was made from."""
-    days = pd.to_datetime(history["day"]).dt.date
-    if days.max() != past["day"].iloc[-1] or len(days) != len(past):
-        raise ParameterError(
-            f"history: {len(days)} days to {days.max()}, but the projection "
-            f"was made from {len(past)} days to {past['day'].iloc[-1]}; "
-            "pass the history given to project()"
-        )
-
-
-def budget_view(
-    history: pd.DataFrame,
-    projection: Projection,
-    amount: float,
-    start: date,
-    end: date,
-    covers: str = "fully loaded",
-) -> BudgetView:
-    """Compare spend to date and its forecast with a budget for a period.
-
-    Parameters
-    ----------
-    history
-        Frame of :func:`daily_series` the projection was made from.
-    projection
-        Result of :func:`project`.
-    amount
-        Budget in the projection's currency.
-    start, end
-        Budget period: ``start`` inclusive, ``end`` exclusive.
-    covers
-        What the budget pays for: ``"fully loaded"`` or ``"invoice"``.
-
-    Returns
-    -------
-    BudgetView
-        Cumulative spend per day (actuals, then the forecast with its band),
-        spend to date, and the run-out day at the mean rate of the last 28
-        days of history and on the forecast (None if not in the period).
-
-    Raises
-    ------
-    ParameterError
-        ``covers`` not one of the choices, ``amount`` not above zero, or
-        ``end`` not after ``start``.
-
-    Examples
-    --------
-    >>> days = pd.date_range("2026-01-01", periods=14).date
-    >>> history = pd.DataFrame({"day": days, "tokens": 1.0, "token_bill": 10.0})
-    >>> none = pd.DataFrame(columns=list(BUCKET_COLUMNS))
-    >>> p = project(history, none, "USD", horizon_days=30, paths=20)
-    >>> budget_view(history, p, 300, date(2026, 1, 1), date(2026, 2, 1),
-    ...             covers="invoice").run_out_current
-    datetime.date(2026, 1, 30)
-    """
-    if covers not in COVERS:
-        raise ParameterError(f"covers={covers!r}: expected one of {', '.join(COVERS)}")
-    if not amount > 0:
-        raise ParameterError(f"amount={amount}: a budget must be above zero")
-    if end <= start:
-        raise ParameterError(f"end={end} is not after start={start}; end is exclusive")
-
-    # Actual spend in the period, cumulated from its start.
-    daily = projection.daily[projection.daily["series"] == covers]
-    past = daily[daily["kind"] == "history"]
-    _check_same_history(history, past)
-    rate = float(past["mean"].tail(28).mean())
-    inside = past[(past["day"] >= start) & (past["day"] < end)]
-    done = pd.DataFrame({"day": inside["day"], "kind": "history"}).assign(
-        cumulative=inside["mean"].cumsum()
-    )
-    done = done.assign(low=done["cumulative"], high=done["cumulative"])
-    spent = float(done["cumulative"].iloc[-1]) if len(done) else 0.0
-
-    # Forecast from the day after the history, to the end or the horizon.
-    ahead = daily[daily["kind"] == "forecast"].reset_index(drop=True)
-    keep = ((ahead["day"] >= start) & (ahead["day"] < end)).to_numpy()
-    drawn = spent + np.cumsum(projection.paths[covers][keep], axis=0)
-    mean, low, high = _band(drawn, projection.level)
-    later = pd.DataFrame({"day": ahead["day"][keep], "kind": "forecast"})
-    later = later.assign(cumulative=mean, low=low, high=high)
-    notes = []
-    last = ahead["day"].iloc[-1]
-    if last < end - timedelta(days=1):
-        notes.append(
-            f"the forecast stops on {last}, before the budget period ends; "
-            "run-out dates after it are not known"
-        )
-
-    # Run-out dates.
-    over = pd.concat([done, later.drop(columns=["low", "high"])])
-    crossed = over[over["cumulative"] >= amount]
-    return BudgetView(
-        frame=pd.concat([done, later], ignore_index=True),
-        amount=float(amount),
-        currency=projection.currency,
-        covers=covers,
-        start=start,
-        end=end,
-        spent=spent,
-        run_out_current=_run_out_current(done, amount, rate, start, end),
-        run_out_forecast=crossed["day"].iloc[0] if len(crossed) else None,
-        notes=tuple(notes),
     )

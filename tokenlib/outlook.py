@@ -14,17 +14,10 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from .backtest import Backtest, backtest
+from .budget import BudgetView, budget_view
 from .errors import ParameterError
-from .forecast import (
-    MIN_DAYS,
-    Backtest,
-    BudgetView,
-    Projection,
-    backtest,
-    budget_view,
-    daily_series,
-    project,
-)
+from .forecast import MIN_DAYS, Projection, daily_series, project
 from .loaded import LoadedCost
 from .loaded_assumptions import Assumptions
 

@@ -1,9 +1,9 @@
 """The house style of every figure, and the drawing steps the charts share.
 
-The chart functions live in :mod:`tokenlib.spend_plots` and
-:mod:`tokenlib.economics_plots`; notebooks reach all of them through
-:mod:`tokenlib.plots`. Importing this module changes no setting: the style
-is set by :func:`use_house_style`, which the notebook setup calls.
+The chart functions live in the ``*_plots`` modules; notebooks reach all
+of them through :mod:`tokenlib.plots`. Importing this module changes no
+setting: the style is set by :func:`use_house_style`, which the notebook
+setup calls.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ __all__ = [
     "PALETTE",
     "alt_text",
     "axes_or_new",
+    "compact",
     "date_ticks",
     "every_day",
     "figure_html",
@@ -39,6 +40,7 @@ __all__ = [
     "plain_ticks",
     "say_empty",
     "set_title",
+    "small_note",
     "span",
     "use_house_style",
 ]
@@ -171,6 +173,24 @@ def say_empty(ax: Axes, why: str) -> None:
         color="0.3",
         bbox={"facecolor": "white", "edgecolor": "0.8"},
     )
+
+
+def small_note(ax: Axes, text: str, xy, shift=(0, 0), where="data", **style) -> None:
+    """Write a small grey note at ``xy``, shifted by ``shift`` points."""
+    style = {"fontsize": 9, "color": "0.3", "textcoords": "offset points", **style}
+    ax.annotate(text, xy, xycoords=where, xytext=shift, **style)
+
+
+def compact(x: float) -> str:
+    """Say an amount in three digits at most: ``12.3k``, ``1.2M``.
+
+    >>> compact(12345.0), compact(1_200_000.0), compact(950.0), compact(999_700)
+    ('12.3k', '1.2M', '950', '1M')
+    """
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= size * 0.9995:
+            return f"{x / size:.3g}{suffix}"
+    return f"{x:.3g}"
 
 
 def hbars(ax: Axes, labels: list[str], values: pd.Series, colours=None) -> None:

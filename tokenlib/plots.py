@@ -11,9 +11,9 @@ notebook they serve, and the style and shared drawing steps in another:
   :func:`showback_bar`, :func:`session_costs`;
 - :mod:`tokenlib.value_plots`: :func:`outcome_costs`, :func:`route_trend`,
   :func:`kpi_trends`;
-- :mod:`tokenlib.loaded_plots`: :func:`waterfall`, :func:`tornado`,
-  :func:`forecast_fan`, :func:`token_fan`, :func:`budget_burn`,
-  :func:`budget_chart`;
+- :mod:`tokenlib.loaded_plots`: :func:`waterfall`, :func:`tornado`;
+- :mod:`tokenlib.forecast_plots`: :func:`forecast_fan`, :func:`token_fan`,
+  :func:`budget_burn`, :func:`budget_chart`;
 - :mod:`tokenlib.plot_style`: :func:`use_house_style`, :func:`alt_text`,
   :func:`figure_html`.
 
@@ -29,14 +29,8 @@ two currencies is refused, never added up.
 
 from .attribution_plots import allocation_trend, session_costs, showback_bar
 from .economics_plots import cost_per_mtok_bar, drift_chart, token_mix
-from .loaded_plots import (
-    budget_burn,
-    budget_chart,
-    forecast_fan,
-    token_fan,
-    tornado,
-    waterfall,
-)
+from .forecast_plots import budget_burn, budget_chart, forecast_fan, token_fan
+from .loaded_plots import tornado, waterfall
 from .plot_style import HOUSE_STYLE, alt_text, figure_html, use_house_style
 from .spend_plots import daily_spend, spend_bar, stacked_daily
 from .value_plots import kpi_trends, outcome_costs, route_trend
