@@ -227,6 +227,15 @@ def write(tmp_path: Path, text: str) -> Path:
         ("growth: {humans: 0.1}\n", "growth.humans: unknown bucket"),
         ("currency: usd\n", "currency"),
         (
+            "inference_infrastructure:\n  utilisation: 1.5\n",
+            "inference_infrastructure.utilisation: a share is between 0 and 1",
+        ),
+        (
+            "human_labour:\n  review_minutes: {value: 3, low: 2.9, high: 6}\n",
+            "middle two thirds (3.417 to 5.483)",
+        ),
+        ("growth: {default: -1}\n", "growth.default: a monthly rate above -1"),
+        (
             "budget: {amount: 10, start: 2026-02-01, end: 2026-01-01}\n",
             "is not after start",
         ),
@@ -363,3 +372,56 @@ def test_the_template_lists_every_driver_and_reads_as_defaults(tmp_path):
     mine = text.replace("  # hourly_rate: 60", "  hourly_rate: 75")
     stated = read_assumptions(write(tmp_path, mine)).stated()
     assert stated == {"human_labour.hourly_rate": 75.0}
+
+
+def test_draws_average_the_stated_cost_of_each_bucket():
+    # Lopsided ranges too: the stated value is each driver's mean, and the
+    # buckets are sums of products of independent drivers.
+    a = Assumptions(
+        human_labour={"escalation_minutes": {"value": 12, "low": 6, "high": 30},
+                      "prompt_hours": {"value": 30, "low": 15, "high": 60}},
+        failure_waste={"shadow_ai_seats": {"value": 12, "low": 5, "high": 30}},
+    )  # fmt: skip
+    loaded = loaded_cost(a, baseline(30))
+    per_day = loaded.buckets.set_index("bucket")["amount"] / 30
+    drawn = loaded.draws.mean()
+    assert drawn.to_numpy() == pytest.approx(per_day[drawn.index].to_numpy(), rel=0.03)
+    assert (loaded.buckets["low"] <= loaded.buckets["amount"]).all()
+    assert (loaded.buckets["amount"] <= loaded.buckets["high"]).all()
+
+
+def test_every_component_with_the_defaults_worked_by_hand():
+    # baseline(30): 400 requests, 100 attempted, 80 verified, 20 failed in
+    # 30 days; per month that is times 30.4375 / 30.
+    m = 30.4375 / 30
+    expected = {
+        "retrieval.embedding": 500 * 0.10 * 0.02,
+        "retrieval.vector_store": 20 * 0.33,
+        "retrieval.queries": 400 * m * 1 * 0.016 / 1000,
+        "retrieval.storage": 100 * 0.023,
+        "orchestration.compute": 100 * m * 1.5 * 6 * 0.0005,
+        "orchestration.platform": 200,
+        "inference_infrastructure.gpu": 0 * 1.01,
+        "inference_infrastructure.provisioned": 0,
+        "eval_monitoring.evals": 20 * 2 * 3.0,
+        "eval_monitoring.tracing": 10 * (0.50 + 3 * 0.03),
+        "eval_monitoring.tooling": 100,
+        "governance.reviews": 4 * 4 * 120,
+        "governance.audits": 1 * 20_000 / 12,
+        "governance.tooling": 500,
+        "human_labour.prompt_engineering": 20 * 60,
+        "human_labour.review": 80 * m * 0.05 * 2 / 60 * 60,
+        "human_labour.escalation": 20 * m * 1.0 * 10 / 60 * 60,
+        "failure_waste.shadow_ai": 0 * 25,
+        "integration.migrations": 4 / 12 * (40 * 90 + 500),
+    }
+    c = loaded_cost(Assumptions(), baseline(30)).components.set_index("component")
+    assert c["monthly"].to_dict() == pytest.approx(expected)
+    assert c["amount"].to_numpy() == pytest.approx(c["monthly"].to_numpy() / m)
+    # With provisioned throughput: 2 units at 3.5 an hour, 730.5 hours.
+    a = Assumptions(inference_infrastructure={
+        "provisioned_units": 2, "provisioned_hourly_rate": 3.5})  # fmt: skip
+    c = loaded_cost(a, baseline(30)).components.set_index("component")
+    assert c.at["inference_infrastructure.provisioned", "monthly"] == pytest.approx(
+        2 * 3.5 * 730.5
+    )

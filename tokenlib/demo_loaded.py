@@ -45,6 +45,7 @@ human_labour:
   prompt_hours: {value: 30, low: 15, high: 60}
   reviewed_share: 0.04        # outcomes a person spot-checks
   review_minutes: {value: 3, low: 1.5, high: 6}
+  escalated_share: {value: 0.7, low: 0.5, high: 0.9}   # failed outcomes
   escalation_minutes: {value: 12, low: 6, high: 20}
   hourly_rate: 55
 failure_waste:

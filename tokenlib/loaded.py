@@ -21,7 +21,7 @@ import duckdb
 import pandas as pd
 
 from .executive import say_money
-from .loaded_assumptions import Assumptions, DriverValue
+from .loaded_assumptions import Assumptions, DriverValue, ends
 from .loaded_drivers import (
     BUCKETS,
     COMPONENTS,
@@ -115,7 +115,7 @@ class LoadedCost:
     draws
         Cost per day of each bucket (columns, report names) in
         :data:`DRAWS` futures: every driver drawn independently from a
-        triangular distribution on its low and high whose mean is its value.
+        PERT distribution on its low and high whose mean is its value.
     baseline
         What the ledger measured (:func:`measure_loaded`), to work the cost
         out again under other assumptions.
@@ -210,10 +210,7 @@ def _drivers(a: Assumptions, base: Baseline) -> pd.DataFrame:
                 else float(d.default)
             )
             low, high, source = None, None, "default"
-        low = value * (1 - a.spread) if low is None else low
-        high = value * (1 + a.spread) if high is None else high
-        if d.unit == "share":
-            high = min(high, 1.0)
+        low, high = ends(value, low, high, a.spread, d.unit == "share")
         rows.append((key, key.split(".")[0], d.label, d.unit, value, low, high, source))
     return pd.DataFrame(
         rows,

@@ -37,7 +37,15 @@ from pydantic import (
 from .loaded_drivers import BUCKETS, COMPONENTS, DRIVERS
 from .settings import read_settings
 
-__all__ = ["Assumptions", "BillRule", "Budget", "DriverValue", "read_assumptions"]
+__all__ = [
+    "Assumptions",
+    "BillRule",
+    "Budget",
+    "DriverValue",
+    "ends",
+    "mean_fits",
+    "read_assumptions",
+]
 
 BASES = ("spend", "requests", "tokens", "attempted", "verified", "failed")
 Basis = Literal["spend", "requests", "tokens", "attempted", "verified", "failed"]
@@ -157,8 +165,78 @@ class Assumptions(BaseModel):
         return {f"{b}.{k}": v for b in BUCKETS for k, v in getattr(self, b).items()}
 
 
+def ends(
+    value: float,
+    low: float | None,
+    high: float | None,
+    spread: float,
+    share: bool = False,
+) -> tuple[float, float]:
+    """A driver's range: the ends given, else the value ± ``spread``.
+
+    A share's spread is kept within 0 to 1 and even on both sides, so the
+    value stays the middle of its range.
+
+    >>> ends(10, None, None, 0.25), ends(0.9, None, None, 0.25, share=True)
+    ((7.5, 12.5), (0.8, 1.0))
+    """
+    half = value * spread
+    if share:
+        half = min(half, 1 - value)
+    lo = value - half if low is None else low
+    hi = value + half if high is None else high
+    return round(lo, 12), round(hi, 12)
+
+
+def mean_fits(low: float, value: float, high: float) -> bool:
+    """Whether ``value`` can be the mean of draws on ``low``..``high``.
+
+    Draws follow a PERT distribution whose mean is the value; its peak
+    stays within the range when the value is in the middle two thirds.
+
+    >>> mean_fits(5, 12, 30), mean_fits(2.9, 3, 6)
+    (True, False)
+    """
+    if high <= low:
+        return True
+    tol = 1e-9 * (high - low)
+    return (5 * low + high) / 6 - tol <= value <= (low + 5 * high) / 6 + tol
+
+
+def _numbers(given: object) -> tuple[float, float | None, float | None] | None:
+    """Value, low and high of a driver as written; None if not numbers."""
+    if isinstance(given, dict):
+        given = (given.get("value"), given.get("low"), given.get("high"))
+    else:
+        given = (given, None, None)
+    ok = all(v is None or isinstance(v, int | float) for v in given)
+    return given if ok and isinstance(given[0], int | float) else None
+
+
+def _check_value(key: str, given: object, spread: float) -> str | None:
+    """A share within 0 to 1, a value that can be its range's mean."""
+    numbers = _numbers(given)
+    if numbers is None:
+        return None  # the model says what is wrong with the type
+    value, low, high = numbers
+    share = DRIVERS[key].unit == "share"
+    if share and not all(0 <= v <= 1 for v in numbers if v is not None):
+        return f"{key}: a share is between 0 and 1, found {given}"
+    lo, hi = ends(value, low, high, spread, share)
+    if lo <= value <= hi and not mean_fits(lo, value, hi):
+        return (
+            f"{key}: the value {value:g} is read as the mean of its range "
+            f"{lo:g} to {hi:g}, so it must lie in the middle two thirds "
+            f"({(5 * lo + hi) / 6:.4g} to {(lo + 5 * hi) / 6:.4g}); widen "
+            "the range or move the value"
+        )
+    return None
+
+
 def _check(data: dict) -> str | None:
     """Name unknown drivers, buckets and growth keys, with what is allowed."""
+    spread = data.get("spread", 0.25)
+    spread = spread if isinstance(spread, int | float) else 0.25
     for bucket in BUCKETS:
         section = data.get(bucket) or {}
         if not isinstance(section, dict):
@@ -170,6 +248,16 @@ def _check(data: dict) -> str | None:
                 f"{bucket}.{unknown[0]}: unknown driver; expected one of "
                 + ", ".join(known)
             )
+        for name, given in section.items():
+            problem = _check_value(f"{bucket}.{name}", given, spread)
+            if problem:
+                return problem
+    growth = data.get("growth") or {}
+    low = [k for k, v in growth.items() if isinstance(v, int | float) and v <= -1]
+    if low:
+        return (
+            f"growth.{low[0]}: a monthly rate above -1 (-100%), found {growth[low[0]]}"
+        )
     for key in ("growth", "allocate"):
         allowed = [*BUCKETS, "default"] if key == "growth" else list(BUCKETS)
         bad = sorted(set(data.get(key) or {}) - set(allowed))

@@ -176,9 +176,10 @@ DRIVERS: dict[str, Driver] = {
     ),
     "human_labour.review_minutes": Driver("review time", "minutes", 2),
     "human_labour.failed": Driver("outcomes failed", "per month", "failed"),
-    "human_labour.escalation_minutes": Driver(
-        "escalation time per failed outcome", "minutes", 10
+    "human_labour.escalated_share": Driver(
+        "share of failed outcomes a person takes over", "share", 1.0
     ),
+    "human_labour.escalation_minutes": Driver("time per escalation", "minutes", 10),
     "human_labour.hourly_rate": Driver("staff rate", "per hour", 60),
     # failure and waste
     "failure_waste.shadow_ai_seats": Driver(
@@ -368,9 +369,13 @@ COMPONENTS: dict[str, Component] = {
     ),
     "human_labour.escalation": Component(
         "escalations",
-        "failed outcomes × minutes ÷ 60 × staff rate",
+        "failed outcomes × escalated share × minutes ÷ 60 × staff rate",
         lambda x: (
-            _h(x, "failed") * _h(x, "escalation_minutes") / 60 * _h(x, "hourly_rate")
+            _h(x, "failed")
+            * _h(x, "escalated_share")
+            * _h(x, "escalation_minutes")
+            / 60
+            * _h(x, "hourly_rate")
         ),
         allocate="failed",
     ),

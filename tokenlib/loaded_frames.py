@@ -28,7 +28,8 @@ __all__ = [
     "draw_buckets",
     "facts",
     "memo_lines",
-    "mode_for_mean",
+    "pert",
+    "pert_peak",
     "monthly_amounts",
     "say_number",
     "sensitivity",
@@ -57,29 +58,40 @@ def bucket_totals(monthly: dict[str, float], months: float) -> pd.Series:
 DRAWS = 1000
 
 
-def mode_for_mean(low: float, value: float, high: float) -> float:
-    """The peak of a triangle on ``low``..``high`` whose mean is ``value``.
+def pert_peak(low: float, value: float, high: float) -> float:
+    """The peak of a PERT distribution on ``low``..``high`` whose mean is
+    ``value``: (6 × value − low − high) ÷ 4.
 
-    The stated value is read as the expected one, so the draws' mean cost
-    is the stated cost; a value too near an end to be a triangle's mean
-    puts the peak at that end.
+    A PERT mean is (low + 4 × peak + high) ÷ 6, so the peak lies within the
+    range when the value is in its middle two thirds (see
+    :func:`tokenlib.loaded_assumptions.mean_fits`).
 
-    >>> mode_for_mean(6, 12, 20), mode_for_mean(5, 12, 30)
-    (10, 5)
+    >>> pert_peak(6, 12, 20), pert_peak(5, 12, 30)
+    (11.5, 9.25)
     """
-    return min(max(3 * value - low - high, low), high)
+    return (6 * value - low - high) / 4
+
+
+def pert(low: float, value: float, high: float, n: int, rng) -> np.ndarray:
+    """Draw ``n`` values on ``low``..``high`` with mean ``value`` (PERT).
+
+    >>> d = pert(5, 12, 30, 200_000, np.random.default_rng(0))
+    >>> round(float(d.mean()), 1), float(d.min()) >= 5, float(d.max()) <= 30
+    (12.0, True, True)
+    """
+    if high <= low:
+        return np.full(n, float(value))
+    peak = min(max(pert_peak(low, value, high), low), high)
+    a = 1 + 4 * (peak - low) / (high - low)
+    b = 1 + 4 * (high - peak) / (high - low)
+    return low + (high - low) * rng.beta(a, b, n)
 
 
 def draw_buckets(drivers: pd.DataFrame, context: dict, billed: dict) -> pd.DataFrame:
     """Cost per day of each bucket in :data:`DRAWS` draws of the drivers."""
     rng = np.random.default_rng(0)
     x = {
-        d.driver: rng.triangular(
-            d.low, mode_for_mean(d.low, d.value, d.high), d.high, DRAWS
-        )
-        if d.high > d.low
-        else np.full(DRAWS, d.value)
-        for d in drivers.itertuples()
+        d.driver: pert(d.low, d.value, d.high, DRAWS, rng) for d in drivers.itertuples()
     } | context
     parts = pd.DataFrame(
         {k: np.broadcast_to(v, DRAWS) for k, v in monthly_amounts(x, billed).items()}
