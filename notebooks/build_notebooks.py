@@ -733,7 +733,7 @@ the ledger, or replaced by the bill where a bill rule claims the component
 plus or minus the file's `spread`.
 """),
         code("""
-assumed = nb.loaded_assumptions(assumptions)
+assumed = nb.loaded_assumptions(assumptions, currency)
 loaded = tl.fully_loaded(con, assumed)
 drivers = loaded.assumption_table()
 nb.table(drivers[drivers["source"] != "default"])
@@ -779,6 +779,12 @@ orchestration tokens) or are a view of another cost (idle GPU hours): shown
 here, never added again.
 """),
         code('nb.table(loaded.memo, money=["amount"])'),
+        md("""
+Facts behind inference infrastructure: the KV cache sizes GPU memory, not
+cost (a model that holds more context per sequence needs more or larger
+GPUs, which the GPU hours then carry); the idle share is the part of GPU
+hours paid for and not used.
+"""),
         code("nb.table(loaded.facts)"),
         md("""
 ## Fully loaded cost per use case
@@ -808,7 +814,9 @@ grows at its stated monthly rate, and its uncertainty comes from its
 drivers' ranges.
 
 First, how far to trust it: the invoice forecast scored on the last weeks
-of history it did not see, against repeating the last week.
+of history it did not see, against repeating the last week. Where it does
+no better, read the charts below as the level carried forward, not a
+prediction.
 """),
         code("""
 ahead = tl.outlook(con, loaded, assumed)
@@ -851,12 +859,20 @@ their starting point.
     + tail("""
 - Defaults are round numbers meant to be replaced; a bucket from defaults
   says what a typical organisation might spend, not what this one does.
-- A driver's range is read as a triangle whose mean is the stated value;
-  drivers are drawn independently, so costs that move together (a staff
-  rate shared by several buckets) may be wider than shown.
-- The forecast carries the history forward: a step change it has not seen
-  (a new use case, a price cut) is outside its band. Credits are left out
-  of the forecast as one-offs.
+- A driver's range is read as a PERT distribution whose mean is the stated
+  value; drivers are drawn independently, so costs that move together (a
+  staff rate shared by several buckets) may be wider than shown.
+- Buckets grow at their stated monthly rate from the period's average; those
+  driven by volume (reviews, escalations, retrieval queries) do not follow
+  the token forecast, and a level reached late in the period (a step up in
+  use) is averaged down.
+- Fully loaded spend to date, in the budget view, is the token bill plus each
+  bucket's modelled cost per day, not a bill.
+- The forecast carries the history forward: its band holds day-to-day noise,
+  not the uncertainty of the model itself, and a step change it has not seen
+  (a new use case, a price cut) is outside it. The backtest holds out fewer
+  days than the horizon, so errors further ahead are larger. Credits are
+  left out of the forecast as one-offs.
 - The ledger has no request status, so retries are a stated share of the
   token bill and failed runs come from the outcomes users report.
 - Money in other currencies is left out, never converted.

@@ -23,6 +23,9 @@ def test_backtest_on_a_pure_weekly_series_is_exact():
     assert got.describe().startswith(
         "Held out the last 14 days (2026-01-29 to 2026-02-11): the forecast"
     )
+    assert got.describe().endswith(
+        "\nThe forecast did as well as repeating the last week."
+    )
 
 
 def test_backtest_beats_repeating_a_week_on_a_trend():
@@ -33,6 +36,8 @@ def test_backtest_beats_repeating_a_week_on_a_trend():
     got = backtest(pd.Series(trend, index=days), holdout_days=14)
     assert got.naive_wape == pytest.approx(735 / 3815)
     assert got.wape < got.naive_wape / 2
+    verdict = got.describe().splitlines()[1]
+    assert verdict.startswith("The forecast beat repeating the last week")
 
 
 def test_backtest_scores_mape_on_days_with_spend_and_coverage():
@@ -43,3 +48,9 @@ def test_backtest_scores_mape_on_days_with_spend_and_coverage():
     assert got.mape == pytest.approx(0.5)
     assert got.coverage == 0
     assert "0% of days fell inside the 80% band" in got.describe()
+    # Repeating the last week also says 10: as good, and the band too narrow.
+    assert got.describe().splitlines()[1] == (
+        "The forecast did as well as repeating the last week; its band is too "
+        "narrow for these days: it holds day-to-day noise, not a change of "
+        "level the history had not shown."
+    )

@@ -27,6 +27,8 @@ def baseline(days: int = 30, bill: list | None = None) -> Baseline:
             "spend": [60.0, 40.0],
             "requests": [100.0, 300.0],
             "tokens": [1e6, 3e6],
+            "priced_tokens": [1e6, 3e6],
+            "unpriced_rows": [0, 0],
             "attempted": [100.0, 0.0],
             "verified": [80.0, 0.0],
             "failed": [20.0, 0.0],
@@ -270,6 +272,9 @@ def _ledger(path: Path):
     # 1M input and 1M output tokens of gpt-4o-mini: 0.75 USD.
     con.execute(usage, ["2026-03-01 10:00:00+00", "chat"])
     con.execute(usage, ["2026-03-10 10:00:00+00", None])
+    # A model with no price: its tokens are counted, never priced at zero.
+    con.execute(usage.replace("'gpt-4o-mini'", "'mystery-7b'"),
+                ["2026-03-02 10:00:00+00", "chat"])  # fmt: skip
     charge = (
         'INSERT INTO ledger (record_id, source, source_file, start, "end", '
         "grain, billed_cost, currency, record_type, service_category, "
@@ -322,6 +327,9 @@ def test_measure_prorates_bill_lines_and_keeps_currencies_apart(tmp_path):
     assert base.token_bill == pytest.approx(1.50)
     u = base.by_use_case.set_index("use_case")
     assert u.at["chat", "failed_spend"] == pytest.approx(0.75 * 2 / 10)
+    assert (u.at["chat", "tokens"], u.at["chat", "priced_tokens"]) == (4e6, 2e6)
+    assert u.at["chat", "unpriced_rows"] == 1
+    assert any("1 ledger rows are unpriced" in n and "chat" in n for n in base.notes)
     assert u.at[NO_USE_CASE, "requests"] == 1
     # 10 of the GPU row's 31 days fall in the period: 310 × 10 ÷ 31 = 100.
     assert base.bill["amount"].tolist() == [pytest.approx(100.0)]

@@ -86,6 +86,14 @@ def test_assumptions_parameter_is_checked(ledger, tmp_path):
     with pytest.raises(ParameterError, match="governance.audits: unknown driver"):
         nb.check_params(ledger, assumptions=str(bad))
     assert nb.loaded_assumptions("").regulatory_exposure == "medium"
+    # The defaults follow the report's currency; a file must match it.
+    assert nb.loaded_assumptions("", "EUR").currency == "EUR"
+    usd = tmp_path / "usd.yml"
+    usd.write_text("currency: USD\n")
+    with pytest.raises(
+        ParameterError, match="its amounts are in USD, the report in EUR"
+    ):
+        nb.check_params(ledger, currency="EUR", assumptions=str(usd))
 
 
 def test_scope_rules_parameter_is_checked_and_applied(ledger, tmp_path):

@@ -40,15 +40,27 @@ class Backtest:
     frame: pd.DataFrame
 
     def describe(self) -> str:
-        """Say the backtest in one sentence."""
+        """Say the backtest, then what it means for trusting the forecast."""
         days = self.frame["day"]
-        return (
+        said = (
             f"Held out the last {self.holdout_days} days ({days.iloc[0]} to "
             f"{days.iloc[-1]}): the forecast was off "
             f"by {self.wape:.1%} of the actual total (WAPE); a repeat of the "
             f"last week was off by {self.naive_wape:.1%}; {self.coverage:.0%} "
             "of days fell inside the 80% band."
         )
+        if math.isclose(self.wape, self.naive_wape, abs_tol=1e-9):
+            verdict = "The forecast did as well as repeating the last week"
+        elif self.wape < self.naive_wape:
+            verdict = "The forecast beat repeating the last week"
+        else:
+            verdict = "The forecast did no better than repeating the last week"
+        if self.coverage < 0.65:
+            verdict += (
+                "; its band is too narrow for these days: it holds day-to-day "
+                "noise, not a change of level the history had not shown"
+            )
+        return f"{said}\n{verdict}."
 
 
 def backtest(values: pd.Series, holdout_days: int = 28, season: int = 7) -> Backtest:

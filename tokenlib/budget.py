@@ -44,16 +44,20 @@ class BudgetView:
     notes: tuple[str, ...]
 
     def describe(self) -> str:
-        """Say the budget view in one sentence."""
+        """Say the budget view in one sentence; fully loaded spend to date is
+        the token bill plus each bucket's modelled cost per day."""
         done = self.frame[self.frame["kind"] == "history"]
         by = f" by {done['day'].iloc[-1]}" if len(done) else " so far"
         ran = [
             f"runs out on {d}" if d else "lasts the period"
             for d in (self.run_out_current, self.run_out_forecast)
         ]
+        what = "spent"
+        if self.covers == "fully loaded":
+            what = "spent (token bill plus the buckets' modelled cost)"
         return (
             f"Budget {self.amount:,.0f} {self.currency} for {self.start} to "
-            f"{self.end} ({self.covers}): {self.spent:,.0f} spent{by}; at the "
+            f"{self.end} ({self.covers}): {self.spent:,.0f} {what}{by}; at the "
             f"current rate it {ran[0]}; on the forecast it {ran[1]}."
         )
 

@@ -165,7 +165,7 @@ def metrics(
         users,
     )
     rules = value_policy(str(policy or ""))
-    loaded = loaded_assumptions(str(assumptions or ""))
+    loaded = loaded_assumptions(str(assumptions or ""), currency.upper())
     result = summarise(con, currency.upper(), rules, loaded)
     if as_json:
         click.echo(json.dumps(result, indent=2))

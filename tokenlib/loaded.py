@@ -98,7 +98,9 @@ class LoadedCost:
         ``currency``: token bill, the eight buckets, fully loaded.
     by_use_case
         ``use_case``, ``token_bill``, one column per bucket (report name),
-        ``fully_loaded``, ``multiplier``; the columns sum to the totals.
+        ``fully_loaded``, ``multiplier``, ``unpriced_rows`` (the token
+        bill of a use case with unpriced rows is a floor); the money
+        columns sum to the totals.
     drivers
         ``driver``, ``bucket``, ``label``, ``unit``, ``value``, ``low``,
         ``high``, ``source`` (stated, default or ledger).
@@ -148,16 +150,19 @@ class LoadedCost:
         return self.fully_loaded / self.token_bill if self.token_bill > 0 else None
 
     def describe(self) -> str:
-        """Say the fully loaded cost, the token bill's share and the multiplier."""
+        """Say the fully loaded cost, the token bill's share, the multiplier,
+        then the notes (what was left out), one a line."""
         span = f"{self.start} to {self.end - timedelta(days=1)}"
         total = say_money(self.fully_loaded, self.currency)
         if self.multiplier is None:
-            return f"Fully loaded cost {total} for {span}, with no token bill."
-        return (
-            f"Fully loaded cost {total} for {span}: the token bill of "
-            f"{say_money(self.token_bill, self.currency)} is "
-            f"{1 / self.multiplier:.1%} of it (x{self.multiplier:.2f})."
-        )
+            said = f"Fully loaded cost {total} for {span}, with no token bill."
+        else:
+            said = (
+                f"Fully loaded cost {total} for {span}: the token bill of "
+                f"{say_money(self.token_bill, self.currency)} is "
+                f"{1 / self.multiplier:.1%} of it (x{self.multiplier:.2f})."
+            )
+        return "\n".join([said, *self.notes])
 
     def assumption_table(self) -> pd.DataFrame:
         """The drivers of cost as read: ``bucket``, ``driver``, ``value``,
@@ -229,7 +234,7 @@ def _context(base: Baseline) -> dict[str, float]:
     """Monthly ledger amounts the memo formulas read."""
     months = base.days / DAYS_PER_MONTH
     u = base.by_use_case
-    tokens = float(u["tokens"].sum())
+    tokens = float(u["priced_tokens"].sum())
     return {
         "_token_bill": base.token_bill / months,
         "_price_per_token": base.token_bill / tokens if tokens else 0.0,

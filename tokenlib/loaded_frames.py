@@ -155,6 +155,8 @@ def allocate_to_use_cases(
     out["multiplier"] = out["fully_loaded"] / out["token_bill"].where(
         out["token_bill"] > 0
     )
+    # Where rows are unpriced the token bill is a floor: say how many.
+    out["unpriced_rows"] = u["unpriced_rows"].reindex(out.index).fillna(0).astype(int)
     out = out[(out["fully_loaded"] != 0) | (out["token_bill"] != 0)]
     return (
         out.sort_values("fully_loaded", ascending=False)

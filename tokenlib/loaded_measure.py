@@ -49,7 +49,8 @@ class Baseline:
         First day and first day after the period, in the report's zone.
     by_use_case
         One row per use case: ``use_case``, ``spend`` (token bill),
-        ``requests``, ``tokens``, ``attempted``, ``verified``, ``failed``,
+        ``requests``, ``tokens``, ``priced_tokens`` (those the token bill
+        prices), ``unpriced_rows``, ``attempted``, ``verified``, ``failed``,
         ``failed_spend`` (failed ÷ attempted × spend).
     bill
         Bill lines the rules claimed: ``component``, ``use_case``,
@@ -97,7 +98,10 @@ def _by_use_case(con: duckdb.DuckDBPyConnection, currency: str) -> pd.DataFrame:
           SELECT {uc} AS use_case,
             sum(CASE WHEN cost_currency = ? THEN cost END) AS spend,
             sum(CASE WHEN counted THEN coalesce(requests, 0) END) AS requests,
-            sum(CASE WHEN counted THEN {TOKENS_SQL} END) AS tokens
+            sum(CASE WHEN counted THEN {TOKENS_SQL} END) AS tokens,
+            sum(CASE WHEN counted AND cost_currency = ? THEN {TOKENS_SQL} END)
+              AS priced_tokens,
+            count(*) FILTER (WHERE counted AND cost IS NULL) AS unpriced_rows
           FROM spend GROUP BY ALL),
         o AS (
           SELECT use_case, sum(attempted) AS attempted,
@@ -107,6 +111,8 @@ def _by_use_case(con: duckdb.DuckDBPyConnection, currency: str) -> pd.DataFrame:
           coalesce(CAST(s.spend AS DOUBLE), 0) AS spend,
           coalesce(CAST(s.requests AS DOUBLE), 0) AS requests,
           coalesce(CAST(s.tokens AS DOUBLE), 0) AS tokens,
+          coalesce(CAST(s.priced_tokens AS DOUBLE), 0) AS priced_tokens,
+          coalesce(s.unpriced_rows, 0) AS unpriced_rows,
           coalesce(CAST(o.attempted AS DOUBLE), 0) AS attempted,
           coalesce(CAST(o.verified AS DOUBLE), 0) AS verified,
           coalesce(CAST(o.failed AS DOUBLE), 0) AS failed,
@@ -115,7 +121,7 @@ def _by_use_case(con: duckdb.DuckDBPyConnection, currency: str) -> pd.DataFrame:
                ELSE 0 END AS failed_spend
         FROM s FULL JOIN o USING (use_case)
         ORDER BY spend DESC, use_case""",
-        [currency],
+        [currency, currency],
     ).df()
 
 
@@ -200,9 +206,11 @@ def measure(
         "SELECT count(*) FROM spend WHERE counted AND cost IS NULL"
     ).fetchone()[0]
     if unpriced:
+        named = by_uc.loc[by_uc["unpriced_rows"] > 0, "use_case"].tolist()
         notes.append(
             f"{unpriced:,} ledger rows are unpriced (unknown model or price) "
-            "and not in the token bill"
+            f"and not in the token bill, of {', '.join(named)}: their token "
+            "bill is a floor"
         )
     foreign = bill[bill["currency"] != currency]
     notes += [

@@ -170,7 +170,7 @@ def check_params(
         lambda: _choice(users, "users", USERS),
         lambda: value_policy(policy),
         lambda: _unit(business_unit),
-        lambda: loaded_assumptions(assumptions),
+        lambda: loaded_assumptions(assumptions, currency),
     ]
     problems = []
     for check in checks:
@@ -295,18 +295,30 @@ def value_policy(policy: str = "") -> Policy:
     return read_policy(_file(policy, "policy", "use '' for the default policy"))
 
 
-def loaded_assumptions(assumptions: str = "") -> Assumptions:
+def loaded_assumptions(assumptions: str = "", currency: str = "USD") -> Assumptions:
     """Read the fully loaded cost assumptions the ``assumptions`` parameter
-    names.
+    names, for a report in ``currency``.
 
-    '' gives the documented defaults for every driver, each marked as a
-    default wherever it is shown.
+    '' gives the documented defaults for every driver, in ``currency``, each
+    marked as a default wherever it is shown.
+
+    Raises
+    ------
+    ParameterError
+        The file is missing or does not read, or its amounts are in another
+        currency than the report's.
     """
     if not assumptions:
-        return read_assumptions(None)
-    return read_assumptions(
-        _file(assumptions, "assumptions", "use '' for the documented defaults")
-    )
+        return read_assumptions(None).model_copy(update={"currency": currency})
+    path = _file(assumptions, "assumptions", "use '' for the documented defaults")
+    read = read_assumptions(path)
+    if read.currency != currency:
+        raise ParameterError(
+            f"assumptions={assumptions!r}: its amounts are in {read.currency}, "
+            f"the report in {currency}; report in {read.currency} or state the "
+            "file's amounts in the report's currency"
+        )
+    return read
 
 
 def _unit(name: str) -> str:

@@ -106,7 +106,7 @@ def _metrics(params: Mapping[str, str]) -> dict:
             con,
             params["currency"],
             value_policy(params["policy"]),
-            loaded_assumptions(params["assumptions"]),
+            loaded_assumptions(params["assumptions"], params["currency"]),
         )
     finally:
         con.close()
@@ -118,6 +118,17 @@ def _without_run_metadata(cells: list) -> list:
         if cell.cell_type == "markdown" and cell.source.startswith("## Run metadata"):
             return cells[:i]
     return cells
+
+
+#: The output type of a live widget: a static page can only show its name.
+WIDGET = "application/vnd.jupyter.widget-view+json"
+
+
+def _without_widgets(cell):
+    """Drop a cell's widget outputs: the page has no kernel to drive them."""
+    if cell.cell_type == "code":
+        cell.outputs = [o for o in cell.outputs if WIDGET not in o.get("data", {})]
+    return cell
 
 
 def _html(executed: list[Path], params: Mapping[str, str]) -> str:
@@ -132,7 +143,7 @@ def _html(executed: list[Path], params: Mapping[str, str]) -> str:
         ]
         if i < len(executed):
             cells = _without_run_metadata(cells)
-        merged.cells.extend(cells)
+        merged.cells.extend(_without_widgets(c) for c in cells)
     merged.metadata["title"] = "Tokenomics Workbook report"
     exporter = HTMLExporter(
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
