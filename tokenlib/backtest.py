@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ParameterError
-from .forecast import _band, _simulate
+from .forecast import band_of, simulate_days
 
 __all__ = ["Backtest", "backtest"]
 
@@ -99,8 +99,8 @@ def backtest(values: pd.Series, holdout_days: int = 28, season: int = 7) -> Back
         raise ParameterError(f"holdout_days={holdout_days}: expected 1 or more")
     y = values.to_numpy(dtype=float)
     train, actual = y[:-holdout_days], y[-holdout_days:]
-    draws = _simulate(train, len(actual), 500, 0, [], "backtest", season)
-    mean, low, high = _band(draws, 0.8)
+    draws = simulate_days(train, len(actual), 500, 0, [], "backtest", season)
+    mean, low, high = band_of(draws, 0.8)
     naive = np.resize(train[-season:], len(actual))
     shown = actual > 0
     mape = np.abs(actual - mean)[shown] / actual[shown]

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ParameterError
-from .forecast import Projection, _band
+from .forecast import Projection, band_of
 
 __all__ = ["BudgetView", "budget_view"]
 
@@ -158,7 +158,7 @@ def budget_view(
     ahead = daily[daily["kind"] == "forecast"].reset_index(drop=True)
     keep = ((ahead["day"] >= start) & (ahead["day"] < end)).to_numpy()
     drawn = spent + np.cumsum(projection.paths[covers][keep], axis=0)
-    mean, low, high = _band(drawn, projection.level)
+    mean, low, high = band_of(drawn, projection.level)
     later = pd.DataFrame({"day": ahead["day"][keep], "kind": "forecast"})
     later = later.assign(cumulative=mean, low=low, high=high)
     notes = []

@@ -26,7 +26,7 @@ from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 from .errors import ParameterError
 from .schema import TOKENS_SQL
 
-__all__ = ["Projection", "daily_series", "project"]
+__all__ = ["Projection", "band_of", "daily_series", "project", "simulate_days"]
 
 #: Days in an average month, for monthly growth applied per day.
 MONTH_DAYS = 365.25 / 12
@@ -123,7 +123,7 @@ def _quiet_fit(y: np.ndarray, season: int, notes: list[str], label: str):
     return fit
 
 
-def _simulate(
+def simulate_days(
     y: np.ndarray,
     horizon: int,
     paths: int,
@@ -148,7 +148,7 @@ def _simulate(
     return np.clip(np.reshape(drawn, (horizon, paths)), 0, None)
 
 
-def _band(draws: np.ndarray, level: float, axis: int = 1) -> tuple:
+def band_of(draws: np.ndarray, level: float, axis: int = 1) -> tuple:
     """Mean, low and high quantile of draws along ``axis``."""
     q = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=axis)
     return draws.mean(axis=axis), q[0], q[1]
@@ -242,7 +242,7 @@ def _forecast_rows(
 ) -> pd.DataFrame:
     frames = []
     for name, draws in sims.items():
-        mean, low, high = _band(draws, level)
+        mean, low, high = band_of(draws, level)
         days = [first + timedelta(days=i) for i in range(len(mean))]
         frames.append(
             pd.DataFrame(
@@ -257,7 +257,7 @@ def _forecast_rows(
 def _totals(named: dict, level: float, currency: str) -> pd.DataFrame:
     rows = []
     for name, draws in named.items():
-        mean, low, high = _band(draws.sum(axis=0), level, axis=0)
+        mean, low, high = band_of(draws.sum(axis=0), level, axis=0)
         rows.append((name, float(mean), float(low), float(high), currency))
     columns = ["bucket", "forecast_total", "low", "high", "currency"]
     return pd.DataFrame(rows, columns=columns)
@@ -346,7 +346,7 @@ def project(
 
     # Futures of the two metered series, then of each unmetered bucket.
     sims = {
-        name: _simulate(
+        name: simulate_days(
             history[column].to_numpy(dtype=float),
             horizon_days,
             paths,
