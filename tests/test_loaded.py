@@ -433,3 +433,34 @@ def test_every_component_with_the_defaults_worked_by_hand():
     assert c.at["inference_infrastructure.provisioned", "monthly"] == pytest.approx(
         2 * 3.5 * 730.5
     )
+
+
+def test_bill_proration_follows_the_report_zone(tmp_path):
+    # Paris days 1 to 10 March are 28 Feb 23:00 to 10 Mar 23:00 UTC: the
+    # GPU row (1 March 00:00 UTC, 744 hours) has 239 of its hours inside.
+    con = _ledger(tmp_path / "l.duckdb")
+    tokenlib.price_ledger(
+        con, tz="Europe/Paris", start=date(2026, 3, 1), end=date(2026, 3, 11)
+    )
+    rule = {"component": "inference_infrastructure.gpu", "service_name": "*EC2"}
+    base = measure_loaded(con, Assumptions(bill=(rule,)))
+    assert base.bill["amount"].tolist() == [pytest.approx(310 * 239 / 744)]
+    con.close()
+
+
+def test_claimed_bill_rows_without_cost_are_said(tmp_path):
+    con = _ledger(tmp_path / "l.duckdb")
+    con.execute(
+        "INSERT INTO ledger (record_id, source, source_file, start, grain, "
+        "currency, record_type, service_category, service_name) VALUES (uuid(), "
+        "'focus', 'f.csv', '2026-03-02', 'bucket', 'USD', 'charge', 'Compute', "
+        "'Amazon EC2')"
+    )
+    tokenlib.price_ledger(con, start=date(2026, 3, 1), end=date(2026, 3, 11))
+    rule = {"component": "inference_infrastructure.gpu", "service_name": "*EC2"}
+    base = measure_loaded(con, Assumptions(bill=(rule,)))
+    assert base.bill["amount"].sum() == pytest.approx(100.0)
+    assert "1 bill rows claimed for inference_infrastructure.gpu carry no cost" in (
+        base.notes
+    )
+    con.close()

@@ -132,8 +132,9 @@ def _bill(
 ) -> pd.DataFrame:
     """Bill lines the rules claim, prorated to the part inside the period."""
     empty = pd.DataFrame(
-        columns=["component", "use_case", "currency", "amount", "in_token_bill", "rows"]
-    )
+        columns=["component", "use_case", "currency", "amount", "in_token_bill",
+                 "rows", "no_cost"]
+    )  # fmt: skip
     if not rules:
         return empty
     pick = " ".join(f"WHEN {r.condition} THEN {i}" for i, r in enumerate(rules))
@@ -153,8 +154,9 @@ def _bill(
             ELSE greatest(epoch(least(stop, p1)) - epoch(greatest(start, p0)), 0)
                  / (epoch(stop) - epoch(start)) END AS inside
           FROM b WHERE rule IS NOT NULL)
-        SELECT rule, currency, sum(cost * inside) AS amount, in_token_bill,
-               count(*) FILTER (WHERE inside > 0) AS rows
+        SELECT rule, currency, coalesce(sum(cost * inside), 0) AS amount,
+               in_token_bill, count(*) FILTER (WHERE inside > 0) AS rows,
+               count(*) FILTER (WHERE inside > 0 AND cost IS NULL) AS no_cost
         FROM k GROUP BY ALL ORDER BY ALL""",
         [tz, start, tz, end],
     ).df()
@@ -212,6 +214,11 @@ def measure(
             f"and not in the token bill, of {', '.join(named)}: their token "
             "bill is a floor"
         )
+    notes += [
+        f"{r.no_cost:,} bill rows claimed for {r.component} carry no cost"
+        for r in bill[bill["no_cost"] > 0].itertuples()
+    ]
+    bill = bill[bill["rows"] > bill["no_cost"]].drop(columns="no_cost")
     foreign = bill[bill["currency"] != currency]
     notes += [
         f"bill lines of {r.amount:,.2f} {r.currency} for {r.component} "
