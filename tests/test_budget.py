@@ -91,3 +91,23 @@ def test_budget_refuses_another_history():
     p = project(history, NO_BUCKETS, "USD", horizon_days=5, paths=5)
     with pytest.raises(ParameterError, match="15 days to 2026-01-15, but the"):
         budget_view(_history([100.0] * 15), p, 100, date(2026, 1, 1), date(2026, 2, 1))
+
+
+def test_budget_around_the_data_says_what_it_cannot_see():
+    # History 1 to 14 Jan at 100 a day, forecast to 24 Jan.
+    history = _history([100.0] * 14)
+    p = project(history, NO_BUCKETS, "USD", horizon_days=10, paths=20)
+    with pytest.raises(ParameterError, match="lies outside the data and forecast"):
+        budget_view(history, p, 500, date(2025, 12, 1), date(2026, 1, 1))
+    # Starting before the data: the days before it are not in the spend.
+    early = budget_view(history, p, 10**5, date(2025, 12, 20), date(2026, 1, 20),
+                        covers="invoice")  # fmt: skip
+    assert early.spent == 1400
+    assert early.notes == (
+        "the data starts on 2026-01-01, after the budget period's start: spend "
+        "from 2025-12-20 to then is not in it",
+    )
+    # Ending after the forecast: a run-out past 24 Jan is not known.
+    late = budget_view(history, p, 10**5, date(2026, 1, 1), date(2026, 3, 1),
+                       covers="invoice")  # fmt: skip
+    assert "does not run out within the forecast's horizon" in late.describe()

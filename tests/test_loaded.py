@@ -237,6 +237,13 @@ def write(tmp_path: Path, text: str) -> Path:
             "middle two thirds (3.417 to 5.483)",
         ),
         ("growth: {default: -1}\n", "growth.default: a monthly rate above -1"),
+        ("human_labour:\n  hourly_rate: -5\n", "human_labour.hourly_rate"),
+        ("governance:\n  reviews: .nan\n", "governance.reviews"),
+        ("governance:\n  reviews: .inf\n", "governance.reviews"),
+        (
+            "budget: {amount: 1, start: 2026-10-01, end: 2026-13-01}\n",
+            "cannot read the fully loaded cost assumptions",
+        ),
         (
             "budget: {amount: 10, start: 2026-02-01, end: 2026-01-01}\n",
             "is not after start",
@@ -464,3 +471,43 @@ def test_claimed_bill_rows_without_cost_are_said(tmp_path):
         base.notes
     )
     con.close()
+
+
+@pytest.mark.parametrize(("first", "in_bill"), [(1, 310.0), (5, 0.0)])
+def test_scope_all_leaves_ai_scope_bill_rows_to_the_token_bill(
+    tmp_path, first, in_bill
+):
+    # With the whole bill in scope the GPU row (1 March, 310 USD) is token
+    # bill, whole, in the period it starts in; never a bucket, never the
+    # estimate from GPU hours.
+    con = _ledger(tmp_path / "l.duckdb")
+    scope = tokenlib.Scope("all")
+    tokenlib.price_ledger(
+        con, scope=scope, start=date(2026, 3, first), end=date(2026, 3, 15)
+    )
+    rule = {"component": "inference_infrastructure.gpu", "service_name": "*EC2"}
+    a = Assumptions(bill=(rule,), inference_infrastructure={"gpu_hours": 100})
+    loaded = loaded_cost(a, measure_loaded(con, a))
+    assert amount(loaded, "inference_infrastructure.gpu") == 0.0
+    memo = loaded.memo.set_index("label")["amount"]
+    assert memo["self-hosted GPUs (in the token bill)"] == pytest.approx(in_bill)
+    con.close()
+
+
+def test_describe_says_when_there_is_no_multiplier_and_why():
+    storage = ["retrieval.storage", "dcos", "USD", 70.0, False, 1]
+    a = Assumptions(bill=({"component": "retrieval.storage", "sku_id": "S3*",
+                           "use_case": "dcos"},))  # fmt: skip
+    base = baseline(bill=[storage])
+    loaded = loaded_cost(a, base)
+    assert "names use case 'dcos', which the ledger does not hold" in (
+        loaded.describe()
+    )
+    free = base.by_use_case.assign(spend=0.0)
+    none = loaded_cost(Assumptions(), Baseline("USD", base.start, base.end, free,
+                                               base.bill))  # fmt: skip
+    assert "with no token bill in USD: no multiplier" in none.describe()
+    credit = base.by_use_case.assign(spend=[-5.0, 0.0])
+    less = loaded_cost(Assumptions(), Baseline("USD", base.start, base.end, credit,
+                                               base.bill))  # fmt: skip
+    assert "the token bill is -5.00 USD (credits exceed charges)" in less.describe()

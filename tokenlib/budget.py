@@ -48,10 +48,13 @@ class BudgetView:
         the token bill plus each bucket's modelled cost per day."""
         done = self.frame[self.frame["kind"] == "history"]
         by = f" by {done['day'].iloc[-1]}" if len(done) else " so far"
+        unknown = any("run-out dates after it are not known" in n for n in self.notes)
         ran = [
             f"runs out on {d}" if d else "lasts the period"
             for d in (self.run_out_current, self.run_out_forecast)
         ]
+        if unknown and self.run_out_forecast is None:
+            ran[1] = "does not run out within the forecast's horizon"
         what = "spent"
         if self.covers == "fully loaded":
             what = "spent (token bill plus the buckets' modelled cost)"
@@ -121,8 +124,9 @@ def budget_view(
     Raises
     ------
     ParameterError
-        ``covers`` not one of the choices, ``amount`` not above zero, or
-        ``end`` not after ``start``.
+        ``covers`` not one of the choices, ``amount`` not above zero,
+        ``end`` not after ``start``, or a budget period outside the data
+        and the forecast.
 
     Examples
     --------
@@ -146,6 +150,18 @@ def budget_view(
     daily = projection.daily[projection.daily["series"] == covers]
     past = daily[daily["kind"] == "history"]
     _check_same_history(history, past)
+    horizon = daily["day"].iloc[-1]
+    if end <= past["day"].iloc[0] or start > horizon:
+        raise ParameterError(
+            f"the budget period {start} to {end} lies outside the data and "
+            f"forecast ({past['day'].iloc[0]} to {horizon})"
+        )
+    notes = []
+    if start < past["day"].iloc[0]:
+        notes.append(
+            f"the data starts on {past['day'].iloc[0]}, after the budget "
+            f"period's start: spend from {start} to then is not in it"
+        )
     rate = float(past["mean"].tail(28).mean())
     inside = past[(past["day"] >= start) & (past["day"] < end)]
     done = pd.DataFrame({"day": inside["day"], "kind": "history"}).assign(
@@ -161,7 +177,6 @@ def budget_view(
     mean, low, high = band_of(drawn, projection.level)
     later = pd.DataFrame({"day": ahead["day"][keep], "kind": "forecast"})
     later = later.assign(cumulative=mean, low=low, high=high)
-    notes = []
     last = ahead["day"].iloc[-1]
     if last < end - timedelta(days=1):
         notes.append(

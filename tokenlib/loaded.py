@@ -154,8 +154,17 @@ class LoadedCost:
         then the notes (what was left out), one a line."""
         span = f"{self.start} to {self.end - timedelta(days=1)}"
         total = say_money(self.fully_loaded, self.currency)
-        if self.multiplier is None:
-            said = f"Fully loaded cost {total} for {span}, with no token bill."
+        if self.token_bill == 0:
+            said = (
+                f"Fully loaded cost {total} for {span}, with no token bill in "
+                f"{self.currency}: no multiplier."
+            )
+        elif self.multiplier is None:
+            said = (
+                f"Fully loaded cost {total} for {span}; the token bill is "
+                f"{say_money(self.token_bill, self.currency)} (credits exceed "
+                "charges): no multiplier."
+            )
         else:
             said = (
                 f"Fully loaded cost {total} for {span}: the token bill of "
@@ -228,6 +237,17 @@ def _replaced(billed: dict) -> set[str]:
     lines = {**COMPONENTS, **MEMOS}
     kept = set().union(*(uses(c) for k, c in lines.items() if k not in billed))
     return set().union(*(uses(COMPONENTS[k]) for k in billed)) - kept
+
+
+def _unknown_use_cases(a: Assumptions, base: Baseline) -> tuple[str, ...]:
+    """Bill rules that name a use case the ledger does not hold."""
+    held = set(base.by_use_case["use_case"])
+    return tuple(
+        f"bill rule for {r.component} names use case {r.use_case!r}, which "
+        "the ledger does not hold in the period: check the spelling"
+        for r in a.bill
+        if r.use_case is not None and r.use_case not in held
+    )
 
 
 def _context(base: Baseline) -> dict[str, float]:
@@ -332,5 +352,5 @@ def loaded_cost(assumptions: Assumptions, baseline: Baseline) -> LoadedCost:
         ),
         draws=draws,
         baseline=base,
-        notes=base.notes,
+        notes=base.notes + _unknown_use_cases(a, base),
     )

@@ -21,9 +21,10 @@ Every driver not stated takes its default from
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -56,9 +57,9 @@ class DriverValue(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    value: float = Field(ge=0)
-    low: float | None = Field(None, ge=0)
-    high: float | None = Field(None, ge=0)
+    value: float = Field(ge=0, allow_inf_nan=False)
+    low: float | None = Field(None, ge=0, allow_inf_nan=False)
+    high: float | None = Field(None, ge=0, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _ordered(self) -> DriverValue:
@@ -71,7 +72,8 @@ class DriverValue(BaseModel):
         return self
 
 
-Stated = float | DriverValue
+#: A driver as written: a number at least 0, or its value with a range.
+Stated = Annotated[float, Field(ge=0, allow_inf_nan=False)] | DriverValue
 
 
 class BillRule(BaseModel):
@@ -105,7 +107,7 @@ class Budget(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    amount: float = Field(gt=0)
+    amount: float = Field(gt=0, allow_inf_nan=False)
     start: date
     end: date
     covers: Literal["fully loaded", "invoice"] = "fully loaded"
@@ -147,7 +149,7 @@ class Assumptions(BaseModel):
     human_labour: dict[str, Stated] = {}
     failure_waste: dict[str, Stated] = {}
     integration: dict[str, Stated] = {}
-    growth: dict[str, float] = {}
+    growth: dict[str, Annotated[float, Field(allow_inf_nan=False)]] = {}
     allocate: dict[str, Basis] = {}
     bill: tuple[BillRule, ...] = ()
     budget: Budget | None = None
@@ -219,6 +221,9 @@ def _check_value(key: str, given: object, spread: float) -> str | None:
     if numbers is None:
         return None  # the model says what is wrong with the type
     value, low, high = numbers
+    given_numbers = [v for v in numbers if v is not None]
+    if not all(math.isfinite(v) and v >= 0 for v in given_numbers):
+        return f"{key}: expected a number at least 0, found {given}"
     share = DRIVERS[key].unit == "share"
     if share and not all(0 <= v <= 1 for v in numbers if v is not None):
         return f"{key}: a share is between 0 and 1, found {given}"

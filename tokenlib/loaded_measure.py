@@ -13,7 +13,7 @@ views and the ``outcomes`` table, kept to the report's period.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 import pandas as pd
@@ -55,7 +55,8 @@ class Baseline:
     bill
         Bill lines the rules claimed: ``component``, ``use_case``,
         ``currency``, ``amount`` (the part inside the period; all of a row
-        the token bill already counts), ``in_token_bill``, ``rows``.
+        the period's token bill counts), ``in_token_bill`` (the AI scope
+        counts it), ``rows``.
     notes
         What was left out and why (other currencies, unpriced rows).
     """
@@ -76,19 +77,27 @@ class Baseline:
         return float(self.by_use_case["spend"].sum())
 
 
-def _period(con: duckdb.DuckDBPyConnection) -> tuple[date, date, str]:
+def _period(con: duckdb.DuckDBPyConnection) -> tuple[date, date, str, str | None]:
+    """The days the buckets are charged for: the report's period, kept to
+    the days the data covers, and a note when that cut it."""
     row = con.execute(
-        """SELECT coalesce(any_value(p.start), min(s.day)),
-                  coalesce(any_value(p."end"), max(s.day) + 1),
-                  any_value(p.tz), count(s.day)
+        """SELECT any_value(p.start), any_value(p."end"), any_value(p.tz),
+                  min(s.day), max(s.day) + 1, count(s.day)
            FROM report_params p LEFT JOIN spend s ON true"""
     ).fetchone()
-    if not row[3]:
+    start, end, tz, first, stop, rows = row
+    if not rows:
         raise ParameterError(
             "the ledger has no spend in the period; widen start and end "
             "or ingest exports first"
         )
-    return row[0], row[1], row[2]
+    note = None
+    if (start and start < first) or (end and end > stop):
+        note = (
+            f"the data covers {first} to {stop - timedelta(days=1)} of the "
+            "period: the buckets are charged for those days only"
+        )
+    return first, stop, tz, note
 
 
 def _by_use_case(con: duckdb.DuckDBPyConnection, currency: str) -> pd.DataFrame:
@@ -130,7 +139,12 @@ def _bill(
     rules: list[BillRuleSQL],
     bounds: tuple[date, date, str],
 ) -> pd.DataFrame:
-    """Bill lines the rules claim, prorated to the part inside the period."""
+    """Bill lines the rules claim, prorated to the part inside the period.
+
+    A row the AI scope counts is in the token bill of the period it starts
+    in, whole, as the ``spend`` view has it; it is never prorated into a
+    bucket. Credits are not the cost of a component and are not claimed.
+    """
     empty = pd.DataFrame(
         columns=["component", "use_case", "currency", "amount", "in_token_bill",
                  "rows", "no_cost"]
@@ -144,12 +158,16 @@ def _bill(
           SELECT CASE {pick} END AS rule, currency,
             CAST(coalesce(effective_cost, billed_cost) AS DOUBLE) AS cost,
             start, coalesce("end", start) AS stop,
-            record_id IN (SELECT record_id FROM spend) AS in_token_bill,
+            record_id IN (SELECT record_id FROM in_scope) AS in_token_bill,
+            record_id IN (SELECT record_id FROM spend) AS in_period_bill,
             timezone(?, CAST(? AS TIMESTAMP)) AS p0,
             timezone(?, CAST(? AS TIMESTAMP)) AS p1
-          FROM priced WHERE record_type = 'charge'),
+          FROM priced WHERE record_type = 'charge'
+            AND coalesce(charge_category, '') <> 'Credit'),
         k AS (
-          SELECT *, CASE WHEN in_token_bill THEN 1.0 WHEN stop <= start THEN
+          SELECT *, CASE WHEN in_token_bill THEN
+              CASE WHEN in_period_bill THEN 1.0 ELSE 0.0 END
+            WHEN stop <= start THEN
               CASE WHEN start >= p0 AND start < p1 THEN 1.0 ELSE 0.0 END
             ELSE greatest(epoch(least(stop, p1)) - epoch(greatest(start, p0)), 0)
                  / (epoch(stop) - epoch(start)) END AS inside
@@ -190,10 +208,10 @@ def measure(
     ParameterError
         The period holds no spend.
     """
-    bounds = _period(con)
+    *bounds, cut = _period(con)
     by_uc = _by_use_case(con, currency)
     bill = _bill(con, rules, bounds)
-    notes = []
+    notes = [cut] if cut else []
 
     # Money in other currencies is never added; say how much was left out.
     other = con.execute(
@@ -218,7 +236,10 @@ def measure(
         f"{r.no_cost:,} bill rows claimed for {r.component} carry no cost"
         for r in bill[bill["no_cost"] > 0].itertuples()
     ]
-    bill = bill[bill["rows"] > bill["no_cost"]].drop(columns="no_cost")
+    # Keep what was billed, and what the scope puts in another period's
+    # token bill (the estimate must not stand in for it).
+    kept = (bill["rows"] > bill["no_cost"]) | bill["in_token_bill"].astype(bool)
+    bill = bill[kept].drop(columns="no_cost")
     foreign = bill[bill["currency"] != currency]
     notes += [
         f"bill lines of {r.amount:,.2f} {r.currency} for {r.component} "

@@ -120,7 +120,9 @@ def outlook(
     # The invoice forecast, scored on days it did not see (credits apart).
     held = _holdout(len(history))
     tested = None
-    if held >= 7:
+    if not history["token_bill"].any():
+        notes.append(f"no backtest: no token bill in {loaded.currency} to score")
+    elif held >= 7:
         usage = history.set_index("day")
         tested = backtest(usage["token_bill"] - usage["credits"], held)
     else:

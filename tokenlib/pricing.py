@@ -480,7 +480,8 @@ def price_ledger(
     owners: Owners | None = None,
     pseudonymise: bool = False,
 ) -> None:
-    """Register the ``priced`` and ``spend`` views on a ledger connection.
+    """Register the ``priced``, ``spend`` and ``in_scope`` views on a ledger
+    connection.
 
     Parameters
     ----------
@@ -535,6 +536,12 @@ def price_ledger(
     con.execute(
         "CREATE OR REPLACE TEMP TABLE owner_params AS SELECT ? AS owners",
         [owners.model_dump_json()],
+    )
+    # Rows the scope counts as AI spend in any period: the token bill
+    # carries them in the period they start in, never as another cost.
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW in_scope AS SELECT record_id FROM priced "
+        f"WHERE {(scope or Scope()).sql()}"
     )
 
 

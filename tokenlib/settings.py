@@ -56,7 +56,8 @@ def read_settings(
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, yaml.YAMLError, ValueError) as exc:
+        # PyYAML raises ValueError for a date that does not exist (2026-13-01).
         raise ParameterError(f"{path}: cannot read the {what} ({exc})") from exc
     if not isinstance(data, dict):
         raise ParameterError(
