@@ -15,7 +15,9 @@ keys rows on their content. Then, each in a fresh child process:
 
 ours
     ``open_ledger`` + ``ingest_file`` into a new ledger, then a CHECKPOINT
-    (``ingest_s``); ``price_ledger`` + ``summarise`` (``metrics_s``).
+    (``ingest_s``); ``price_ledger`` + ``summarise`` (``metrics_s``); then
+    the fully loaded cost on the default assumptions (``loaded_s``, printed
+    as a ratio to the metrics time).
     ``peak_mb`` is the child's maximum resident set size.
 floor
     Hand-written DuckDB: persist the file as a table, then cost by day,
@@ -244,10 +246,13 @@ def child_ours(parquet: Path, db: Path) -> dict:
     tokenlib.price_ledger(con)
     result = tokenlib.summarise(con)
     metrics_s, metrics_cpu = clock.lap()
+    tokenlib.fully_loaded(con, tokenlib.Assumptions())
+    loaded_s, _ = clock.lap()
     con.close()
     return {
         "ingest_s": ingest_s,
         "metrics_s": metrics_s,
+        "loaded_s": loaded_s,
         "cpu": ingest_cpu + metrics_cpu,
         "ingested": summary.ingested,
         "quarantined": summary.quarantined,
@@ -433,6 +438,10 @@ def report(n: int, ours: dict, floor: dict, cli_s: float, loop: dict) -> None:
         f"(prices of {FLOOR_PRICE_DATE:%F}, batch half price)"
     )
     print(f"cli:   tokenlib metrics --json {cli_s:.2f}s (process start included)")
+    print(
+        f"loaded: fully_loaded {ours['loaded_s']:.2f}s after metrics, "
+        f"{ours['loaded_s'] / ours['metrics_s']:.2f}x the metrics time"
+    )
     print(
         f"loop:  {loop['per_row'] * 1e6:.1f} us/row on {loop['k']:,} rows, "
         f"{loop_s:.1f}s scaled to {n:,}; cost of the sample: genai-prices "

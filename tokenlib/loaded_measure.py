@@ -77,20 +77,37 @@ class Baseline:
         return float(self.by_use_case["spend"].sum())
 
 
-def _period(con: duckdb.DuckDBPyConnection) -> tuple[date, date, str, str | None]:
+def _groups(con: duckdb.DuckDBPyConnection, currency: str) -> pd.DataFrame:
+    """One pass over ``spend``: per use case and cost currency, the days,
+    rows, money, requests and tokens; every figure below comes from it."""
+    uc = f"coalesce(use_case, {literal(NO_USE_CASE)})"
+    return con.execute(
+        f"""SELECT {uc} AS use_case, cost_currency,
+          min(day) AS first, max(day) AS last, count(*) AS n,
+          CAST(sum(cost) AS DOUBLE) AS cost,
+          CAST(sum(CASE WHEN counted THEN coalesce(requests, 0) END) AS DOUBLE)
+            AS requests,
+          CAST(sum(CASE WHEN counted THEN {TOKENS_SQL} END) AS DOUBLE) AS tokens,
+          count(*) FILTER (WHERE counted AND cost IS NULL) AS unpriced_rows
+        FROM spend GROUP BY ALL"""
+    ).df()
+
+
+def _period(
+    con: duckdb.DuckDBPyConnection, groups: pd.DataFrame
+) -> tuple[date, date, str, str | None]:
     """The days the buckets are charged for: the report's period, kept to
     the days the data covers, and a note when that cut it."""
-    row = con.execute(
-        """SELECT any_value(p.start), any_value(p."end"), any_value(p.tz),
-                  min(s.day), max(s.day) + 1, count(s.day)
-           FROM report_params p LEFT JOIN spend s ON true"""
+    start, end, tz = con.execute(
+        'SELECT start, "end", tz FROM report_params'
     ).fetchone()
-    start, end, tz, first, stop, rows = row
-    if not rows:
+    if groups.empty:
         raise ParameterError(
             "the ledger has no spend in the period; widen start and end "
             "or ingest exports first"
         )
+    first = pd.Timestamp(groups["first"].min()).date()
+    stop = pd.Timestamp(groups["last"].max()).date() + timedelta(days=1)
     note = None
     if (start and start < first) or (end and end > stop):
         note = (
@@ -100,38 +117,35 @@ def _period(con: duckdb.DuckDBPyConnection) -> tuple[date, date, str, str | None
     return first, stop, tz, note
 
 
-def _by_use_case(con: duckdb.DuckDBPyConnection, currency: str) -> pd.DataFrame:
-    uc = f"coalesce(use_case, {literal(NO_USE_CASE)})"
-    return con.execute(
-        f"""WITH s AS (
-          SELECT {uc} AS use_case,
-            sum(CASE WHEN cost_currency = ? THEN cost END) AS spend,
-            sum(CASE WHEN counted THEN coalesce(requests, 0) END) AS requests,
-            sum(CASE WHEN counted THEN {TOKENS_SQL} END) AS tokens,
-            sum(CASE WHEN counted AND cost_currency = ? THEN {TOKENS_SQL} END)
-              AS priced_tokens,
-            count(*) FILTER (WHERE counted AND cost IS NULL) AS unpriced_rows
-          FROM spend GROUP BY ALL),
-        o AS (
-          SELECT use_case, sum(attempted) AS attempted,
-            sum(verified) AS verified, sum(coalesce(failed, 0)) AS failed
-          FROM {in_period("outcomes")} GROUP BY ALL)
-        SELECT coalesce(s.use_case, o.use_case) AS use_case,
-          coalesce(CAST(s.spend AS DOUBLE), 0) AS spend,
-          coalesce(CAST(s.requests AS DOUBLE), 0) AS requests,
-          coalesce(CAST(s.tokens AS DOUBLE), 0) AS tokens,
-          coalesce(CAST(s.priced_tokens AS DOUBLE), 0) AS priced_tokens,
-          coalesce(s.unpriced_rows, 0) AS unpriced_rows,
-          coalesce(CAST(o.attempted AS DOUBLE), 0) AS attempted,
-          coalesce(CAST(o.verified AS DOUBLE), 0) AS verified,
-          coalesce(CAST(o.failed AS DOUBLE), 0) AS failed,
-          CASE WHEN o.attempted > 0
-               THEN coalesce(CAST(s.spend AS DOUBLE), 0) * o.failed / o.attempted
-               ELSE 0 END AS failed_spend
-        FROM s FULL JOIN o USING (use_case)
-        ORDER BY spend DESC, use_case""",
-        [currency, currency],
-    ).df()
+def _by_use_case(
+    con: duckdb.DuckDBPyConnection, groups: pd.DataFrame, currency: str
+) -> pd.DataFrame:
+    """Per use case: the token bill in ``currency``, volumes and outcomes."""
+    mine = groups["cost_currency"] == currency
+    g = groups.assign(
+        spend=groups["cost"].where(mine, 0.0).fillna(0.0),
+        priced_tokens=groups["tokens"].where(mine, 0.0).fillna(0.0),
+    )
+    s = g.groupby("use_case")[
+        ["spend", "requests", "tokens", "priced_tokens", "unpriced_rows"]
+    ].sum()
+    o = (
+        con.execute(
+            f"""SELECT use_case, CAST(sum(attempted) AS DOUBLE) AS attempted,
+            CAST(sum(verified) AS DOUBLE) AS verified,
+            CAST(sum(coalesce(failed, 0)) AS DOUBLE) AS failed
+          FROM {in_period("outcomes")} GROUP BY ALL"""
+        )
+        .df()
+        .set_index("use_case")
+    )
+    out = s.join(o, how="outer").fillna(0.0)
+    out["unpriced_rows"] = out["unpriced_rows"].astype(int)
+    share = (out["failed"] / out["attempted"]).where(out["attempted"] > 0, 0.0)
+    out["failed_spend"] = out["spend"] * share
+    out = out.rename_axis("use_case").reset_index()
+    return out.sort_values(["spend", "use_case"], ascending=[False, True],
+                           ignore_index=True)  # fmt: skip
 
 
 def _bill(
@@ -153,16 +167,23 @@ def _bill(
         return empty
     pick = " ".join(f"WHEN {r.condition} THEN {i}" for i, r in enumerate(rules))
     start, end, tz = bounds
+    day = (
+        "CAST(priced.start AS DATE)"
+        if tz == "UTC"
+        else f"CAST(timezone({literal(tz)}, priced.start) AS DATE)"
+    )
     frame = con.execute(
         f"""WITH b AS (
           SELECT CASE {pick} END AS rule, currency,
             CAST(coalesce(effective_cost, billed_cost) AS DOUBLE) AS cost,
-            start, coalesce("end", start) AS stop,
+            priced.start, coalesce(priced."end", priced.start) AS stop,
             record_id IN (SELECT record_id FROM in_scope) AS in_token_bill,
-            record_id IN (SELECT record_id FROM spend) AS in_period_bill,
+            -- As the spend view has it: a charge counts on its start's day.
+            (r.start IS NULL OR {day} >= r.start)
+              AND (r."end" IS NULL OR {day} < r."end") AS in_period_bill,
             timezone(?, CAST(? AS TIMESTAMP)) AS p0,
             timezone(?, CAST(? AS TIMESTAMP)) AS p1
-          FROM priced WHERE record_type = 'charge'
+          FROM priced, report_params r WHERE record_type = 'charge'
             AND coalesce(charge_category, '') <> 'Credit'),
         k AS (
           SELECT *, CASE WHEN in_token_bill THEN
@@ -208,23 +229,22 @@ def measure(
     ParameterError
         The period holds no spend.
     """
-    *bounds, cut = _period(con)
-    by_uc = _by_use_case(con, currency)
+    groups = _groups(con, currency)
+    *bounds, cut = _period(con, groups)
+    by_uc = _by_use_case(con, groups, currency)
     bill = _bill(con, rules, bounds)
     notes = [cut] if cut else []
 
     # Money in other currencies is never added; say how much was left out.
-    other = con.execute(
-        "SELECT cost_currency, CAST(sum(cost) AS DOUBLE) FROM spend "
-        "WHERE cost_currency <> ? GROUP BY ALL ORDER BY ALL",
-        [currency],
-    ).fetchall()
-    notes += [
-        f"token bill of {a:,.2f} {c} left out: not in {currency}" for c, a in other
+    other = groups[
+        groups["cost_currency"].notna() & ~(groups["cost_currency"] == currency)
     ]
-    unpriced = con.execute(
-        "SELECT count(*) FROM spend WHERE counted AND cost IS NULL"
-    ).fetchone()[0]
+    other = other.groupby("cost_currency")["cost"].sum()
+    notes += [
+        f"token bill of {a:,.2f} {c} left out: not in {currency}"
+        for c, a in other.items()
+    ]
+    unpriced = int(groups["unpriced_rows"].sum())
     if unpriced:
         named = by_uc.loc[by_uc["unpriced_rows"] > 0, "use_case"].tolist()
         notes.append(
