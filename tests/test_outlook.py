@@ -51,7 +51,7 @@ def test_five_weeks_give_a_forecast_a_backtest_and_a_budget(five_weeks):
     lines = ahead.describe().splitlines()
     assert lines[0].startswith("Held out the last 21 days (2026-11-10 to")
     assert lines[1].startswith("The forecast ")
-    assert lines[2].startswith("Budget 75,000 USD for 2026-10-01 to 2027-01-01")
+    assert lines[2].startswith("Budget 68,000 USD for 2026-10-01 to 2027-01-01")
     assert "spent (token bill plus the buckets' modelled cost)" in lines[2]
 
 

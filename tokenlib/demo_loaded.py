@@ -71,7 +71,7 @@ bill:                         # cloud bill rows that carry a component
     use_case: doc_summarisation
 
 budget:                       # the quarter's AI budget, fully loaded
-  amount: 75000
+  amount: 68000
   start: 2026-10-01
   end: 2027-01-01
   covers: fully loaded

@@ -212,7 +212,7 @@ def facts(x: dict) -> pd.DataFrame:
         ("idle share of GPU hours", 1 - v["utilisation"], "share",
          "1 − utilisation"),
         ("average token price", x["_price_per_token"] * 1e6, "per M tokens",
-         "token bill ÷ tokens"),
+         "token bill ÷ the tokens it prices"),
     ]  # fmt: skip
     return pd.DataFrame(rows, columns=["fact", "value", "unit", "how"])
 
