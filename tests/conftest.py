@@ -84,3 +84,29 @@ def write_two_row_ledger(path: Path) -> Path:
         )
     con.close()
     return path
+
+
+#: A weekly pattern that sums to zero, for synthetic daily series.
+WEEK = [60.0, 40, 20, 0, -20, -60, -40]
+
+
+def daily_history(values, first=None, tokens=None):
+    """A :func:`tokenlib.forecast.daily_series` frame: one row a day from
+    ``first`` (1 January 2026), tokens equal to the bill unless given."""
+    from datetime import date, timedelta
+
+    import pandas as pd
+
+    first = first or date(2026, 1, 1)
+    days = [first + timedelta(i) for i in range(len(values))]
+    tokens = values if tokens is None else tokens
+    return pd.DataFrame({"day": days, "tokens": tokens, "token_bill": values})
+
+
+def buckets(*rows):
+    """Bucket rows (bucket, daily, monthly_growth) for the projection."""
+    import pandas as pd
+
+    from tokenlib.forecast import BUCKET_COLUMNS
+
+    return pd.DataFrame(list(rows), columns=list(BUCKET_COLUMNS))

@@ -7,10 +7,9 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import WEEK
 
 from tokenlib.backtest import backtest
-
-WEEK = [60.0, 40, 20, 0, -20, -60, -40]  # sums to zero
 
 
 def test_backtest_on_a_pure_weekly_series_is_exact():

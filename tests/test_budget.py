@@ -2,33 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
-import pandas as pd
 import pytest
+from conftest import buckets, daily_history
 
-from tokenlib import forecast
 from tokenlib.budget import budget_view
 from tokenlib.errors import ParameterError
 from tokenlib.forecast import project
 
-NO_BUCKETS = pd.DataFrame(columns=list(forecast.BUCKET_COLUMNS))
-
-
-def _history(values, first=date(2026, 1, 1), tokens=None) -> pd.DataFrame:
-    days = [first + timedelta(i) for i in range(len(values))]
-    tokens = values if tokens is None else tokens
-    return pd.DataFrame({"day": days, "tokens": tokens, "token_bill": values})
-
-
-def _buckets(*rows) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=list(forecast.BUCKET_COLUMNS))
+NO_BUCKETS = buckets()
 
 
 def test_budget_runs_out_at_the_current_rate():
     # 100 a day from 1 Jan; the budget of 1,000 starts 11 Jan: 400 spent by
     # 14 Jan, 600 left at 100 a day runs out at the end of 20 Jan.
-    history = _history([100.0] * 14)
+    history = daily_history([100.0] * 14)
     p = project(history, NO_BUCKETS, "USD", horizon_days=10, paths=20)
     view = budget_view(history, p, 1000, date(2026, 1, 11), date(2026, 2, 1),
                        covers="invoice")  # fmt: skip
@@ -48,10 +37,10 @@ def test_budget_runs_out_at_the_current_rate():
     )
 
 
-def test_fully_loaded_budget_counts_the_buckets():
+def test_fully_loaded_budget_counts_thebuckets():
     # 100 a day plus 50 of labour: 600 by 14 Jan, 1,050 by 17 Jan.
-    history = _history([100.0] * 14)
-    labour = _buckets(("labour", 50.0, 0.0))
+    history = daily_history([100.0] * 14)
+    labour = buckets(("labour", 50.0, 0.0))
     p = project(history, labour, "USD", horizon_days=30, paths=20)
     view = budget_view(history, p, 1000, date(2026, 1, 11), date(2026, 2, 1))
     assert view.spent == 600
@@ -60,7 +49,7 @@ def test_fully_loaded_budget_counts_the_buckets():
 
 
 def test_budget_that_lasts_or_already_ran_out():
-    history = _history([100.0] * 14)
+    history = daily_history([100.0] * 14)
     p = project(history, NO_BUCKETS, "USD", horizon_days=30, paths=20)
     lasts = budget_view(history, p, 10**6, date(2026, 1, 1), date(2026, 2, 1))
     assert (lasts.run_out_current, lasts.run_out_forecast) == (None, None)
@@ -79,23 +68,25 @@ def test_budget_that_lasts_or_already_ran_out():
     ],
 )
 def test_budget_refuses_bad_parameters(kwargs, message):
-    history = _history([100.0] * 14)
+    history = daily_history([100.0] * 14)
     p = project(history, NO_BUCKETS, "USD", horizon_days=5, paths=5)
     args = {"amount": 100.0, "start": date(2026, 1, 1), "end": date(2026, 2, 1)}
     with pytest.raises(ParameterError, match=message):
         budget_view(history, p, **(args | kwargs))
 
 
-def test_budget_refuses_another_history():
-    history = _history([100.0] * 14)
+def test_budget_refuses_anotherdaily_history():
+    history = daily_history([100.0] * 14)
     p = project(history, NO_BUCKETS, "USD", horizon_days=5, paths=5)
     with pytest.raises(ParameterError, match="15 days to 2026-01-15, but the"):
-        budget_view(_history([100.0] * 15), p, 100, date(2026, 1, 1), date(2026, 2, 1))
+        budget_view(
+            daily_history([100.0] * 15), p, 100, date(2026, 1, 1), date(2026, 2, 1)
+        )
 
 
 def test_budget_around_the_data_says_what_it_cannot_see():
     # History 1 to 14 Jan at 100 a day, forecast to 24 Jan.
-    history = _history([100.0] * 14)
+    history = daily_history([100.0] * 14)
     p = project(history, NO_BUCKETS, "USD", horizon_days=10, paths=20)
     with pytest.raises(ParameterError, match="lies outside the data and forecast"):
         budget_view(history, p, 500, date(2025, 12, 1), date(2026, 1, 1))

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import WEEK, buckets, daily_history
 
 import tokenlib
 from tokenlib import forecast
@@ -19,8 +20,7 @@ from tokenlib.errors import ParameterError
 from tokenlib.forecast import daily_series, project
 
 MONTH = 365.25 / 12
-NO_BUCKETS = pd.DataFrame(columns=list(forecast.BUCKET_COLUMNS))
-WEEK = [60.0, 40, 20, 0, -20, -60, -40]  # sums to zero
+NO_BUCKETS = buckets()
 
 
 def _row(con, start, provider, model, inp, out, kind="usage", cost=None, cur=None):
@@ -69,23 +69,13 @@ def test_daily_series_fills_the_whole_period(ledger):
     assert eur["tokens"].tolist() == got["tokens"].tolist()
 
 
-def _history(values, first=date(2026, 1, 1), tokens=None) -> pd.DataFrame:
-    days = [first + timedelta(i) for i in range(len(values))]
-    tokens = values if tokens is None else tokens
-    return pd.DataFrame({"day": days, "tokens": tokens, "token_bill": values})
-
-
-def _buckets(*rows) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=list(forecast.BUCKET_COLUMNS))
-
-
 def _seasonal(weeks=8, level=1000.0, noise=5.0, seed=1) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return level + np.tile(WEEK, weeks) + rng.normal(0, noise, 7 * weeks)
 
 
 def test_project_keeps_level_and_weekly_pattern():
-    history = _history(_seasonal())  # 56 days from Thu 1 Jan
+    history = daily_history(_seasonal())  # 56 days from Thu 1 Jan
     p = project(history, NO_BUCKETS, "USD", horizon_days=28, paths=200)
     ahead = p.daily[(p.daily["series"] == "invoice") & (p.daily["kind"] == "forecast")]
     assert ahead["day"].iloc[0] == date(2026, 2, 26)
@@ -100,9 +90,9 @@ def test_project_keeps_level_and_weekly_pattern():
 
 
 def test_history_rows_carry_actuals_and_bucket_base():
-    history = _history(_seasonal(weeks=3), tokens=[7.0] * 21)
+    history = daily_history(_seasonal(weeks=3), tokens=[7.0] * 21)
     labour = ("labour", 100.0, 0.05)
-    p = project(history, _buckets(labour), "USD", horizon_days=7, paths=50)
+    p = project(history, buckets(labour), "USD", horizon_days=7, paths=50)
     past = p.daily[p.daily["kind"] == "history"].set_index("series")
     assert past.loc["invoice", "mean"].tolist() == history["token_bill"].tolist()
     loaded = (history["token_bill"] + 100).tolist()
@@ -116,8 +106,8 @@ def test_history_rows_carry_actuals_and_bucket_base():
 
 def test_fixed_buckets_add_exactly_with_compound_growth():
     # 48 months are 1,461 days: the last day grows by 1.02 ** 48 exactly.
-    history = _history(_seasonal(weeks=4))
-    fixed = _buckets(("labour", 100.0, 0.02), ("governance", 30.0, 0.0))
+    history = daily_history(_seasonal(weeks=4))
+    fixed = buckets(("labour", 100.0, 0.02), ("governance", 30.0, 0.0))
     p = project(history, fixed, "USD", horizon_days=1461, paths=20)
     extra = p.paths["fully loaded"] - p.paths["invoice"]
     assert extra[-1] == pytest.approx(100 * 1.02**48 + 30)
@@ -135,8 +125,8 @@ def test_fixed_buckets_add_exactly_with_compound_growth():
 
 def test_drawn_buckets_take_one_draw_per_path_for_the_whole_horizon():
     # Draws 50, 100, 150, 200 on four paths; no growth; flat invoice 10.
-    history = _history([10.0] * 14)
-    idle = _buckets(("gpu idle", 100.0, 0.0))
+    history = daily_history([10.0] * 14)
+    idle = buckets(("gpu idle", 100.0, 0.0))
     draws = pd.DataFrame({"gpu idle": [50.0, 100.0, 150.0, 200.0]})
     p = project(history, idle, "USD", horizon_days=5, paths=4, draws=draws)
     per_path = p.paths["fully loaded"] - 10
@@ -149,15 +139,15 @@ def test_drawn_buckets_take_one_draw_per_path_for_the_whole_horizon():
 
 
 def test_fewer_draws_than_paths_are_resampled():
-    history = _history([10.0] * 14)
+    history = daily_history([10.0] * 14)
     draws = pd.DataFrame({"labour": [1.0, 2.0]})
-    p = project(history, _buckets(("labour", 1.5, 0.0)), "USD", horizon_days=2,
+    p = project(history, buckets(("labour", 1.5, 0.0)), "USD", horizon_days=2,
                 paths=50, draws=draws)  # fmt: skip
     assert set(np.unique(p.paths["fully loaded"] - 10)) == {1.0, 2.0}
 
 
 def test_project_is_repeatable_with_a_seed():
-    history = _history(_seasonal(weeks=3))
+    history = daily_history(_seasonal(weeks=3))
     one = project(history, NO_BUCKETS, "USD", horizon_days=10, paths=50, seed=3)
     two = project(history, NO_BUCKETS, "USD", horizon_days=10, paths=50, seed=3)
     assert (one.paths["invoice"] == two.paths["invoice"]).all()
@@ -166,13 +156,13 @@ def test_project_is_repeatable_with_a_seed():
 
 def test_short_history_is_refused_with_its_length():
     with pytest.raises(ParameterError, match="13 given"):
-        project(_history([1.0, 2.0] * 6 + [1.0]), NO_BUCKETS, "USD")
+        project(daily_history([1.0, 2.0] * 6 + [1.0]), NO_BUCKETS, "USD")
 
 
 def test_a_bucket_without_draws_is_refused():
-    labour = _buckets(("labour", 100.0, 0.0))
+    labour = buckets(("labour", 100.0, 0.0))
     with pytest.raises(ParameterError, match="no column for bucket.*labour"):
-        project(_history([1.0, 2.0] * 10), labour, "USD",
+        project(daily_history([1.0, 2.0] * 10), labour, "USD",
                 draws=pd.DataFrame({"governance": [1.0]}))  # fmt: skip
 
 
@@ -186,19 +176,19 @@ def test_convergence_warning_becomes_a_note(monkeypatch):
     monkeypatch.setattr(forecast.ETSModel, "fit", warn_then_fit)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        p = project(_history(_seasonal(weeks=3)), NO_BUCKETS, "USD", 7, 20)
+        p = project(daily_history(_seasonal(weeks=3)), NO_BUCKETS, "USD", 7, 20)
     assert "invoice: the model fit did not fully converge" in p.notes
 
 
 def test_project_reads_history_in_day_order():
-    history = _history([100.0] * 14)
+    history = daily_history([100.0] * 14)
     p = project(history.iloc[::-1], NO_BUCKETS, "USD", horizon_days=3, paths=5)
     ahead = p.daily[(p.daily["series"] == "invoice") & (p.daily["kind"] == "forecast")]
     assert ahead["day"].tolist() == [date(2026, 1, 15 + i) for i in range(3)]
 
 
 def test_under_three_weeks_fits_no_weekly_pattern():
-    history = _history(list(np.arange(15.0) % 4 + 10))
+    history = daily_history(list(np.arange(15.0) % 4 + 10))
     p = project(history, NO_BUCKETS, "USD", horizon_days=5, paths=20)
     assert "invoice: under 21 days, no weekly pattern fitted" in p.notes
     assert p.by_bucket["bucket"].tolist() == ["token bill", "fully loaded"]
@@ -207,7 +197,7 @@ def test_under_three_weeks_fits_no_weekly_pattern():
 
 def test_credits_are_history_but_not_forecast():
     # Usage of 10 a day; a 150 credit on day 13 makes that day's bill -140.
-    history = _history([10.0] * 12 + [-140.0, 10.0])
+    history = daily_history([10.0] * 12 + [-140.0, 10.0])
     history["credits"] = [0.0] * 12 + [-150.0, 0.0]
     p = project(history, NO_BUCKETS, "USD", horizon_days=3, paths=5)
     past = p.daily.query("series == 'invoice' and kind == 'history'")
