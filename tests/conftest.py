@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import tokenlib
+from tokenlib.forecast import BUCKET_COLUMNS
 
 REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -93,10 +95,6 @@ WEEK = [60.0, 40, 20, 0, -20, -60, -40]
 def daily_history(values, first=None, tokens=None):
     """A :func:`tokenlib.forecast.daily_series` frame: one row a day from
     ``first`` (1 January 2026), tokens equal to the bill unless given."""
-    from datetime import date, timedelta
-
-    import pandas as pd
-
     first = first or date(2026, 1, 1)
     days = [first + timedelta(i) for i in range(len(values))]
     tokens = values if tokens is None else tokens
@@ -105,8 +103,4 @@ def daily_history(values, first=None, tokens=None):
 
 def buckets(*rows):
     """Bucket rows (bucket, daily, monthly_growth) for the projection."""
-    import pandas as pd
-
-    from tokenlib.forecast import BUCKET_COLUMNS
-
     return pd.DataFrame(list(rows), columns=list(BUCKET_COLUMNS))
