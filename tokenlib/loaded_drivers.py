@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .selfhost import kv_bytes_per_token as per_token
+
 __all__ = [
     "BUCKETS",
     "COMPONENTS",
@@ -215,7 +217,8 @@ class Component:
 
 
 def kv_bytes_per_token(x: dict) -> float:
-    """Bytes of KV cache one token holds: keys and values, every layer.
+    """Bytes of KV cache one token holds, from the inference drivers
+    (:func:`tokenlib.selfhost.kv_bytes_per_token`).
 
     >>> kv_bytes_per_token({"inference_infrastructure.layers": 32,
     ...     "inference_infrastructure.kv_heads": 8,
@@ -224,12 +227,8 @@ def kv_bytes_per_token(x: dict) -> float:
     131072
     """
     p = "inference_infrastructure."
-    return (
-        2
-        * x[p + "layers"]
-        * x[p + "kv_heads"]
-        * x[p + "head_dim"]
-        * x[p + "bytes_per_value"]
+    return per_token(
+        x[p + "layers"], x[p + "kv_heads"], x[p + "head_dim"], x[p + "bytes_per_value"]
     )
 
 
