@@ -1,0 +1,62 @@
+"""GPU utilisation from dcgm-exporter scrapes written in the test."""
+
+from __future__ import annotations
+
+import pytest
+
+from tokenlib.dcgm import gpu_utilisation
+from tokenlib.errors import InputFileError
+
+LABELS = 'UUID="GPU-{u}",gpu="{g}",modelName="NVIDIA H100 80GB HBM3",Hostname="node-1"'
+
+
+def scrape(metric: str, values: dict[str, float]) -> str:
+    lines = [f"# HELP {metric} x", f"# TYPE {metric} gauge"]
+    for i, (u, v) in enumerate(values.items()):
+        lines.append(f"{metric}{{{LABELS.format(u=u, g=i)}}} {v}")
+    return "\n".join(lines) + "\n"
+
+
+def test_device_utilisation_is_a_percentage_averaged_over_scrapes(tmp_path):
+    # Two scrapes: GPU a at 35% then 45%, GPU b at 65% then 75%.
+    path = tmp_path / "dcgm.prom"
+    path.write_text(
+        scrape("DCGM_FI_DEV_GPU_UTIL", {"a": 35, "b": 65})
+        + scrape("DCGM_FI_DEV_FB_USED", {"a": 40_000})
+        + scrape("DCGM_FI_DEV_GPU_UTIL", {"a": 45, "b": 75})
+    )
+    got = gpu_utilisation(path).set_index("gpu")
+    assert got["utilisation"].to_dict() == pytest.approx({"GPU-a": 0.40, "GPU-b": 0.70})
+    assert got["samples"].tolist() == [2, 2]
+    assert set(got["model"]) == {"NVIDIA H100 80GB HBM3"}
+
+
+def test_engine_active_ratio_is_preferred_where_sent(tmp_path):
+    # GPU a has both (MIG makes the device figure wrong): the ratio wins.
+    path = tmp_path / "dcgm.prom"
+    path.write_text(
+        scrape("DCGM_FI_DEV_GPU_UTIL", {"a": 90, "b": 20})
+        + scrape("DCGM_FI_PROF_GR_ENGINE_ACTIVE", {"a": 0.25})
+    )
+    got = gpu_utilisation(path).set_index("gpu")
+    assert got.loc["GPU-a", ["metric", "utilisation"]].tolist() == [
+        "DCGM_FI_PROF_GR_ENGINE_ACTIVE",
+        0.25,
+    ]
+    assert got.at["GPU-b", "utilisation"] == pytest.approx(0.20)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (scrape("DCGM_FI_DEV_FB_USED", {"a": 1}), "no DCGM_FI_PROF_GR_ENGINE_ACTIVE"),
+        (scrape("DCGM_FI_DEV_GPU_UTIL", {"a": 140}), "of GPU GPU-a is 140"),
+        ("DCGM_FI_DEV_GPU_UTIL{gpu=0 35\n", "cannot read it as Prometheus text"),
+    ],
+)
+def test_bad_scrapes_name_the_file(tmp_path, text, message):
+    path = tmp_path / "dcgm.prom"
+    path.write_text(text)
+    with pytest.raises(InputFileError, match=message) as err:
+        gpu_utilisation(path)
+    assert str(path) in str(err.value)
