@@ -1,0 +1,67 @@
+"""The layer cake: factors and savings worked by hand."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from tokenlib.errors import ParameterError
+from tokenlib.layers import Levers, layer_cake
+
+BASE = Levers(routed_share=0.2, routed_price_ratio=0.2, cache_hit=0.3,
+              input_cost_share=0.6, batch_share=0.1, utilisation=0.4)  # fmt: skip
+SCENARIO = Levers(routed_share=0.6, routed_price_ratio=0.2, model_ratio=0.8,
+                  cache_hit=0.6, input_cost_share=0.6, batch_share=0.3,
+                  utilisation=0.6, silicon_price_ratio=1.5,
+                  silicon_throughput_ratio=3.0)  # fmt: skip
+
+
+def test_each_layer_factor_by_hand():
+    cake = layer_cake(1000.0, 500.0, BASE, SCENARIO).set_index("layer")
+    # routing: (1 - 0.6 x 0.8) / (1 - 0.2 x 0.8) = 0.52 / 0.84
+    assert cake.at["routing", "factor"] == pytest.approx(0.52 / 0.84)
+    assert cake.at["model", "factor"] == pytest.approx(0.8)
+    # stack: (0.6 x 0.46 + 0.4) x 0.85 over (0.6 x 0.73 + 0.4) x 0.95
+    assert cake.at["stack", "factor"] == pytest.approx(0.5746 / 0.7961)
+    assert cake.at["capacity", "factor"] == pytest.approx(0.4 / 0.6)
+    assert cake.at["silicon", "factor"] == pytest.approx(0.5)
+
+
+def test_savings_compound_and_add_up():
+    cake = layer_cake(1000.0, 500.0, BASE, SCENARIO).set_index("layer")
+    shared = 0.52 / 0.84 * 0.8 * 0.5746 / 0.7961
+    after = 1000 * shared + 500 * shared * (0.4 / 0.6) * 0.5
+    assert cake.at["total", "saving"] == pytest.approx(1500 - after)
+    assert cake.at["total", "factor"] == pytest.approx(after / 1500)
+    # Routing first: all 1,500 times (1 - 0.52 / 0.84).
+    assert cake.at["routing", "saving"] == pytest.approx(1500 * (1 - 0.52 / 0.84))
+    savings = cake.drop(index="total")["saving"]
+    assert savings.sum() == pytest.approx(cake.at["total", "saving"])
+    # Silicon acts on the self-hosted part only: left out, the scenario
+    # keeps paying for half of it.
+    hosted_without = 500 * shared * (0.4 / 0.6)
+    assert cake.at["silicon", "lost_without"] == pytest.approx(hosted_without * 0.5)
+
+
+def test_a_missing_layer_caps_the_others():
+    # The same model saving is worth less after routing has moved traffic.
+    only_model = layer_cake(
+        1000.0, 0.0, BASE, Levers(**{**BASE.__dict__, "model_ratio": 0.5})
+    )
+    both = layer_cake(
+        1000.0, 0.0, BASE, Levers(**{**SCENARIO.__dict__, "model_ratio": 0.5})
+    )
+    model_alone = only_model.set_index("layer").at["model", "saving"]
+    model_after = both.set_index("layer").at["model", "saving"]
+    assert model_alone == pytest.approx(500.0)
+    assert model_after == pytest.approx(1000 * 0.52 / 0.84 * 0.5)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"cache_hit": 1.5}, "cache_hit=1.5"), ({"utilisation": 0}, "utilisation=0")],
+)
+def test_bad_levers_are_refused(kwargs, message):
+    with pytest.raises(ParameterError, match=message):
+        Levers(**kwargs)

@@ -1,0 +1,161 @@
+"""The optimisation layer cake: five layers whose savings compound.
+
+Top to bottom: routing (send work to the right-sized model), model and
+quantisation, inference stack (caching, batching), capacity (utilisation,
+region price) and silicon (chip generation). Each layer's lever changes the
+cost per token by a factor; factors multiply, so wins compound and a layer
+left out caps the rest.
+
+Routing, model and stack act on all token spend. Capacity and silicon act
+on self-hosted spend only (an API's price already holds its provider's
+hardware). The formulas, each a ratio of the scenario to the baseline:
+
+- routing: (1 - s1 (1 - p)) / (1 - s0 (1 - p)), with s the share of
+  traffic on the cheaper tier and p its price over the premium's;
+- model: the price (or, self-hosted, cost) ratio of the new model and
+  precision to the old, m;
+- stack: input cost (1 - h (1 - k)) with h the cache hit rate and k the
+  cache-read price ratio, weighted by input's share of cost, times
+  (1 - b d) with b the batch share and d the batch discount, each over
+  the baseline's;
+- capacity: u0 / u1 for utilisation, times g the region price ratio;
+- silicon: price ratio over throughput ratio, P / t.
+
+This module is the arithmetic only; which values a scenario takes, and
+from where, is the caller's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .errors import ParameterError
+
+__all__ = ["LAYERS", "Levers", "layer_cake"]
+
+#: The layers, top to bottom, as reports name them.
+LAYERS = ("routing", "model", "stack", "capacity", "silicon")
+
+
+@dataclass(frozen=True)
+class Levers:
+    """One state of every lever (the baseline's or a scenario's).
+
+    Attributes
+    ----------
+    routed_share
+        Share of traffic on the cheaper tier, 0 to 1.
+    routed_price_ratio
+        The cheaper tier's price over the premium's.
+    model_ratio
+        Cost of the chosen model and precision over the baseline's (1 for
+        the baseline).
+    cache_hit, cache_read_ratio, input_cost_share
+        Share of input read from cache, the read price over the input
+        price, and input's share of token cost.
+    batch_share, batch_discount
+        Share of work in batch, and the batch tier's discount (0.5: half).
+    utilisation, region_ratio
+        GPU utilisation (self-hosted) and the region's price over the
+        baseline region's (1 for the baseline).
+    silicon_price_ratio, silicon_throughput_ratio
+        The hardware's hourly price and throughput over the baseline's.
+    """
+
+    routed_share: float = 0.0
+    routed_price_ratio: float = 1.0
+    model_ratio: float = 1.0
+    cache_hit: float = 0.0
+    cache_read_ratio: float = 0.1
+    input_cost_share: float = 0.5
+    batch_share: float = 0.0
+    batch_discount: float = 0.5
+    utilisation: float = 1.0
+    region_ratio: float = 1.0
+    silicon_price_ratio: float = 1.0
+    silicon_throughput_ratio: float = 1.0
+
+    def __post_init__(self) -> None:
+        shares = ("routed_share", "cache_hit", "input_cost_share", "batch_share")
+        for name in shares:
+            if not 0 <= getattr(self, name) <= 1:
+                raise ParameterError(f"{name}={getattr(self, name)}: expected 0 to 1")
+        if not 0 < self.utilisation <= 1:
+            raise ParameterError(f"utilisation={self.utilisation}: expected (0, 1]")
+        if self.silicon_throughput_ratio <= 0:
+            raise ParameterError("silicon_throughput_ratio: expected above 0")
+
+    def routing(self) -> float:
+        return 1 - self.routed_share * (1 - self.routed_price_ratio)
+
+    def stack(self) -> float:
+        cached = 1 - self.cache_hit * (1 - self.cache_read_ratio)
+        input_part = self.input_cost_share * cached + (1 - self.input_cost_share)
+        return input_part * (1 - self.batch_share * self.batch_discount)
+
+
+def _factors(base: Levers, new: Levers) -> dict[str, float]:
+    """Each layer's cost factor, scenario over baseline."""
+    return {
+        "routing": new.routing() / base.routing(),
+        "model": new.model_ratio / base.model_ratio,
+        "stack": new.stack() / base.stack(),
+        "capacity": base.utilisation / new.utilisation
+        * new.region_ratio / base.region_ratio,
+        "silicon": (new.silicon_price_ratio / new.silicon_throughput_ratio)
+        / (base.silicon_price_ratio / base.silicon_throughput_ratio),
+    }  # fmt: skip
+
+
+def _cost(api: float, hosted: float, f: dict[str, float], on: set[str]) -> float:
+    """Cost with the layers in ``on`` applied; the others left as they are."""
+    g = {k: (v if k in on else 1.0) for k, v in f.items()}
+    shared = g["routing"] * g["model"] * g["stack"]
+    return api * shared + hosted * shared * g["capacity"] * g["silicon"]
+
+
+def layer_cake(
+    api_cost: float, hosted_cost: float, base: Levers, scenario: Levers
+) -> pd.DataFrame:
+    """Each layer's factor, the saving it adds, and the saving lost without it.
+
+    Parameters
+    ----------
+    api_cost, hosted_cost
+        Baseline token spend on APIs and on self-hosted GPUs, one currency.
+    base, scenario
+        The levers today and in the scenario.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per layer, top to bottom: ``layer``, ``factor`` (cost
+        multiplier), ``saving`` (what the layer adds, applied after the
+        layers above it), ``lost_without`` (the saving lost if only this
+        layer is left out), then a ``total`` row with the scenario's
+        factor and saving. Savings add up to the total.
+
+    Examples
+    --------
+    >>> cake = layer_cake(100.0, 0.0, Levers(), Levers(model_ratio=0.5))
+    >>> cake.set_index("layer").loc["total", ["factor", "saving"]].tolist()
+    [0.5, 50.0]
+    """
+    if api_cost < 0 or hosted_cost < 0:
+        raise ParameterError("api_cost, hosted_cost: expected 0 or more each")
+    f = _factors(base, scenario)
+    all_on = set(LAYERS)
+    before = api_cost + hosted_cost
+    after = _cost(api_cost, hosted_cost, f, all_on)
+    rows, on = [], set()
+    for layer in LAYERS:
+        prior = _cost(api_cost, hosted_cost, f, on)
+        on = on | {layer}
+        saving = prior - _cost(api_cost, hosted_cost, f, on)
+        lost = _cost(api_cost, hosted_cost, f, all_on - {layer}) - after
+        rows.append((layer, f[layer], saving, lost))
+    factor = after / before if before else 1.0
+    rows.append(("total", factor, before - after, float("nan")))
+    return pd.DataFrame(rows, columns=["layer", "factor", "saving", "lost_without"])
