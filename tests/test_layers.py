@@ -46,12 +46,8 @@ def test_savings_compound_and_add_up():
 
 def test_a_missing_layer_caps_the_others():
     # The same model saving is worth less after routing has moved traffic.
-    only_model = layer_cake(
-        1000.0, 0.0, BASE, Levers(**{**BASE.__dict__, "model_ratio": 0.5})
-    )
-    both = layer_cake(
-        1000.0, 0.0, BASE, Levers(**{**SCENARIO.__dict__, "model_ratio": 0.5})
-    )
+    only_model = layer_cake(1000.0, 0.0, BASE, replace(BASE, model_ratio=0.5))
+    both = layer_cake(1000.0, 0.0, BASE, replace(SCENARIO, model_ratio=0.5))
     model_alone = only_model.set_index("layer").at["model", "saving"]
     model_after = both.set_index("layer").at["model", "saving"]
     assert model_alone == pytest.approx(500.0)
