@@ -12,7 +12,6 @@ import tokenlib
 from tokenlib.errors import ParameterError
 from tokenlib.loaded import loaded_cost, measure_loaded
 from tokenlib.loaded_assumptions import Assumptions, read_assumptions
-from tokenlib.loaded_drivers import DAYS_PER_MONTH
 from tokenlib.loaded_measure import NO_USE_CASE, Baseline
 
 BILL_COLUMNS = ["component", "use_case", "currency", "amount", "in_token_bill", "rows"]
@@ -68,7 +67,7 @@ def test_stated_monthly_amounts_are_prorated_to_the_period():
     assert amount(loaded, "governance.reviews") == pytest.approx(8640 * 30 / 30.4375)
     # 2 audits a year at 40,000 = 80,000 ÷ 12 a month.
     assert amount(loaded, "governance.audits") == pytest.approx(
-        80_000 / 12 * 30 / DAYS_PER_MONTH
+        80_000 / 12 * 30 / 30.4375
     )
 
 
@@ -92,7 +91,7 @@ def test_defaults_are_marked_and_stated_values_carry_their_range():
     # Measured volumes are facts, not guesses: no range.
     row = d.loc["human_labour.failed"]
     assert row["source"] == "ledger"
-    assert row["low"] == row["high"] == pytest.approx(20 / (30 / DAYS_PER_MONTH))
+    assert row["low"] == row["high"] == pytest.approx(20 / (30 / 30.4375))
 
 
 def test_a_share_never_goes_above_one():

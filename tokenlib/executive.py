@@ -170,6 +170,15 @@ def what_changed(
     return lines
 
 
+def say_number(x: float) -> str:
+    """Say a number for people: separators from 1,000, else 4 digits.
+
+    >>> say_number(15000.0), say_number(0.0375), say_number(10240.0)
+    ('15,000', '0.0375', '10,240')
+    """
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
+
+
 def say_money(x: float | None, currency: str) -> str:
     """Say an amount for people: to the cent, or to 4 places under a cent
     (unit costs are often that small); "n/a" when unknown.

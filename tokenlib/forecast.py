@@ -24,12 +24,11 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
 from .errors import ParameterError
+from .period import DAYS_PER_MONTH
 from .schema import TOKENS_SQL
 
 __all__ = ["Projection", "band_of", "daily_series", "project", "simulate_days"]
 
-#: Days in an average month, for monthly growth applied per day.
-MONTH_DAYS = 365.25 / 12
 #: Fewest days of history a forecast is drawn from.
 MIN_DAYS = 14
 #: Where a forecast covers series, the name of each and its history column.
@@ -214,7 +213,7 @@ def _bucket_paths(
             if draws is None
             else draws[row.bucket].to_numpy(dtype=float)[rows]
         )
-        growth = (1 + row.monthly_growth) ** (ahead / MONTH_DAYS)
+        growth = (1 + row.monthly_growth) ** (ahead / DAYS_PER_MONTH)
         out[str(row.bucket)] = growth[:, None] * base[None, :]
     return out
 

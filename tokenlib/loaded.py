@@ -20,7 +20,7 @@ from datetime import date, timedelta
 import duckdb
 import pandas as pd
 
-from .executive import say_money
+from .executive import say_money, say_number
 from .loaded_assumptions import Assumptions, DriverValue, ends
 from .loaded_drivers import (
     BUCKETS,
@@ -38,7 +38,6 @@ from .loaded_frames import (
     facts,
     memo_lines,
     monthly_amounts,
-    say_number,
     sensitivity,
     waterfall_steps,
 )

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .period import DAYS_PER_MONTH, HOURS_PER_MONTH
 from .selfhost import kv_bytes_per_token as per_token
 
 __all__ = [
@@ -49,9 +50,6 @@ BUCKETS = {
     "integration": "integration and model churn",
 }
 
-#: A month is a twelfth of a Julian year, in days and in hours.
-DAYS_PER_MONTH = 365.25 / 12
-HOURS_PER_MONTH = DAYS_PER_MONTH * 24
 
 #: Volumes the ledger measures, per month, that drivers may default to.
 MEASURED = {

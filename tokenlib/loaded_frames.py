@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .executive import say_number
 from .loaded_assumptions import Assumptions
 from .loaded_drivers import (
     BUCKETS,
@@ -31,7 +32,6 @@ __all__ = [
     "pert",
     "pert_peak",
     "monthly_amounts",
-    "say_number",
     "sensitivity",
     "waterfall_steps",
 ]
@@ -182,15 +182,6 @@ def memo_lines(x: dict, bill: pd.DataFrame, months: float) -> pd.DataFrame:
             )
         )
     return pd.DataFrame(rows, columns=["bucket", "label", "formula", "amount"])
-
-
-def say_number(x: float) -> str:
-    """A driver's value for people: separators from 1,000, else 4 digits.
-
-    >>> say_number(15000.0), say_number(0.0375), say_number(10240.0)
-    ('15,000', '0.0375', '10,240')
-    """
-    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
 
 
 def facts(x: dict) -> pd.DataFrame:

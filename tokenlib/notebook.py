@@ -25,6 +25,7 @@ from pandas.api import types
 
 from . import plots
 from .errors import ParameterError
+from .executive import say_number
 from .loaded_explore import explore as explore_loaded
 from .metrics import total_spend
 from .params import (
@@ -55,11 +56,6 @@ __all__ = [
     "table",
     "value_policy",
 ]
-
-
-def _number(x: float) -> str:
-    """Display a float: separators for large values, 4 digits for small."""
-    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
 
 
 def _figures_with_alt_text() -> None:
@@ -101,7 +97,7 @@ def setup(log_level: int | str = logging.INFO) -> None:
     pd.set_option("display.max_columns", 20)
     pd.set_option("display.width", 100)
     pd.set_option("display.max_colwidth", 80)
-    pd.set_option("display.float_format", _number)
+    pd.set_option("display.float_format", say_number)
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("tokenlib").setLevel(log_level)
 
@@ -154,7 +150,7 @@ def _by_dtype(column: pd.Series) -> Callable | str | None:
         return _day
     if types.is_integer_dtype(column) and not types.is_bool_dtype(column):
         return "{:,}"
-    return _number if types.is_float_dtype(column) else None
+    return say_number if types.is_float_dtype(column) else None
 
 
 def table(

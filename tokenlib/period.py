@@ -7,7 +7,12 @@ the ``report_params`` that :func:`tokenlib.price_ledger` registers.
 
 from __future__ import annotations
 
-__all__ = ["in_period"]
+__all__ = ["DAYS_PER_MONTH", "HOURS_PER_MONTH", "in_period"]
+
+#: A month is a twelfth of a Julian year: 30.4375 days, 730.5 hours. Monthly
+#: amounts and growth rates turn into days with it everywhere.
+DAYS_PER_MONTH = 365.25 / 12
+HOURS_PER_MONTH = DAYS_PER_MONTH * 24
 
 
 def in_period(table: str) -> str:

@@ -15,18 +15,15 @@ import math
 from dataclasses import dataclass
 
 from .errors import ParameterError
+from .period import HOURS_PER_MONTH
 
 __all__ = [
-    "HOURS_PER_MONTH",
     "BreakEven",
     "GpuServing",
     "break_even",
     "kv_bytes_per_token",
     "max_concurrency",
 ]
-
-#: A month is a twelfth of a Julian year: 730.5 hours.
-HOURS_PER_MONTH = 365.25 * 24 / 12
 
 
 def kv_bytes_per_token(
