@@ -29,7 +29,8 @@ class BudgetView:
 
     ``frame`` has ``day``, ``kind`` (history, forecast), ``cumulative``,
     ``low``, ``high``: spend since ``start``; run-out dates are None when
-    the budget lasts the period.
+    the budget lasts the period (or, on the forecast, as far as
+    ``forecast_ends``, its last day).
     """
 
     frame: pd.DataFrame
@@ -41,6 +42,7 @@ class BudgetView:
     spent: float
     run_out_current: date | None
     run_out_forecast: date | None
+    forecast_ends: date
     notes: tuple[str, ...]
 
     def describe(self) -> str:
@@ -48,7 +50,7 @@ class BudgetView:
         the token bill plus each bucket's modelled cost per day."""
         done = self.frame[self.frame["kind"] == "history"]
         by = f" by {done['day'].iloc[-1]}" if len(done) else " so far"
-        unknown = any("run-out dates after it are not known" in n for n in self.notes)
+        unknown = self.forecast_ends < self.end - timedelta(days=1)
         ran = [
             f"runs out on {d}" if d else "lasts the period"
             for d in (self.run_out_current, self.run_out_forecast)
@@ -197,5 +199,6 @@ def budget_view(
         spent=spent,
         run_out_current=_run_out_current(done, amount, rate, start, end),
         run_out_forecast=crossed["day"].iloc[0] if len(crossed) else None,
+        forecast_ends=last,
         notes=tuple(notes),
     )
