@@ -429,9 +429,14 @@ def test_every_component_with_the_defaults_worked_by_hand():
         "failure_waste.shadow_ai": 0 * 25,
         "integration.migrations": 4 / 12 * (40 * 90 + 500),
     }
-    c = loaded_cost(Assumptions(), baseline(30)).components.set_index("component")
+    loaded = loaded_cost(Assumptions(), baseline(30))
+    c = loaded.components.set_index("component")
     assert c["monthly"].to_dict() == pytest.approx(expected)
     assert c["amount"].to_numpy() == pytest.approx(c["monthly"].to_numpy() / m)
+    # The token bill of 100 plus every component for 30 days.
+    total = 100 + sum(expected.values()) * 30 / 30.4375
+    assert loaded.fully_loaded == pytest.approx(total)
+    assert loaded.waterfall["cumulative"].iloc[-1] == pytest.approx(total)
     # With provisioned throughput: 2 units at 3.5 an hour, 730.5 hours.
     a = Assumptions(inference_infrastructure={
         "provisioned_units": 2, "provisioned_hourly_rate": 3.5})  # fmt: skip
