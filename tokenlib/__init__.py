@@ -36,9 +36,11 @@ from .metrics import (
     total_spend,
     unpriced,
 )
+from .optimise import Comparison, Today, compare, measure_levers, self_hosted
 from .outlook import Outlook, outlook
 from .policy import Policy, read_policy
 from .pricing import Scope, price_ledger, read_scope_rules
+from .scenario import Scenario, ScenarioFile, read_scenarios, save_scenarios
 from .sessions import costliest_sessions, reconcile_estimates, sessions, sessions_by
 from .summary import summarise
 from .value import (
@@ -57,13 +59,17 @@ from .value_trends import trend_panels, value_trends
 
 __all__ = [
     "Assumptions",
+    "Comparison",
     "IngestSummary",
     "LoadedCost",
     "Outlook",
     "Owners",
     "Policy",
     "PROJECT_ROOT",
+    "Scenario",
+    "ScenarioFile",
     "Scope",
+    "Today",
     "TokenlibError",
     "allocate",
     "backtest",
@@ -73,6 +79,7 @@ __all__ = [
     "budget_view",
     "cache_leverage",
     "chargeback",
+    "compare",
     "cost_per_mtok",
     "cost_per_use_case",
     "cost_per_verified_outcome",
@@ -85,6 +92,7 @@ __all__ = [
     "ingest_file",
     "ingest_paths",
     "loaded_cost",
+    "measure_levers",
     "measure_loaded",
     "model_resolution",
     "open_ledger",
@@ -94,12 +102,15 @@ __all__ = [
     "read_assumptions",
     "read_owners",
     "read_policy",
+    "read_scenarios",
     "read_scope_rules",
     "reconcile_estimates",
     "role_brief",
     "route_losses",
     "route_win_rate",
+    "save_scenarios",
     "savings",
+    "self_hosted",
     "sessions",
     "sessions_by",
     "sovereignty",

@@ -22,17 +22,20 @@ from .ledger import PROJECT_ROOT, open_ledger
 from .loaded_assumptions import Assumptions, read_assumptions
 from .policy import Policy, read_policy
 from .pricing import check_zone, price_ledger, read_scope_rules
+from .scenario import ScenarioFile, read_scenarios
 from .schema import DIMENSIONS
 
 __all__ = [
     "SCOPES",
     "check_params",
+    "gpu_metrics_path",
     "loaded_assumptions",
     "open_priced",
     "owner_rules",
     "value_policy",
     "parse_date",
     "resolve_path",
+    "scenarios",
 ]
 
 SCOPES = ("ai", "all")
@@ -117,6 +120,8 @@ def check_params(
     policy: str = "",
     business_unit: str = "booking",
     assumptions: str = "",
+    scenario: str = "",
+    gpu_metrics: str = "",
 ) -> dict[str, str]:
     """Check a notebook's parameters and return them as given.
 
@@ -171,6 +176,9 @@ def check_params(
         lambda: value_policy(policy),
         lambda: _unit(business_unit),
         lambda: loaded_assumptions(assumptions, currency),
+        lambda: scenarios(scenario, currency),
+        lambda: gpu_metrics
+        and _file(gpu_metrics, "gpu_metrics", "use '' for the assumed utilisation"),
     ]
     problems = []
     for check in checks:
@@ -195,6 +203,8 @@ def check_params(
         "policy": policy,
         "business_unit": business_unit,
         "assumptions": assumptions,
+        "scenario": scenario,
+        "gpu_metrics": gpu_metrics,
     }
 
 
@@ -319,6 +329,37 @@ def loaded_assumptions(assumptions: str = "", currency: str = "USD") -> Assumpti
             "file's amounts in the report's currency"
         )
     return read
+
+
+def scenarios(scenario: str = "", currency: str = "USD") -> ScenarioFile:
+    """Read the optimisation scenarios the ``scenario`` parameter names.
+
+    '' gives none: today's layers only, and no self-hosted calculator.
+
+    Raises
+    ------
+    ParameterError
+        The file is missing or does not read, or its prices are in another
+        currency than the report's.
+    """
+    if not scenario:
+        return ScenarioFile(currency=currency)
+    path = _file(scenario, "scenario", "use '' for no scenario")
+    read = read_scenarios(path)
+    if read.currency != currency:
+        raise ParameterError(
+            f"scenario={scenario!r}: its prices are in {read.currency}, the "
+            f"report in {currency}; report in {read.currency} or state the "
+            "file's prices in the report's currency"
+        )
+    return read
+
+
+def gpu_metrics_path(gpu_metrics: str = "") -> Path | None:
+    """The DCGM scrape the ``gpu_metrics`` parameter names; None for ''."""
+    if not gpu_metrics:
+        return None
+    return _file(gpu_metrics, "gpu_metrics", "use '' for the assumed utilisation")
 
 
 def _unit(name: str) -> str:

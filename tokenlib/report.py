@@ -53,6 +53,8 @@ DEFAULT_PARAMS: dict[str, str] = {
     "policy": "",
     "business_unit": "booking",
     "assumptions": "",
+    "scenario": "",
+    "gpu_metrics": "",
 }
 
 

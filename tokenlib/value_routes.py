@@ -16,7 +16,7 @@ from .policy import Policy
 from .prices import list_price_book, resolve_models
 from .pricing import standard_cost_sql
 
-__all__ = ["route_win_rate", "route_losses"]
+__all__ = ["route_win_rate", "route_losses", "route_price_ratio"]
 
 #: Scores are compared with this slack, so a score exactly at the tolerance
 #: (0.88 against 0.90 - 0.02) is a win despite binary floating point.
@@ -204,3 +204,50 @@ def route_losses(con: duckdb.DuckDBPyConnection, policy: Policy) -> pd.DataFrame
         FROM ({_priced_routes_sql(policy.quality_tolerance)}) WHERE loss
         ORDER BY shortfall DESC, day, request_id"""
     ).df()
+
+
+def route_price_ratio(con: duckdb.DuckDBPyConnection, policy: Policy) -> dict:
+    """Measure what the cheaper tier costs against the premium, and how much
+    traffic it can take.
+
+    Over evaluated route rows in the period: ``routed_share`` = routed /
+    evaluated (today's); ``safe_share`` = (wins + would-wins) / evaluated,
+    the share measured to hold quality on a cheaper model; ``price_ratio``
+    = the cheaper model's cost over the reference model's, summed over the
+    routed rows priced on both sides, else over the would-wins' candidates.
+
+    Returns
+    -------
+    dict
+        ``evaluated``, ``routed_share``, ``safe_share``, ``price_ratio``
+        (None where no priced pair exists) and ``priced_on`` (``routed``,
+        ``candidates`` or None).
+    """
+    _extend_price_book(con)
+    row = con.execute(
+        f"""SELECT count(*) FILTER (WHERE evaluated),
+          count(*) FILTER (WHERE evaluated AND routed),
+          count(*) FILTER (WHERE win OR would_win),
+          sum(served_cost) FILTER (WHERE evaluated AND routed
+            AND served_cost IS NOT NULL AND reference_cost IS NOT NULL)
+          / nullif(sum(reference_cost) FILTER (WHERE evaluated AND routed
+            AND served_cost IS NOT NULL AND reference_cost IS NOT NULL), 0),
+          sum(candidate_cost) FILTER (WHERE would_win
+            AND candidate_cost IS NOT NULL AND reference_cost IS NOT NULL)
+          / nullif(sum(reference_cost) FILTER (WHERE would_win
+            AND candidate_cost IS NOT NULL AND reference_cost IS NOT NULL), 0)
+        FROM ({_priced_routes_sql(policy.quality_tolerance)})"""
+    ).fetchone()
+    evaluated, routed, safe, on_routed, on_candidates = row
+    ratio, on = (
+        (on_routed, "routed")
+        if on_routed is not None
+        else (on_candidates, "candidates")
+    )
+    return {
+        "evaluated": evaluated,
+        "routed_share": routed / evaluated if evaluated else 0.0,
+        "safe_share": safe / evaluated if evaluated else 0.0,
+        "price_ratio": ratio,
+        "priced_on": on if ratio is not None else None,
+    }

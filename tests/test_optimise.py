@@ -1,0 +1,250 @@
+"""Today's levers from a ledger, scenarios against them, the calculator:
+worked by hand.
+
+List prices as in test_value (USD per million tokens): gpt-4o input 2.50,
+cache read 1.25, output 10; at the batch tier input 1.25, cache read 1.25
+(not discounted), output 5.00; gpt-4o-mini input 0.15, cache read 0.075,
+output 0.60.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from test_value import BIG, MINI, _outcome, _route, _usage
+
+import tokenlib
+from tokenlib import optimise
+from tokenlib.errors import ParameterError
+from tokenlib.loaded_assumptions import read_assumptions
+from tokenlib.period import HOURS_PER_MONTH
+from tokenlib.policy import Policy
+from tokenlib.scenario import Scenario, SelfHosted, read_scenarios, save_scenarios
+
+POLICY = Policy(quality_tolerance=0.02, batch_eligible=("support", "docs"))
+# Spend covers 3 to 8 November: six days of a 30.4375-day month, and the
+# GPU line is 100 GPU-hours a month at 2.00.
+HOSTED = 200 * 6 / 30.4375
+# support 2.50 + 1.25 + 1.00; docs at batch 2.50 + 1.00; chat 0.15
+API = 4.75 + 3.50 + 0.15
+# Cache read price over input price, weighted by each row's input tokens.
+K = (2 * 1.25 + 2 * 1.25 + 1 * 0.075) / (2 * 2.50 + 2 * 1.25 + 1 * 0.15)
+
+
+@pytest.fixture
+def world(con, tmp_path):
+    """A week of usage, route evaluations, outcomes and a GPU line."""
+    day = "2026-11-03"
+    _usage(con, day, BIG, "support", input=1_000_000, cache_read=1_000_000,
+           output=100_000)  # fmt: skip
+    _usage(con, day, BIG, "docs", tier="batch", input=2_000_000, output=200_000)
+    _usage(con, "2026-11-08", MINI, "chat", input=1_000_000)
+    # Evaluated: two wins and a loss routed to mini; two would-wins and a
+    # would-lose left on gpt-4o.
+    _route(con, "2026-11-03 01:00", MINI, (0.90, 0.90))
+    _route(con, "2026-11-03 02:00", MINI, (0.89, 0.90))
+    _route(con, "2026-11-03 03:00", MINI, (0.80, 0.90))
+    _route(con, "2026-11-04 01:00", BIG, (0.90, 0.90, 0.90), MINI)
+    _route(con, "2026-11-04 02:00", BIG, (0.90, 0.90, 0.89), MINI)
+    _route(con, "2026-11-04 03:00", BIG, (0.90, 0.90, 0.50), MINI)
+    _outcome(con, "2026-11-04", "support", 10, 9, 430.0, "USD")
+    tokenlib.price_ledger(con, start=date(2026, 11, 2), end=date(2026, 11, 9))
+    path = tmp_path / "loaded.yml"
+    path.write_text(
+        "inference_infrastructure:\n  gpu_hours: 100\n  gpu_hourly_rate: 2.0\n"
+        "  utilisation: 0.4\n"
+    )
+    loaded = tokenlib.fully_loaded(con, read_assumptions(path))
+    return optimise.measure_levers(con, POLICY, loaded), loaded
+
+
+def test_today_is_measured_from_the_ledger(world):
+    today, loaded = world
+    lv = today.levers
+    # 3 routed of 6 evaluated; 2 wins + 2 would-wins hold quality.
+    assert lv.routed_share == pytest.approx(0.5)
+    assert today.routed_cap == pytest.approx(4 / 6)
+    # Each route: 1M input + 100k output; mini 0.15 + 0.06, gpt-4o 2.50 + 1.00.
+    assert lv.routed_price_ratio == pytest.approx(0.21 / 3.50)
+    # All input 1M + 1M read + 2M + 1M = 5M; 1M of it read from cache.
+    assert lv.cache_hit == pytest.approx(1 / 5)
+    # Input classes 2.50 + 1.25 + 2.50 + 0.15 = 6.40 of 8.40.
+    assert lv.input_cost_share == pytest.approx(6.40 / 8.40)
+    # Tokens 2.1M + 2.2M + 1M; batch 2.2M; eligible (support, docs) 4.3M.
+    assert today.tokens == pytest.approx(5.3e6)
+    assert lv.batch_share == pytest.approx(2.2 / 5.3)
+    assert today.batch_cap == pytest.approx(4.3 / 5.3)
+    # Batch paid 3.50 for what the standard tier prices at 5.00 + 2.00.
+    assert lv.batch_discount == pytest.approx(0.5)
+    assert lv.utilisation == pytest.approx(0.4)
+    assert today.api_cost == pytest.approx(API)
+    assert today.hosted_cost == pytest.approx(HOSTED)
+    assert today.value == pytest.approx(430.0)
+    sources = today.sources.set_index("lever")["source"]
+    assert sources["utilisation"] == "assumed"
+    assert sources["routed_share"] == "measured"
+    # The mix: 5M input of 5.3M; blended input 6.40 / 5M, output 2.00 / 0.3M.
+    assert today.input_share == pytest.approx(5 / 5.3)
+    assert today.api_input_per_mtok == pytest.approx(6.40 / 5)
+    assert today.api_output_per_mtok == pytest.approx(2.00 / 0.3)
+    assert loaded.token_bill == pytest.approx(API)
+
+
+def test_cache_read_ratio_weighs_each_models_prices_by_input(world):
+    today, _ = world
+    # gpt-4o standard 1.25 / 2.50 on 2M input; gpt-4o batch 1.25 / 1.25 on
+    # 2M; mini 0.075 / 0.15 on 1M.
+    assert today.levers.cache_read_ratio == pytest.approx(K)
+
+
+def test_a_scenario_compounds_and_is_capped(world):
+    today, loaded = world
+    scenario = Scenario.model_validate({
+        "name": "all in",
+        "routing": {"routed_share": 0.9},
+        "model": {"cost_ratio": 0.5},
+        "stack": {"cache_hit": 0.6, "batch_share": 1.0},
+        "capacity": {"utilisation": 0.8, "region_ratio": 0.9},
+        "silicon": {"price_ratio": 2.0, "throughput_ratio": 4.0},
+    })  # fmt: skip
+    compared = optimise.compare(today, [scenario])
+    p = 0.21 / 3.50
+    # Routing held at 4/6, the share measured to hold quality.
+    routing = (1 - 4 / 6 * (1 - p)) / (1 - 0.5 * (1 - p))
+    # Stack: input share i, cache read ratio K; batch held at 4.3/5.3.
+    i = 6.40 / 8.40
+    before_stack = (i * (1 - 0.2 * (1 - K)) + 1 - i) * (1 - 2.2 / 5.3 * 0.5)
+    after_stack = (i * (1 - 0.6 * (1 - K)) + 1 - i) * (1 - 4.3 / 5.3 * 0.5)
+    shared = routing * 0.5 * after_stack / before_stack
+    hosted = HOSTED * shared * (0.4 / 0.8 * 0.9) * (2.0 / 4.0)
+    cost = API * shared + hosted
+    row = compared.table.set_index("scenario").loc["all in"]
+    assert row["cost"] == pytest.approx(cost)
+    assert row["saving"] == pytest.approx(API + HOSTED - cost)
+    assert row["fully_loaded"] == pytest.approx(
+        loaded.fully_loaded - (API + HOSTED - cost)
+    )
+    per_mtok = 1e6 / 5.3e6
+    assert row["net_value_per_mtok"] == pytest.approx(
+        (430 - loaded.fully_loaded + API + HOSTED - cost) * per_mtok
+    )
+    base = compared.table.set_index("scenario").loc["today"]
+    assert base["cost"] == pytest.approx(API + HOSTED) and base["saving"] == 0
+    assert base["net_value_per_mtok"] == pytest.approx(
+        (430 - loaded.fully_loaded) * per_mtok
+    )
+    assert any("held at the 66.7%" in n for n in compared.notes)
+    assert any("batch share 100% held at the 81.1%" in n for n in compared.notes)
+    levers = compared.levers.set_index("lever")
+    assert levers.at["routed_share", "all in"] == pytest.approx(4 / 6)
+    assert levers.at["silicon_throughput_ratio", "all in"] == 4.0
+    cake = compared.cakes["all in"]
+    assert cake["saving"].iloc[:5].sum() == pytest.approx(row["saving"])
+    assert "'all in' cuts token spend" in compared.describe()
+
+
+def test_levers_left_out_stay_where_they_are_today(world):
+    today, _ = world
+    compared = optimise.compare(today, [Scenario(name="nothing")])
+    assert compared.table["saving"].tolist() == pytest.approx([0.0, 0.0])
+    assert compared.notes == today.notes
+
+
+def test_without_self_hosted_gpus_capacity_and_silicon_act_on_nothing(con):
+    _usage(con, "2026-11-03", BIG, "support", input=1_000_000)
+    tokenlib.price_ledger(con)
+    today = optimise.measure_levers(con, Policy(), tokenlib.fully_loaded(
+        con, read_assumptions(None)))  # fmt: skip
+    scenario = Scenario.model_validate(
+        {"name": "new chips", "silicon": {"price_ratio": 0.5}}
+    )
+    row = optimise.compare(today, [scenario]).table.iloc[1]
+    assert row["silicon"] == 0.0 and row["saving"] == 0.0
+    assert any("capacity and silicon" in n for n in today.notes)
+    assert any("no evaluated route rows" in n for n in today.notes)
+    assert any("no outcome value" in n for n in today.notes)
+    # No route evaluations: the cap is today's share, here none.
+    assert today.routed_cap == 0.0
+
+
+def test_self_hosted_calculator_by_hand(world):
+    today, _ = world
+    config = SelfHosted.model_validate({
+        "hourly_price": 2.0, "prefill_tokens_per_second": 10_000,
+        "decode_tokens_per_second": 1_000, "utilisation": 0.5, "gpus": 1,
+        "gpu_memory_gb": 80, "weights_gb": 16, "context_tokens": 8192,
+        "model": {"layers": 32, "kv_heads": 8, "head_dim": 128, "bytes_per_value": 2},
+        "api_input_per_mtok": 3.0, "api_output_per_mtok": 15.0,
+    })  # fmt: skip
+    calc = optimise.self_hosted(today, config).set_index("quantity")["value"]
+    x = 5 / 5.3  # today's input share
+    busy_hours = (1e6 * x / 10_000 + 1e6 * (1 - x) / 1_000) / 3600
+    assert calc["cost per million tokens, busy"] == pytest.approx(busy_hours * 2.0)
+    assert calc["cost per million tokens, self-hosted"] == pytest.approx(
+        busy_hours * 4.0
+    )
+    blended = 3.0 * x + 15.0 * (1 - x)
+    assert calc["API price per million tokens"] == pytest.approx(blended)
+    assert calc["KV cache per token"] == 131_072
+    # (80 x 0.9 - 16) GB over 8,192 x 131,072 bytes: 52 requests.
+    assert calc["requests one GPU holds at once"] == 52
+    fleet = 2.0 * HOURS_PER_MONTH
+    assert calc["break-even volume a month"] == pytest.approx(fleet / blended * 1e6)
+    assert calc["today's volume a month"] == pytest.approx(5.3e6 / 6 * 30.4375)
+    verdict = optimise.self_hosted(today, config).attrs["verdict"]
+    assert verdict.startswith("Today's 27M tokens a month are below the")
+
+
+def test_self_hosted_takes_todays_prices_and_utilisation(world):
+    today, _ = world
+    config = SelfHosted.model_validate({
+        "hourly_price": 2.0, "prefill_tokens_per_second": 10_000,
+        "decode_tokens_per_second": 1_000, "gpu_memory_gb": 80,
+        "weights_gb": 16, "context_tokens": 8192,
+        "model": {"layers": 32, "kv_heads": 8, "head_dim": 128, "bytes_per_value": 2},
+    })  # fmt: skip
+    calc = optimise.self_hosted(today, config).set_index("quantity")["value"]
+    x = 5 / 5.3
+    assert calc["API price per million tokens"] == pytest.approx(
+        x * 6.40 / 5 + (1 - x) * 2.00 / 0.3
+    )
+    # Utilisation 0.4 (today's): idle is 1.5 times busy.
+    assert calc["cost per million tokens, idle"] == pytest.approx(
+        1.5 * calc["cost per million tokens, busy"]
+    )
+    none = optimise.self_hosted(today, None)
+    assert none.empty and "no self_hosted section" in none.attrs["verdict"].lower()
+
+
+def test_scenarios_save_and_read_back(tmp_path):
+    path = tmp_path / "scenario.yml"
+    path.write_text(
+        "currency: EUR\nscenarios:\n"
+        "  - name: cache more\n    stack: {cache_hit: 0.7}\n"
+        "  - name: fp8\n    model: {cost_ratio: 0.6, change: fp8 weights}\n"
+    )
+    read = read_scenarios(path)
+    assert [s.name for s in read.scenarios] == ["cache more", "fp8"]
+    assert read.scenarios[1].model.cost_ratio == 0.6
+    again = read_scenarios(save_scenarios(read, tmp_path / "again.yml"))
+    assert again == read
+    assert "routing" not in (tmp_path / "again.yml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("scenarios:\n  - name: a\n    stack: {cache_hit: 1.5}\n",
+         "scenarios 1, stack, cache_hit"),
+        ("scenarios:\n  - name: a\n    layers: {}\n", "scenarios 1, layers"),
+        ("scenarios:\n  - name: a\n  - name: a\n", "names must differ: a"),
+        ("scenarios:\n  - name: a\n    silicon: {throughput_ratio: 0}\n",
+         "throughput_ratio"),
+    ],
+)  # fmt: skip
+def test_bad_scenarios_name_the_place(tmp_path, text, message):
+    path = tmp_path / "bad.yml"
+    path.write_text(text)
+    with pytest.raises(ParameterError, match=message):
+        read_scenarios(path)

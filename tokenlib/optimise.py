@@ -1,0 +1,646 @@
+"""Today's levers measured from the ledger, and scenarios set against them.
+
+:func:`measure_levers` reads where each of the five layers stands today:
+routing from the route evaluations, cache and batch from the token mix,
+API and self-hosted spend from the fully loaded cost, GPU utilisation from
+a DCGM scrape when there is one. :func:`compare` applies scenarios
+(:mod:`tokenlib.scenario`) to it through :func:`tokenlib.layers.layer_cake`
+and sets each against the value the tokens bought. :func:`self_hosted`
+is the calculator: one GPU type serving one model, against today's API
+prices.
+
+Every lever says where its value came from: ``measured`` in the ledger or
+a metrics export, ``assumed`` (a stated or documented default, named).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from .dcgm import gpu_utilisation
+from .errors import ParameterError
+from .layers import LAYERS, Levers, layer_cake
+from .loaded import LoadedCost
+from .period import HOURS_PER_MONTH
+from .policy import Policy
+from .pricing import standard_cost_sql
+from .scenario import Scenario, SelfHosted
+from .schema import INPUT_SQL
+from .selfhost import GpuServing, break_even, kv_bytes_per_token, max_concurrency
+from .sources.base import literal
+from .value_outcomes import _revenue_sql
+from .value_routes import route_price_ratio
+
+__all__ = ["Comparison", "Today", "compare", "measure_levers", "self_hosted"]
+
+#: The batch APIs of OpenAI and Anthropic charge half the standard price;
+#: used when the ledger holds no priced batch work to measure it from.
+BATCH_DISCOUNT = 0.5
+#: Cache reads at a tenth of the input price (Anthropic's list); used when
+#: the ledger holds no priced input to measure the ratio from.
+CACHE_READ_RATIO = 0.1
+TODAY = "today"
+
+_GPU = "inference_infrastructure.gpu"
+_UTILISATION = "inference_infrastructure.utilisation"
+
+
+@dataclass(frozen=True)
+class Today:
+    """Where the five layers stand in the period, and what it cost.
+
+    Attributes
+    ----------
+    levers
+        Today's levers (:class:`tokenlib.layers.Levers`).
+    sources
+        ``lever``, ``value``, ``source`` (measured or assumed), ``how``.
+    api_cost, hosted_cost
+        The token bill, and the self-hosted GPU cost of the fully loaded
+        inference infrastructure.
+    fully_loaded
+        The fully loaded cost; the layers act on the two costs above only.
+    tokens, value
+        Counted tokens, and the outcome value reported in the currency
+        (None when no outcome carries one).
+    routed_cap, batch_cap
+        The most traffic routing may move (share measured to hold quality)
+        and the most work batch may take (batch-eligible use cases' share).
+    input_share, api_input_per_mtok, api_output_per_mtok
+        Today's token mix and blended list prices, for the calculator.
+    days
+        Days in the period, to put costs per month.
+    notes
+        What could not be measured, and what was assumed instead.
+    """
+
+    currency: str
+    levers: Levers
+    sources: pd.DataFrame
+    api_cost: float
+    hosted_cost: float
+    fully_loaded: float
+    tokens: float
+    value: float | None
+    routed_cap: float
+    batch_cap: float
+    input_share: float
+    api_input_per_mtok: float | None
+    api_output_per_mtok: float | None
+    days: int
+    notes: tuple[str, ...] = ()
+
+
+def _mix(con: duckdb.DuckDBPyConnection, currency: str, eligible: tuple) -> dict:
+    """Token shares over counted rows; price ratios over rows priced in
+    ``currency``; the batch discount against the standard tier."""
+    join, standard = standard_cost_sql("s")
+    inputs = " + ".join(
+        f"s.{c}_tokens * s.{c}_price"
+        for c in ("input", "cache_read", "cache_write_5m", "cache_write_1h")
+    )
+    all_in = INPUT_SQL.replace("(", "(s.").replace(" + ", " + s.")
+    tokens = f"({all_in} + s.output_tokens)"
+    priced = (
+        f"s.computed_cost IS NOT NULL AND s.computed_currency = {literal(currency)}"
+    )
+    names = ", ".join(map(literal, eligible)) or "NULL"
+    row = con.execute(
+        f"""SELECT sum({tokens}), sum({all_in}), sum(s.cache_read_tokens),
+          sum({tokens}) FILTER (WHERE s.service_tier = 'batch'),
+          sum({tokens}) FILTER (WHERE trim(s.use_case) IN ({names})),
+          sum({inputs}) FILTER (WHERE {priced}) / 1e6,
+          sum(s.output_tokens * s.output_price) FILTER (WHERE {priced}) / 1e6,
+          sum({all_in}) FILTER (WHERE {priced}),
+          sum(s.output_tokens) FILTER (WHERE {priced}),
+          sum({all_in} * s.cache_read_price) FILTER (WHERE {priced})
+            / nullif(sum({all_in} * s.input_price) FILTER (WHERE {priced}), 0),
+          1 - sum(s.computed_cost) FILTER (WHERE {priced} AND s.price_tier = 'batch')
+            / nullif(sum({standard}) FILTER (WHERE {priced}
+              AND s.price_tier = 'batch'), 0)
+        FROM spend AS s {join} WHERE s.counted"""
+    ).fetchone()
+    keys = (
+        "tokens",
+        "input",
+        "cache_read",
+        "batch",
+        "eligible",
+        "input_cost",
+        "output_cost",
+        "priced_input",
+        "priced_output",
+        "cache_read_ratio",
+        "batch_discount",
+    )
+    return {
+        k: (float(v) if v is not None else None) for k, v in zip(keys, row, strict=True)
+    }
+
+
+def _utilisation(loaded: LoadedCost, gpu_metrics: str | Path | None):
+    if gpu_metrics:
+        gpus = gpu_utilisation(gpu_metrics)
+        how = f"mean of {len(gpus)} GPUs in {Path(gpu_metrics).name} (DCGM)"
+        return float(gpus["utilisation"].mean()), "measured", how
+    d = loaded.drivers.set_index("driver").loc[_UTILISATION]
+    return float(d["value"]), "assumed", f"fully loaded assumptions ({d['source']})"
+
+
+def measure_levers(
+    con: duckdb.DuckDBPyConnection,
+    policy: Policy,
+    loaded: LoadedCost,
+    gpu_metrics: str | Path | None = None,
+) -> Today:
+    """Measure today's levers in the priced ledger's period.
+
+    Parameters
+    ----------
+    con
+        A ledger with ``spend`` registered for the period.
+    policy
+        The value policy: quality tolerance of routes, batch-eligible use
+        cases.
+    loaded
+        The period's fully loaded cost, in the report's currency.
+    gpu_metrics
+        A dcgm-exporter scrape file; None uses the utilisation of the fully
+        loaded assumptions.
+
+    Notes
+    -----
+    - routing: share routed and price ratio from :func:`route_price_ratio`;
+      the cap is the share measured to hold quality.
+    - cache: hit rate = cache reads / all input; read price ratio =
+      input-weighted cache-read price over input price.
+    - input cost share: input classes at their prices over all token cost.
+    - batch: share = batch tokens / tokens; discount = 1 - batch cost over
+      the same tokens at the standard tier; cap = tokens of batch-eligible
+      use cases / tokens.
+    """
+    currency = loaded.currency
+    notes: list[str] = []
+    m = _mix(con, currency, policy.batch_eligible)
+    routes = route_price_ratio(con, policy)
+    rows = []
+
+    def say(lever: str, value: float, source: str, how: str) -> float:
+        rows.append((lever, value, source, how))
+        return value
+
+    evaluated = routes["evaluated"]
+    s0 = say(
+        "routed_share",
+        routes["routed_share"],
+        "measured",
+        f"routed / evaluated route rows ({evaluated:,})",
+    )
+    if routes["price_ratio"] is None:
+        p = say("routed_price_ratio", 1.0, "assumed", "no priced route pair")
+        notes.append("routing: no priced route pair, so routing can save nothing")
+    else:
+        p = say(
+            "routed_price_ratio",
+            routes["price_ratio"],
+            "measured",
+            f"cheaper model's cost / reference's, {routes['priced_on']} rows",
+        )
+    cap = routes["safe_share"] if evaluated else s0
+    if not evaluated:
+        notes.append("routing: no evaluated route rows, so routing is held at today")
+    elif s0 > cap:
+        notes.append(
+            f"routing: today {s0:.1%} of evaluated traffic is routed, above the "
+            f"{cap:.1%} measured to hold quality"
+        )
+
+    tokens = m["tokens"] or 0.0
+    h = say(
+        "cache_hit",
+        m["cache_read"] / m["input"] if m["input"] else 0.0,
+        "measured",
+        "cache reads / all input tokens",
+    )
+    if m["cache_read_ratio"] is None:
+        k = say(
+            "cache_read_ratio",
+            CACHE_READ_RATIO,
+            "assumed",
+            f"no input priced in {currency}: Anthropic's list ratio",
+        )
+    else:
+        k = say(
+            "cache_read_ratio",
+            m["cache_read_ratio"],
+            "measured",
+            "cache-read price / input price, weighted by input tokens",
+        )
+    cost = (m["input_cost"] or 0.0) + (m["output_cost"] or 0.0)
+    if cost:
+        share = say(
+            "input_cost_share",
+            m["input_cost"] / cost,
+            "measured",
+            "input classes' cost / token cost, at list price",
+        )
+    else:
+        share = say(
+            "input_cost_share", 0.5, "assumed", f"no usage priced in {currency}"
+        )
+    b = say(
+        "batch_share",
+        (m["batch"] or 0.0) / tokens if tokens else 0.0,
+        "measured",
+        "batch tokens / tokens",
+    )
+    if m["batch_discount"] is None:
+        d = say(
+            "batch_discount",
+            BATCH_DISCOUNT,
+            "assumed",
+            "no priced batch work: the providers' batch price is half",
+        )
+    else:
+        d = say(
+            "batch_discount",
+            m["batch_discount"],
+            "measured",
+            "1 - batch cost / the same tokens at the standard tier",
+        )
+    if policy.batch_eligible:
+        batch_cap = max((m["eligible"] or 0.0) / tokens if tokens else 0.0, b)
+    else:
+        batch_cap = b
+        notes.append("batch: the policy names no batch-eligible use case")
+
+    u, source, how = _utilisation(loaded, gpu_metrics)
+    u = say("utilisation", u, source, how)
+    parts = loaded.components.set_index("component")["amount"]
+    hosted = float(parts.get(_GPU, 0.0))
+    if not hosted:
+        notes.append(
+            "capacity and silicon: no self-hosted GPU cost, so they act on nothing"
+        )
+    levers = Levers(
+        routed_share=s0,
+        routed_price_ratio=p,
+        cache_hit=h,
+        cache_read_ratio=k,
+        input_cost_share=share,
+        batch_share=b,
+        batch_discount=d,
+        utilisation=u,
+    )
+    value = _value(con, currency)
+    if value is None:
+        notes.append(f"value: no outcome value in {currency}")
+    return Today(
+        currency=currency,
+        levers=levers,
+        sources=pd.DataFrame(rows, columns=["lever", "value", "source", "how"]),
+        api_cost=loaded.token_bill,
+        hosted_cost=hosted,
+        fully_loaded=loaded.fully_loaded,
+        tokens=tokens,
+        value=value,
+        routed_cap=cap,
+        batch_cap=batch_cap,
+        input_share=m["input"] / tokens if tokens else 0.0,
+        api_input_per_mtok=_per_mtok(m["input_cost"], m["priced_input"]),
+        api_output_per_mtok=_per_mtok(m["output_cost"], m["priced_output"]),
+        days=(loaded.end - loaded.start).days,
+        notes=tuple(notes),
+    )
+
+
+def _per_mtok(cost: float | None, tokens: float | None) -> float | None:
+    return cost / tokens * 1e6 if cost and tokens else None
+
+
+def _value(con: duckdb.DuckDBPyConnection, currency: str) -> float | None:
+    (value,) = con.execute(
+        f"SELECT sum(revenue) FROM ({_revenue_sql()}) WHERE currency = ?",
+        [currency],
+    ).fetchone()
+    return float(value) if value is not None else None
+
+
+def apply(today: Today, scenario: Scenario) -> tuple[Levers, list[str]]:
+    """The scenario's levers: today's, with what the scenario sets.
+
+    A routed share above the cap, or a batch share above the eligible
+    work, is held at the cap and said in the notes.
+    """
+    base, notes = today.levers, []
+    r, st = scenario.routing, scenario.stack
+    routed = base.routed_share if r.routed_share is None else r.routed_share
+    if r.routed_share is not None and routed > today.routed_cap:
+        notes.append(
+            f"{scenario.name}: routed share {routed:.0%} held at the "
+            f"{today.routed_cap:.1%} measured to hold quality"
+        )
+        routed = today.routed_cap
+    batch = base.batch_share if st.batch_share is None else st.batch_share
+    if st.batch_share is not None and batch > today.batch_cap:
+        notes.append(
+            f"{scenario.name}: batch share {batch:.0%} held at the "
+            f"{today.batch_cap:.1%} of work that is batch-eligible"
+        )
+        batch = today.batch_cap
+
+    def pick(value, today_value):
+        return today_value if value is None else value
+
+    levers = replace(
+        base,
+        routed_share=routed,
+        routed_price_ratio=pick(r.price_ratio, base.routed_price_ratio),
+        model_ratio=pick(scenario.model.cost_ratio, 1.0),
+        cache_hit=pick(st.cache_hit, base.cache_hit),
+        batch_share=batch,
+        utilisation=pick(scenario.capacity.utilisation, base.utilisation),
+        region_ratio=pick(scenario.capacity.region_ratio, 1.0),
+        silicon_price_ratio=pick(scenario.silicon.price_ratio, 1.0),
+        silicon_throughput_ratio=pick(scenario.silicon.throughput_ratio, 1.0),
+    )
+    return levers, notes
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Scenarios set against today.
+
+    Attributes
+    ----------
+    table
+        One row per scenario, today first: ``scenario``, ``currency``,
+        ``before`` and ``cost`` (token spend: API and self-hosted),
+        ``saving``, ``saving_share``, the saving of each layer (columns
+        named as :data:`tokenlib.layers.LAYERS`), ``cost_per_mtok``,
+        ``fully_loaded`` and ``fully_loaded_per_mtok``, ``value_per_mtok``,
+        ``net_value_per_mtok``
+        (value less fully loaded cost, per million tokens).
+    cakes
+        Per scenario, its :func:`tokenlib.layers.layer_cake` with
+        ``currency`` and ``before`` columns.
+    levers
+        ``lever``, ``today``, ``source``, then each scenario's value.
+    notes
+        Today's notes, then caps applied to the scenarios.
+    """
+
+    currency: str
+    table: pd.DataFrame
+    cakes: dict[str, pd.DataFrame]
+    levers: pd.DataFrame
+    notes: tuple[str, ...] = field(default=())
+
+    def describe(self) -> str:
+        """The headline: value per million tokens, net of cost, today and
+        in the best scenario."""
+        t = self.table.set_index("scenario")
+        now = t.loc[TODAY]
+        c = self.currency
+        if pd.isna(now["value_per_mtok"]):
+            lead = (
+                f"No outcome value in {c}: cost per million tokens "
+                f"(fully loaded) today {now['fully_loaded_per_mtok']:,.2f} {c}."
+            )
+        else:
+            lead = (
+                f"Each million tokens bought {now['value_per_mtok']:,.2f} {c} "
+                f"of reported value; net of fully loaded cost, "
+                f"{now['net_value_per_mtok']:,.2f} {c}."
+            )
+        if len(t) == 1:
+            return lead + " No scenario is set."
+        best = t.drop(index=TODAY)["saving"].idxmax()
+        row = t.loc[best]
+        said = (
+            f" '{best}' cuts token spend by {row['saving']:,.2f} {c} "
+            f"({row['saving_share']:.1%}), from {now['cost']:,.2f} to "
+            f"{row['cost']:,.2f}"
+        )
+        if not pd.isna(row["net_value_per_mtok"]):
+            said += (
+                f"; net value per million tokens "
+                f"{now['net_value_per_mtok']:,.2f} → {row['net_value_per_mtok']:,.2f}"
+            )
+        return lead + said + "."
+
+
+def compare(today: Today, scenarios: list[Scenario]) -> Comparison:
+    """Set each scenario against today, layer by layer.
+
+    The layers act on token spend (API and self-hosted); the rest of the
+    fully loaded cost is held. Value is held too: routing is capped at the
+    share measured to hold quality, so the same outcomes are bought.
+    ``net_value_per_mtok`` = (value - fully loaded cost) / tokens x 1e6.
+    """
+    before = today.api_cost + today.hosted_cost
+    rows, cakes, notes = [], {}, list(today.notes)
+    lever_cols = {TODAY: today.levers}
+    per_mtok = 1e6 / today.tokens if today.tokens else float("nan")
+    value = float("nan") if today.value is None else today.value
+    for name, levers in [(TODAY, today.levers)] + [(s.name, None) for s in scenarios]:
+        if levers is None:
+            scenario = next(s for s in scenarios if s.name == name)
+            levers, said = apply(today, scenario)
+            notes += said
+            lever_cols[name] = levers
+        cake = layer_cake(today.api_cost, today.hosted_cost, today.levers, levers)
+        cake["currency"], cake["before"] = today.currency, before
+        cakes[name] = cake
+        saving = cake.set_index("layer")["saving"]
+        loaded = today.fully_loaded - saving["total"]
+        rows.append(
+            {
+                "scenario": name,
+                "currency": today.currency,
+                "before": before,
+                "cost": before - saving["total"],
+                "saving": saving["total"],
+                "saving_share": saving["total"] / before if before else 0.0,
+                **{layer: saving[layer] for layer in LAYERS},
+                "cost_per_mtok": (before - saving["total"]) * per_mtok,
+                "fully_loaded": loaded,
+                "fully_loaded_per_mtok": loaded * per_mtok,
+                "value_per_mtok": value * per_mtok,
+                "net_value_per_mtok": (value - loaded) * per_mtok,
+            }
+        )
+    cakes.pop(TODAY)
+    levers = today.sources[["lever", "source"]].copy()
+    for name, lv in lever_cols.items():
+        levers[name] = [getattr(lv, lever) for lever in levers["lever"]]
+    extra = [
+        "model_ratio",
+        "region_ratio",
+        "silicon_price_ratio",
+        "silicon_throughput_ratio",
+    ]
+    more = pd.DataFrame({"lever": extra, "source": "today is 1"})
+    for name, lv in lever_cols.items():
+        more[name] = [getattr(lv, lever) for lever in extra]
+    levers = pd.concat([levers, more], ignore_index=True)
+    levers = levers[["lever", TODAY, "source", *[n for n in lever_cols if n != TODAY]]]
+    return Comparison(
+        currency=today.currency,
+        table=pd.DataFrame(rows),
+        cakes=cakes,
+        levers=levers,
+        notes=tuple(notes),
+    )
+
+
+def self_hosted(today: Today, config: SelfHosted | None) -> pd.DataFrame:
+    """One GPU type serving one model, against today's API prices.
+
+    The token mix and, unless the file states them, the API prices and the
+    utilisation are today's. Each row: ``quantity``, ``value``, ``unit``,
+    ``how``; ``attrs["verdict"]`` says whether self-hosting wins. No
+    configuration gives no rows, and the verdict says so.
+
+    Raises
+    ------
+    ParameterError
+        No API price is stated and none can be measured.
+    """
+    if config is None:
+        frame = pd.DataFrame(columns=["quantity", "value", "unit", "how"])
+        frame.attrs["verdict"] = (
+            "No self_hosted section in the scenario file: see "
+            "data/templates/scenario.yml for the GPU and model it asks for."
+        )
+        return frame
+    c = today.currency
+    api_in = config.api_input_per_mtok or today.api_input_per_mtok
+    api_out = config.api_output_per_mtok or today.api_output_per_mtok
+    if api_in is None or api_out is None:
+        raise ParameterError(
+            f"self_hosted: no API price stated and no usage priced in {c}; "
+            "state api_input_per_mtok and api_output_per_mtok"
+        )
+    u = config.utilisation or today.levers.utilisation
+    gpu = GpuServing(
+        config.hourly_price,
+        config.prefill_tokens_per_second,
+        config.decode_tokens_per_second,
+        u,
+    )
+    mix = today.input_share
+    per_mtok = gpu.cost(1e6 * mix, 1e6 * (1 - mix))
+    m = config.model
+    kv = kv_bytes_per_token(m.layers, m.kv_heads, m.head_dim, m.bytes_per_value)
+    fits = max_concurrency(
+        config.gpu_memory_gb, config.weights_gb, kv, config.context_tokens
+    )
+    even = break_even(gpu, config.gpus, api_in, api_out, mix)
+    monthly = today.tokens / today.days * (HOURS_PER_MONTH / 24) if today.days else 0
+    rows = [
+        (
+            "cost per million tokens, busy",
+            per_mtok["busy"],
+            f"{c} per Mtok",
+            f"{mix:.0%} input at {gpu.prefill_tps:,.0f} tokens/s, the rest at "
+            f"{gpu.decode_tps:,.0f}, {gpu.hourly_price:,.2f} {c} an hour",
+        ),
+        (
+            "cost per million tokens, idle",
+            per_mtok["idle"],
+            f"{c} per Mtok",
+            f"busy cost × (1 − {u:.0%}) / {u:.0%}: hours paid and not used",
+        ),
+        (
+            "cost per million tokens, self-hosted",
+            per_mtok["total"],
+            f"{c} per Mtok",
+            "busy + idle",
+        ),
+        (
+            "API price per million tokens",
+            even.api_per_mtok,
+            f"{c} per Mtok",
+            f"{api_in:,.2f} input and {api_out:,.2f} output, today's mix",
+        ),
+        (
+            "tokens one GPU serves a month",
+            gpu.monthly_capacity(mix),
+            "tokens",
+            f"{HOURS_PER_MONTH:g} hours × {u:.0%} busy",
+        ),
+        (
+            "KV cache per token",
+            kv,
+            "bytes",
+            f"2 × {m.layers} layers × {m.kv_heads} heads × {m.head_dim} × "
+            f"{m.bytes_per_value:g} bytes",
+        ),
+        (
+            "KV cache per request",
+            kv * config.context_tokens / 1e9,
+            "GB",
+            f"{config.context_tokens:,} tokens of context",
+        ),
+        (
+            "requests one GPU holds at once",
+            fits,
+            "requests",
+            f"({config.gpu_memory_gb:g} GB × 90% − {config.weights_gb:g} GB weights)"
+            " / KV cache per request",
+        ),
+        (
+            f"fleet of {config.gpus} GPU(s) a month",
+            even.fleet_monthly,
+            c,
+            "always on, busy or idle",
+        ),
+        (
+            "break-even volume a month",
+            even.tokens,
+            "tokens",
+            "fleet cost / API price per token: above it self-hosting is cheaper",
+        ),
+        (
+            "fleet capacity a month",
+            even.capacity,
+            "tokens",
+            f"{config.gpus} × tokens one GPU serves",
+        ),
+        (
+            "today's volume a month",
+            monthly,
+            "tokens",
+            f"{today.tokens:,.0f} tokens over {today.days} days",
+        ),
+    ]
+    frame = pd.DataFrame(rows, columns=["quantity", "value", "unit", "how"])
+    frame.attrs["verdict"] = _verdict(even, monthly, c)
+    return frame
+
+
+def _verdict(even, monthly: float, currency: str) -> str:
+    if not even.within_capacity:
+        return (
+            f"The fleet cannot serve its own break-even volume "
+            f"({even.tokens / 1e6:,.0f}M tokens a month against "
+            f"{even.capacity / 1e6:,.0f}M): at this utilisation the API "
+            "is cheaper at every volume it can serve."
+        )
+    if monthly >= even.tokens:
+        return (
+            f"Today's {monthly / 1e6:,.0f}M tokens a month are above the "
+            f"{even.tokens / 1e6:,.0f}M break-even: self-hosting would cost "
+            "less, if the fleet can serve it."
+        )
+    return (
+        f"Today's {monthly / 1e6:,.0f}M tokens a month are below the "
+        f"{even.tokens / 1e6:,.0f}M break-even: the API costs less "
+        f"than an always-on fleet at {even.fleet_monthly:,.0f} {currency} "
+        "a month."
+    )

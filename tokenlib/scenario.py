@@ -1,0 +1,172 @@
+"""Optimisation scenarios: one YAML file, one or more named scenarios.
+
+::
+
+    currency: USD                 # of the self-hosted prices below
+    scenarios:
+      - name: route and cache
+        routing: {routed_share: 0.6}        # capped by measured route wins
+        model: {cost_ratio: 0.8, change: fp8 weights}
+        stack: {cache_hit: 0.5, batch_share: 0.3}
+        capacity: {utilisation: 0.7, region_ratio: 0.9}
+        silicon: {price_ratio: 1.6, throughput_ratio: 2.4}
+    self_hosted:                  # the self-hosted calculator
+      hourly_price: 2.50          # one GPU-hour
+      prefill_tokens_per_second: 9000
+      decode_tokens_per_second: 1500
+      gpus: 2
+      gpu_memory_gb: 80
+      weights_gb: 16
+      model: {layers: 32, kv_heads: 8, head_dim: 128, bytes_per_value: 2}
+      context_tokens: 8192
+
+A lever a scenario leaves out stays where the ledger measures it today
+(:func:`tokenlib.optimise.measure_levers`); ratios are the scenario's over
+today's, so 1 changes nothing. :func:`save_scenarios` writes a file that
+:func:`read_scenarios` reads back unchanged, for papermill's ``scenario``
+parameter.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .settings import read_settings
+
+__all__ = [
+    "Scenario",
+    "ScenarioFile",
+    "SelfHosted",
+    "read_scenarios",
+    "save_scenarios",
+]
+
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Ratio = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Routing(_Strict):
+    """``routed_share``: traffic on the cheaper tier; ``price_ratio``: its
+    price over the premium's (left out: measured on the routed rows)."""
+
+    routed_share: Share | None = None
+    price_ratio: Ratio | None = None
+
+
+class Model(_Strict):
+    """``cost_ratio``: the new model and precision's cost over today's."""
+
+    cost_ratio: Ratio | None = None
+    change: str | None = None
+
+
+class Stack(_Strict):
+    """Share of input read from cache, and share of work run in batch."""
+
+    cache_hit: Share | None = None
+    batch_share: Share | None = None
+
+
+class Capacity(_Strict):
+    """GPU utilisation, and the region's GPU price over today's region's."""
+
+    utilisation: Annotated[float, Field(gt=0, le=1)] | None = None
+    region_ratio: Ratio | None = None
+
+
+class Silicon(_Strict):
+    """The new hardware's hourly price and throughput over today's."""
+
+    price_ratio: Ratio | None = None
+    throughput_ratio: Ratio | None = None
+
+
+class Scenario(_Strict):
+    """One named setting of the five layers' levers."""
+
+    name: str = Field(min_length=1)
+    routing: Routing = Routing()
+    model: Model = Model()
+    stack: Stack = Stack()
+    capacity: Capacity = Capacity()
+    silicon: Silicon = Silicon()
+
+
+class KvModel(_Strict):
+    """The served model's shape, for its KV cache."""
+
+    layers: int = Field(gt=0)
+    kv_heads: int = Field(gt=0)
+    head_dim: int = Field(gt=0)
+    bytes_per_value: float = Field(gt=0)
+
+
+class SelfHosted(_Strict):
+    """One GPU type serving one model, for the self-hosted calculator.
+
+    ``utilisation`` left out is today's (measured or assumed); the API
+    prices left out are today's blended list prices from the ledger.
+    """
+
+    hourly_price: float = Field(gt=0, allow_inf_nan=False)
+    prefill_tokens_per_second: float = Field(gt=0, allow_inf_nan=False)
+    decode_tokens_per_second: float = Field(gt=0, allow_inf_nan=False)
+    utilisation: Annotated[float, Field(gt=0, le=1)] | None = None
+    gpus: int = Field(default=1, ge=1)
+    gpu_memory_gb: float = Field(gt=0)
+    weights_gb: float = Field(ge=0)
+    model: KvModel
+    context_tokens: int = Field(gt=0)
+    api_input_per_mtok: float | None = Field(default=None, gt=0)
+    api_output_per_mtok: float | None = Field(default=None, gt=0)
+
+
+class ScenarioFile(_Strict):
+    """The file: the currency of its prices, scenarios, the calculator."""
+
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    scenarios: list[Scenario] = Field(default_factory=list)
+    self_hosted: SelfHosted | None = None
+
+    @model_validator(mode="after")
+    def _names_differ(self) -> ScenarioFile:
+        names = [s.name for s in self.scenarios]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"scenario names must differ: {', '.join(twice)}")
+        return self
+
+
+def read_scenarios(path: str | Path) -> ScenarioFile:
+    """Read a scenario file.
+
+    Raises
+    ------
+    ParameterError
+        The file cannot be read, names an unknown layer or lever, or a
+        value is out of range; the message names the file and the place.
+    """
+    return read_settings(path, ScenarioFile, "optimisation scenarios")
+
+
+def save_scenarios(scenarios: ScenarioFile, path: str | Path) -> Path:
+    """Write ``scenarios`` as YAML that :func:`read_scenarios` reads back.
+
+    Levers left at today's value are not written.
+    """
+    path = Path(path)
+    data = scenarios.model_dump(mode="json", exclude_none=True)
+    data["scenarios"] = [
+        {k: v for k, v in s.items() if v != {}} for s in data["scenarios"]
+    ]
+    header = "# Optimisation scenarios (notebook 06's scenario parameter).\n"
+    path.write_text(header + yaml.safe_dump(data, sort_keys=False))
+    return path
