@@ -12,6 +12,7 @@ notebook they serve, and the style and shared drawing steps in another:
 - :mod:`tokenlib.value_plots`: :func:`outcome_costs`, :func:`route_trend`,
   :func:`kpi_trends`;
 - :mod:`tokenlib.loaded_plots`: :func:`waterfall`, :func:`tornado`;
+- :mod:`tokenlib.layer_plots`: :func:`layer_cake`, :func:`scenario_comparison`;
 - :mod:`tokenlib.forecast_plots`: :func:`forecast_fan`, :func:`token_fan`,
   :func:`budget_burn`, :func:`budget_chart`;
 - :mod:`tokenlib.plot_style`: :func:`use_house_style`, :func:`alt_text`,
@@ -30,6 +31,7 @@ two currencies is refused, never added up.
 from .attribution_plots import allocation_trend, session_costs, showback_bar
 from .economics_plots import cost_per_mtok_bar, drift_chart, token_mix
 from .forecast_plots import budget_burn, budget_chart, forecast_fan, token_fan
+from .layer_plots import layer_cake, scenario_comparison
 from .loaded_plots import tornado, waterfall
 from .plot_style import HOUSE_STYLE, alt_text, figure_html, use_house_style
 from .spend_plots import daily_spend, spend_bar, stacked_daily
@@ -47,8 +49,10 @@ __all__ = [
     "figure_html",
     "forecast_fan",
     "kpi_trends",
+    "layer_cake",
     "outcome_costs",
     "route_trend",
+    "scenario_comparison",
     "session_costs",
     "showback_bar",
     "spend_bar",
