@@ -138,14 +138,15 @@ def layer_cake(
     >>> plt.close(ax.figure)
     """
     ax = axes_or_new(ax)
-    currency = one_currency(cake, "saving")
     name = scenario or "Scenario"
+    if not cake.empty:
+        _require(cake, ("layer", "saving", "lost_without", "before"), "layer_cake")
+    currency = one_currency(cake, "saving") if "saving" in cake else None
     layers = cake[cake["layer"] != "total"] if "layer" in cake else cake
     if layers.empty:
         say_empty(ax, "no layers to walk through")
         set_title(ax, f"{name}: cost by layer", period)
         return ax
-    _require(cake, ("layer", "saving", "lost_without", "before"), "layer_cake")
 
     # Today and the scenario stand on zero; each layer floats on the cost
     # before it, from there down by its saving (up if the saving is < 0).
@@ -216,7 +217,7 @@ def layer_cake(
 
     ax.set_xlim(0, max(before, running.max(), 1e-9) * 1.1)
     plain_ticks(ax.xaxis)
-    ax.set(xlabel=money_label(currency), ylabel="")
+    ax.set(xlabel=money_label(currency), ylabel="layer")
 
     # The title says the cost today and in the scenario, and the change.
     money = f"{currency} cost" if currency else "cost"
@@ -273,13 +274,15 @@ def scenario_comparison(
     >>> plt.close(ax.figure)
     """
     ax = axes_or_new(ax)
+    if not table.empty:
+        needed = ("scenario", "before", "cost", *LAYERS)
+        _require(table, needed, "scenario_comparison")
     currency = one_currency(table, "cost") if "cost" in table else None
     subject = "Scenarios against today" + (f", {currency}" if currency else "")
     if table.empty:
         say_empty(ax, "no scenarios to compare")
         set_title(ax, subject, period)
         return ax
-    _require(table, ("scenario", "before", "cost", *LAYERS), "scenario_comparison")
 
     # The cost from zero, in one colour, one bar per scenario.
     rows = list(range(len(table)))
