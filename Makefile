@@ -22,7 +22,8 @@ demo: $(DEMO)
 report: $(DEMO)
 	$(VENV)/bin/tokenlib report --ledger $(DEMO) \
 		--owners data/demo/owners.yml --policy data/demo/value_policy.yml \
-		--assumptions data/demo/loaded_costs.yml
+		--assumptions data/demo/loaded_costs.yml \
+		--scenario data/demo/scenarios.yml --gpu-metrics data/demo/dcgm.prom
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -35,7 +35,9 @@ owners: str = ""  # YAML owner rules; empty: owners are teams
 users: str = "pseudonymised"  # or "shown", for internal use only
 policy: str = ""  # YAML value policy: route target, batch, residency
 business_unit: str = "booking"  # volume unit for revenue: booking, ...
-assumptions: str = ""  # YAML fully loaded cost drivers; empty: defaults"""
+assumptions: str = ""  # YAML fully loaded cost drivers; empty: defaults
+scenario: str = ""  # YAML optimisation scenarios; empty: today only
+gpu_metrics: str = ""  # dcgm-exporter scrape; empty: assumed utilisation"""
 
 SETUP = """\
 import tokenlib as tl
@@ -45,6 +47,7 @@ nb.setup()
 params = nb.check_params(
     ledger, prices, start, end, tz, currency, scope, group_by,
     scope_rules, owners, users, policy, business_unit, assumptions,
+    scenario, gpu_metrics,
 )"""
 
 OPEN = """\
@@ -117,8 +120,9 @@ them with papermill, for example
 Relative paths resolve from the project root, wherever the notebook runs.
 
 Read them in order: this overview, then `01_spend_visibility`,
-`02_unit_economics`, `03_attribution`, `04_value` and `05_fully_loaded`
-(the cost beyond the invoice, its forecast and budget);
+`02_unit_economics`, `03_attribution`, `04_value`, `05_fully_loaded`
+(the cost beyond the invoice, its forecast and budget) and
+`06_optimisation` (the layer cake: what each change would save);
 `09_executive_summary` is the one page for leadership.
 """),
         md("""
@@ -129,6 +133,7 @@ Read them in order: this overview, then `01_spend_visibility`,
 | 1 spend visibility | What did AI cost, where did it go, who owns it? | 01, 03 |
 | 2 economics | What does a unit of work cost; is it spent well? | 02 |
 | 3 value | What did the spend buy, and what does it really cost? | 04, 05, 09 |
+| 3 value | Which changes raise the value each token buys? | 06 |
 
 Each stage stands on the one before: unit costs mean little while spend is
 unknown, and value needs unit costs.
@@ -880,6 +885,123 @@ their starting point.
 )
 
 
+OPTIMISATION = (
+    head(
+        "Optimisation: the layer cake",
+        "Where can token spend fall, layer by layer, and what is each win "
+        "worth once the others are in? For FinOps practitioners and platform "
+        "engineers choosing what to change first.",
+    )
+    + OPENING
+    + [
+        md("""
+## Where the five layers stand today
+
+Top to bottom: routing (send each request to the right-sized model), model
+and quantisation, inference stack (caching, batching), capacity
+(utilisation, region) and silicon (chip generation). Each lever below is
+measured in the ledger, or assumed where it cannot be, and says which.
+"""),
+        code("""
+rules = nb.value_policy(policy)
+loaded = tl.fully_loaded(con, nb.loaded_assumptions(assumptions, currency))
+today = tl.measure_levers(con, rules, loaded, nb.gpu_metrics_path(gpu_metrics))
+nb.table(today.sources)
+"""),
+        md("What the ledger could not show, and what that means for the layers:"),
+        code('print("\\n".join(today.notes) or "Every lever was measured.")'),
+        md("""
+## Scenarios against today
+
+Each scenario of the `scenario` file sets some levers; the rest stay as
+today. The layers act on token spend (the token bill and self-hosted GPUs);
+the rest of the fully loaded cost is held, and so is the value the tokens
+buy, since routing may not move more traffic than the evaluations show
+holds quality. Value per token, net of the fully loaded cost, is the
+number to move.
+"""),
+        code("""
+planned = nb.scenarios(scenario, currency)
+compared = tl.compare(today, planned.scenarios)
+print(compared.describe())
+"""),
+        code("""
+shown = ["scenario", "cost", "saving", "saving_share", "cost_per_mtok",
+         "fully_loaded_per_mtok", "value_per_mtok", "net_value_per_mtok"]
+money = [c for c in shown[1:] if c != "saving_share"]
+nb.table(compared.table[shown], money=money, share=["saving_share"])
+"""),
+        md("""
+Each bar is a scenario's token spend, and the coloured part what each layer
+saves; a layer that adds cost is named beside its bar.
+"""),
+        code("plots.scenario_comparison(compared.table, period=period);"),
+        md("""
+## The layer cake of each scenario
+
+Each layer's saving is taken after the layers above it, so the savings add
+up to the total; the marker shows what would be lost if that layer alone
+were left out. Where the marker sits beyond the bar, the layer is worth
+more with the others than alone: the wins compound.
+"""),
+        code("""
+for name, cake in compared.cakes.items():
+    plots.layer_cake(cake, scenario=name, period=period)
+"""),
+        md("""
+The levers each scenario sets, beside today's; ratios are against today
+(1 is no change). Where a scenario asked for more than the evidence allows,
+it is held at the cap and said here:
+"""),
+        code("""
+nb.table(compared.levers)
+"""),
+        code('print("\\n".join(compared.notes) or "No lever was capped.")'),
+        md("""
+## Self-hosted inference
+
+The calculator in the scenario file's `self_hosted` section: what a token
+costs on one GPU type at its throughput and utilisation (idle hours are a
+cost of their own), how many requests its memory holds at once, and the
+monthly volume at which an always-on fleet beats today's API prices.
+"""),
+        code("""
+calculator = tl.self_hosted(today, planned.self_hosted)
+print(calculator.attrs["verdict"])
+nb.table(calculator)
+"""),
+        md("""
+## Explore
+
+Opened in JupyterLab, this section shows a slider for each lever; the
+headline and the layer cake follow them, and *Save scenario* writes the
+file's scenarios with this one added, to pass back as the `scenario`
+parameter (papermill, `tokenlib report --scenario`). The report has no
+live kernel and shows no sliders.
+"""),
+        code("nb.explore_layers(today, planned);"),
+    ]
+    + tail("""
+- Routing, model and stack act on all token spend; capacity and silicon on
+  self-hosted GPU spend only, since an API's price already holds its
+  provider's hardware.
+- The routing cap is the share of evaluated traffic whose cheaper model met
+  the reference's quality (wins and would-wins); with no evaluations,
+  routing is held at today. A scenario that routes less than today buys
+  back lost quality, which the held value does not count.
+- The model lever is a stated cost ratio: the workbook does not judge
+  whether the smaller model or lower precision holds quality; evaluate it
+  with the route evaluations before counting the saving.
+- Ratios measured at list price (cache read, batch discount, input share)
+  may differ under negotiated rates.
+- Throughput in the calculator is the user's to measure: it depends on the
+  engine, batch size and sequence lengths. Break-even assumes the fleet is
+  paid every hour; the fleet's capacity caps what it can serve.
+- Money in other currencies is left out, never converted.
+""")
+)
+
+
 EXECUTIVE = (
     head(
         "Executive summary",
@@ -929,6 +1051,7 @@ SERIES = {
     "03_attribution": ATTRIBUTION,
     "04_value": VALUE,
     "05_fully_loaded": LOADED,
+    "06_optimisation": OPTIMISATION,
     "09_executive_summary": EXECUTIVE,
 }
 

@@ -75,6 +75,8 @@ def test_check_params_returns_the_parameters(ledger):
         "policy": "",
         "business_unit": "booking",
         "assumptions": "",
+        "scenario": "",
+        "gpu_metrics": "",
     }
 
 
@@ -261,3 +263,23 @@ def test_setup_gives_figures_alt_text_in_ipython(restore_setup, monkeypatch):
     shown = html(fig)
     assert shown.startswith('<img src="data:image/png;base64,')
     assert 'alt="Daily spend."' in shown
+
+
+def test_scenario_and_gpu_metrics_parameters_are_checked(ledger, tmp_path):
+    with pytest.raises(ParameterError, match="scenario='nope.yml': no file"):
+        nb.check_params(ledger, scenario="nope.yml")
+    with pytest.raises(ParameterError, match="gpu_metrics='nope.prom': no file"):
+        nb.check_params(ledger, gpu_metrics="nope.prom")
+    bad = tmp_path / "scenario.yml"
+    bad.write_text("scenarios:\n  - name: a\n    routing: {routed_share: 2}\n")
+    with pytest.raises(ParameterError, match="scenarios 1, routing, routed_share"):
+        nb.check_params(ledger, scenario=str(bad))
+    usd = tmp_path / "usd.yml"
+    usd.write_text("currency: USD\n")
+    with pytest.raises(
+        ParameterError, match="its prices are in USD, the report in EUR"
+    ):
+        nb.check_params(ledger, currency="EUR", scenario=str(usd))
+    # No file: no scenario, in the report's currency.
+    assert nb.scenarios("", "EUR").scenarios == []
+    assert nb.gpu_metrics_path("") is None

@@ -30,6 +30,8 @@ HOSTED = 200 * 6 / 30.4375
 API = 4.75 + 3.50 + 0.15
 # Cache read price over input price, weighted by each row's input tokens.
 K = (2 * 1.25 + 2 * 1.25 + 1 * 0.075) / (2 * 2.50 + 2 * 1.25 + 1 * 0.15)
+# Input's share of token cost, every input token at the input price.
+INPUT_SHARE = 7.65 / (7.65 + 2.00)
 
 
 @pytest.fixture
@@ -69,8 +71,9 @@ def test_today_is_measured_from_the_ledger(world):
     assert lv.routed_price_ratio == pytest.approx(0.21 / 3.50)
     # All input 1M + 1M read + 2M + 1M = 5M; 1M of it read from cache.
     assert lv.cache_hit == pytest.approx(1 / 5)
-    # Input classes 2.50 + 1.25 + 2.50 + 0.15 = 6.40 of 8.40.
-    assert lv.input_cost_share == pytest.approx(6.40 / 8.40)
+    # Every input token at its input price: 2M x 2.50 + 2M x 1.25 (batch) +
+    # 1M x 0.15 = 7.65, beside 2.00 of output.
+    assert lv.input_cost_share == pytest.approx(INPUT_SHARE)
     # Tokens 2.1M + 2.2M + 1M; batch 2.2M; eligible (support, docs) 4.3M.
     assert today.tokens == pytest.approx(5.3e6)
     assert lv.batch_share == pytest.approx(2.2 / 5.3)
@@ -113,7 +116,7 @@ def test_a_scenario_compounds_and_is_capped(world):
     # Routing held at 4/6, the share measured to hold quality.
     routing = (1 - 4 / 6 * (1 - p)) / (1 - 0.5 * (1 - p))
     # Stack: input share i, cache read ratio K; batch held at 4.3/5.3.
-    i = 6.40 / 8.40
+    i = INPUT_SHARE
     before_stack = (i * (1 - 0.2 * (1 - K)) + 1 - i) * (1 - 2.2 / 5.3 * 0.5)
     after_stack = (i * (1 - 0.6 * (1 - K)) + 1 - i) * (1 - 4.3 / 5.3 * 0.5)
     shared = routing * 0.5 * after_stack / before_stack
@@ -141,14 +144,22 @@ def test_a_scenario_compounds_and_is_capped(world):
     assert levers.at["silicon_throughput_ratio", "all in"] == 4.0
     cake = compared.cakes["all in"]
     assert cake["saving"].iloc[:5].sum() == pytest.approx(row["saving"])
-    assert "'all in' cuts token spend" in compared.describe()
+    said = compared.describe().splitlines()
+    assert said[0] == (
+        f"Each million tokens bought {430 / 5.3:,.2f} USD of reported value: "
+        f"{(430 - loaded.fully_loaded) / 5.3:,.2f} USD net of the fully loaded cost."
+    )
+    assert said[1].startswith(
+        f"Of the scenarios, 'all in' costs least: token spend {API + HOSTED:,.2f} → "
+        f"{cost:,.2f} USD"
+    )
 
 
 def test_levers_left_out_stay_where_they_are_today(world):
     today, _ = world
     compared = optimise.compare(today, [Scenario(name="nothing")])
     assert compared.table["saving"].tolist() == pytest.approx([0.0, 0.0])
-    assert compared.notes == today.notes
+    assert compared.notes == ()
 
 
 def test_without_self_hosted_gpus_capacity_and_silicon_act_on_nothing(con):
@@ -190,10 +201,22 @@ def test_self_hosted_calculator_by_hand(world):
     # (80 x 0.9 - 16) GB over 8,192 x 131,072 bytes: 52 requests.
     assert calc["requests one GPU holds at once"] == 52
     fleet = 2.0 * HOURS_PER_MONTH
-    assert calc["break-even volume a month"] == pytest.approx(fleet / blended * 1e6)
-    assert calc["today's volume a month"] == pytest.approx(5.3e6 / 6 * 30.4375)
+    assert calc["break-even of the stated 1 GPU(s)"] == pytest.approx(fleet / blended)
+    monthly = 5.3e6 / 6 * 30.4375
+    assert calc["today's volume a month"] == pytest.approx(monthly / 1e6)
+    # One GPU serves 730.5 h x 0.5 x 3600 s / busy seconds per token.
+    one = HOURS_PER_MONTH * 0.5 / (busy_hours / 1e6)
+    assert calc["tokens one GPU serves a month"] == pytest.approx(one / 1e6)
+    assert calc["GPUs to serve today's volume"] == 1  # 26.9M of ~1,000M
+    assert calc["those GPUs a month"] == pytest.approx(fleet)
+    api = monthly * blended / 1e6
+    assert calc["today's volume at API prices a month"] == pytest.approx(api)
     verdict = optimise.self_hosted(today, config).attrs["verdict"]
-    assert verdict.startswith("Today's 27M tokens a month are below the")
+    assert verdict.splitlines()[0] == (
+        f"Today's volume needs 1 GPU at {fleet:,.2f} USD a month against "
+        f"{api:,.2f} USD at API prices: the API costs less, for the traffic "
+        "such a model can serve as well."
+    )
 
 
 def test_self_hosted_takes_todays_prices_and_utilisation(world):
@@ -248,3 +271,57 @@ def test_bad_scenarios_name_the_place(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(ParameterError, match=message):
         read_scenarios(path)
+
+
+def test_a_fleet_too_slow_for_its_own_break_even_says_so(world):
+    today, _ = world
+    config = SelfHosted.model_validate({
+        "hourly_price": 10.0, "prefill_tokens_per_second": 10,
+        "decode_tokens_per_second": 1, "utilisation": 0.1, "gpus": 2,
+        "gpu_memory_gb": 80, "weights_gb": 16, "context_tokens": 8192,
+        "model": {"layers": 32, "kv_heads": 8, "head_dim": 128, "bytes_per_value": 2},
+        "api_input_per_mtok": 3.0, "api_output_per_mtok": 15.0,
+    })  # fmt: skip
+    frame = optimise.self_hosted(today, config)
+    calc = frame.set_index("quantity")["value"]
+    # Per token: 0.943 / 10 + 0.057 / 1 = 0.151 s busy; one GPU serves
+    # 730.5 h x 0.1 x 3600 / 0.151 s = 1.74M tokens a month, and today's
+    # 26.9M need 16 of them.
+    x = 5 / 5.3
+    one = HOURS_PER_MONTH * 0.1 * 3600 / (x / 10 + (1 - x) / 1)
+    assert calc["GPUs to serve today's volume"] == -(-(5.3e6 / 6 * 30.4375) // one)
+    assert calc["GPUs to serve today's volume"] == 16
+    assert "the API costs less" in frame.attrs["verdict"]
+    assert (
+        "The stated 2 GPUs cannot serve their own break-even volume"
+        in (frame.attrs["verdict"])
+    )
+
+
+def test_sliders_redraw_and_save_a_scenario_papermill_can_read(world, tmp_path):
+    from tokenlib.layers_explore import explore
+    from tokenlib.scenario import ScenarioFile
+
+    today, _ = world
+    start = ScenarioFile(scenarios=[Scenario.model_validate(
+        {"name": "cache more", "stack": {"cache_hit": 0.6}})])  # fmt: skip
+    out = tmp_path / "mine.yml"
+    box = explore(today, start, save_to=out)
+    sliders = {s.description: s for s in box.children[:8]}
+    said = box.children[-2]
+    # Starts at the file's first scenario: cache hit 0.6, the rest today's.
+    assert sliders["cache hit rate"].value == pytest.approx(0.6)
+    assert sliders["share routed to the cheaper tier"].max == pytest.approx(4 / 6)
+    sliders["model and precision cost ratio"].value = 0.5
+    expected = optimise.compare(today, [Scenario.model_validate({
+        "name": "cache more", "model": {"cost_ratio": 0.5},
+        "stack": {"cache_hit": 0.6}})])  # fmt: skip
+    assert expected.describe().splitlines()[1] in said.value
+    name, path, button = box.children[8].children
+    name.value = "half model"
+    button.click()
+    saved = read_scenarios(out)
+    assert [s.name for s in saved.scenarios] == ["cache more", "half model"]
+    assert saved.scenarios[1].model.cost_ratio == pytest.approx(0.5)
+    assert saved.scenarios[1].stack.cache_hit == pytest.approx(0.6)
+    assert f"Saved to {out}" in said.value

@@ -270,8 +270,18 @@ def demo(seed, days, out, ledger) -> None:
     "--assumptions",
     "YAML fully loaded cost assumptions (overrides the parameters file).",
 )
+@_file_option(
+    "--scenario",
+    "YAML optimisation scenarios (overrides the parameters file).",
+)
+@_file_option(
+    "--gpu-metrics",
+    "dcgm-exporter scrape of the self-hosted GPUs (overrides the parameters file).",
+)
 @_ledger_option
-def report(params, out, owners, policy, assumptions, ledger) -> None:
+def report(
+    params, out, owners, policy, assumptions, scenario, gpu_metrics, ledger
+) -> None:
     """Run the notebook series into a dated folder with HTML and metrics.json."""
     from .report import read_params, run_report
 
@@ -284,6 +294,8 @@ def report(params, out, owners, policy, assumptions, ledger) -> None:
         owners=str(owners) if owners else None,
         policy=str(policy) if policy else None,
         assumptions=str(assumptions) if assumptions else None,
+        scenario=str(scenario) if scenario else None,
+        gpu_metrics=str(gpu_metrics) if gpu_metrics else None,
     )
     folder = run_report(values, out, progress=lambda line: click.echo(line, err=True))
     click.echo(f"report written to {folder}")

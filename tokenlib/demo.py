@@ -23,6 +23,7 @@ import pandas as pd
 from .demo_agents import AGENT_FILES, Agents, agent_frames, metric_points
 from .demo_bill import cost_report
 from .demo_loaded import write_assumptions
+from .demo_optimise import write_optimisation
 from .demo_otlp import write_events, write_metrics
 from .demo_value import DEMO_POLICY, VALUE_FILES, write_value_files
 from .errors import ParameterError
@@ -627,9 +628,10 @@ def write_demo(
     cost report carries money; the other files carry tokens only and are
     priced by the pricing engine (Claude Code's ``cost_usd`` is the client's
     estimate). Beside the exports go the owner rules (:data:`DEMO_OWNERS`),
-    the value policy (:data:`DEMO_POLICY`) and the fully loaded cost
-    assumptions (:data:`tokenlib.demo_loaded.DEMO_ASSUMPTIONS`), which are
-    not ingested.
+    the value policy (:data:`DEMO_POLICY`), the fully loaded cost
+    assumptions (:data:`tokenlib.demo_loaded.DEMO_ASSUMPTIONS`), and the
+    optimisation scenarios and GPU metrics (:mod:`tokenlib.demo_optimise`),
+    which are not ingested.
     The OpenAI export is grouped by model and batch only, so its
     ``project_id`` is null; ingest it with
     ``set_values={"project": "marketing-copy"}`` to name the project.
@@ -660,4 +662,5 @@ def write_demo(
     (out_dir / DEMO_OWNERS).write_text(_owner_rules(agents.developers))
     write_value_files(demo, out_dir)
     write_assumptions(out_dir)
+    write_optimisation(out_dir)
     return paths

@@ -54,7 +54,8 @@ class Levers:
         the baseline).
     cache_hit, cache_read_ratio, input_cost_share
         Share of input read from cache, the read price over the input
-        price, and input's share of token cost.
+        price, and input's share of token cost with every input token at
+        the input price (before the cache's discount).
     batch_share, batch_discount
         Share of work in batch, and the batch tier's discount (0.5: half).
     utilisation, region_ratio

@@ -26,14 +26,17 @@ from pandas.api import types
 from . import plots
 from .errors import ParameterError
 from .executive import say_number
+from .layers_explore import explore as explore_layers
 from .loaded_explore import explore as explore_loaded
 from .metrics import total_spend
 from .params import (
     check_params,
+    gpu_metrics_path,
     loaded_assumptions,
     open_priced,
     owner_rules,
     resolve_path,
+    scenarios,
     value_policy,
 )
 
@@ -42,8 +45,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "check_params",
+    "explore_layers",
     "explore_loaded",
     "fmt_money",
+    "gpu_metrics_path",
     "headline",
     "in_currency",
     "loaded_assumptions",
@@ -52,6 +57,7 @@ __all__ = [
     "period_label",
     "resolve_path",
     "run_metadata",
+    "scenarios",
     "setup",
     "table",
     "value_policy",

@@ -15,6 +15,7 @@ a metrics export, ``assumed`` (a stated or documented default, named).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from .dcgm import gpu_utilisation
 from .errors import ParameterError
 from .layers import LAYERS, Levers, layer_cake
 from .loaded import LoadedCost
-from .period import HOURS_PER_MONTH
+from .period import DAYS_PER_MONTH, HOURS_PER_MONTH
 from .policy import Policy
 from .pricing import standard_cost_sql
 from .scenario import Scenario, SelfHosted
@@ -44,6 +45,22 @@ BATCH_DISCOUNT = 0.5
 #: the ledger holds no priced input to measure the ratio from.
 CACHE_READ_RATIO = 0.1
 TODAY = "today"
+
+#: Each lever as tables name it.
+LABELS = {
+    "routed_share": "share of traffic on the cheaper tier",
+    "routed_price_ratio": "cheaper tier's price / premium's",
+    "cache_hit": "share of input read from cache",
+    "cache_read_ratio": "cache-read price / input price",
+    "input_cost_share": "input's share of token cost",
+    "batch_share": "share of tokens in batch",
+    "batch_discount": "batch discount",
+    "utilisation": "GPU utilisation",
+    "model_ratio": "model and precision cost ratio",
+    "region_ratio": "region price ratio",
+    "silicon_price_ratio": "hardware price ratio",
+    "silicon_throughput_ratio": "hardware throughput ratio",
+}
 
 _GPU = "inference_infrastructure.gpu"
 _UTILISATION = "inference_infrastructure.utilisation"
@@ -119,6 +136,7 @@ def _mix(con: duckdb.DuckDBPyConnection, currency: str, eligible: tuple) -> dict
           sum(s.output_tokens) FILTER (WHERE {priced}),
           sum({all_in} * s.cache_read_price) FILTER (WHERE {priced})
             / nullif(sum({all_in} * s.input_price) FILTER (WHERE {priced}), 0),
+          sum({all_in} * s.input_price) FILTER (WHERE {priced}) / 1e6,
           1 - sum(s.computed_cost) FILTER (WHERE {priced} AND s.price_tier = 'batch')
             / nullif(sum({standard}) FILTER (WHERE {priced}
               AND s.price_tier = 'batch'), 0)
@@ -135,6 +153,7 @@ def _mix(con: duckdb.DuckDBPyConnection, currency: str, eligible: tuple) -> dict
         "priced_input",
         "priced_output",
         "cache_read_ratio",
+        "uncached_input_cost",
         "batch_discount",
     )
     return {
@@ -145,7 +164,8 @@ def _mix(con: duckdb.DuckDBPyConnection, currency: str, eligible: tuple) -> dict
 def _utilisation(loaded: LoadedCost, gpu_metrics: str | Path | None):
     if gpu_metrics:
         gpus = gpu_utilisation(gpu_metrics)
-        how = f"mean of {len(gpus)} GPUs in {Path(gpu_metrics).name} (DCGM)"
+        n = len(gpus)
+        how = f"mean of {n} GPU{'s' * (n > 1)} in {Path(gpu_metrics).name} (DCGM)"
         return float(gpus["utilisation"].mean()), "measured", how
     d = loaded.drivers.set_index("driver").loc[_UTILISATION]
     return float(d["value"]), "assumed", f"fully loaded assumptions ({d['source']})"
@@ -240,13 +260,13 @@ def measure_levers(
             "measured",
             "cache-read price / input price, weighted by input tokens",
         )
-    cost = (m["input_cost"] or 0.0) + (m["output_cost"] or 0.0)
-    if cost:
+    uncached = m["uncached_input_cost"] or 0.0
+    if uncached + (m["output_cost"] or 0.0):
         share = say(
             "input_cost_share",
-            m["input_cost"] / cost,
+            uncached / (uncached + m["output_cost"]),
             "measured",
-            "input classes' cost / token cost, at list price",
+            "input at the input price / that + output, at list price",
         )
     else:
         share = say(
@@ -302,7 +322,9 @@ def measure_levers(
     return Today(
         currency=currency,
         levers=levers,
-        sources=pd.DataFrame(rows, columns=["lever", "value", "source", "how"]),
+        sources=_labelled(
+            pd.DataFrame(rows, columns=["lever", "value", "source", "how"])
+        ),
         api_cost=loaded.token_bill,
         hosted_cost=hosted,
         fully_loaded=loaded.fully_loaded,
@@ -316,6 +338,11 @@ def measure_levers(
         days=(loaded.end - loaded.start).days,
         notes=tuple(notes),
     )
+
+
+def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
+    frame.insert(1, "label", frame["lever"].map(LABELS))
+    return frame
 
 
 def _per_mtok(cost: float | None, tokens: float | None) -> float | None:
@@ -389,9 +416,11 @@ class Comparison:
         Per scenario, its :func:`tokenlib.layers.layer_cake` with
         ``currency`` and ``before`` columns.
     levers
-        ``lever``, ``today``, ``source``, then each scenario's value.
+        ``lever``, ``label``, ``today``, ``source``, then each scenario's
+        value.
     notes
-        Today's notes, then caps applied to the scenarios.
+        Levers the scenarios asked beyond their caps, and where they were
+        held.
     """
 
     currency: str
@@ -401,37 +430,36 @@ class Comparison:
     notes: tuple[str, ...] = field(default=())
 
     def describe(self) -> str:
-        """The headline: value per million tokens, net of cost, today and
-        in the best scenario."""
+        """The headline, a line each: value per million tokens net of cost
+        today, and the scenario that saves most."""
         t = self.table.set_index("scenario")
-        now = t.loc[TODAY]
-        c = self.currency
+        now, c = t.loc[TODAY], self.currency
         if pd.isna(now["value_per_mtok"]):
-            lead = (
-                f"No outcome value in {c}: cost per million tokens "
-                f"(fully loaded) today {now['fully_loaded_per_mtok']:,.2f} {c}."
-            )
+            lines = [
+                f"No outcome value in {c}: each million tokens costs "
+                f"{now['fully_loaded_per_mtok']:,.2f} {c} fully loaded."
+            ]
         else:
-            lead = (
-                f"Each million tokens bought {now['value_per_mtok']:,.2f} {c} "
-                f"of reported value; net of fully loaded cost, "
-                f"{now['net_value_per_mtok']:,.2f} {c}."
-            )
+            lines = [
+                f"Each million tokens bought {now['value_per_mtok']:,.2f} {c} of "
+                f"reported value: {now['net_value_per_mtok']:,.2f} {c} net of "
+                "the fully loaded cost."
+            ]
         if len(t) == 1:
-            return lead + " No scenario is set."
+            return "\n".join([*lines, "No scenario is set."])
         best = t.drop(index=TODAY)["saving"].idxmax()
         row = t.loc[best]
-        said = (
-            f" '{best}' cuts token spend by {row['saving']:,.2f} {c} "
-            f"({row['saving_share']:.1%}), from {now['cost']:,.2f} to "
-            f"{row['cost']:,.2f}"
+        lines.append(
+            f"Of the scenarios, '{best}' costs least: token spend "
+            f"{now['cost']:,.2f} → {row['cost']:,.2f} {c} "
+            f"({-row['saving_share']:+.1%})."
         )
         if not pd.isna(row["net_value_per_mtok"]):
-            said += (
-                f"; net value per million tokens "
-                f"{now['net_value_per_mtok']:,.2f} → {row['net_value_per_mtok']:,.2f}"
+            lines.append(
+                f"Net value per million tokens: {now['net_value_per_mtok']:,.2f} "
+                f"→ {row['net_value_per_mtok']:,.2f} {c}."
             )
-        return lead + said + "."
+        return "\n".join(lines)
 
 
 def compare(today: Today, scenarios: list[Scenario]) -> Comparison:
@@ -443,7 +471,7 @@ def compare(today: Today, scenarios: list[Scenario]) -> Comparison:
     ``net_value_per_mtok`` = (value - fully loaded cost) / tokens x 1e6.
     """
     before = today.api_cost + today.hosted_cost
-    rows, cakes, notes = [], {}, list(today.notes)
+    rows, cakes, notes = [], {}, []
     lever_cols = {TODAY: today.levers}
     per_mtok = 1e6 / today.tokens if today.tokens else float("nan")
     value = float("nan") if today.value is None else today.value
@@ -484,11 +512,12 @@ def compare(today: Today, scenarios: list[Scenario]) -> Comparison:
         "silicon_price_ratio",
         "silicon_throughput_ratio",
     ]
-    more = pd.DataFrame({"lever": extra, "source": "today is 1"})
+    more = pd.DataFrame({"lever": extra, "source": "ratio to today"})
     for name, lv in lever_cols.items():
         more[name] = [getattr(lv, lever) for lever in extra]
-    levers = pd.concat([levers, more], ignore_index=True)
-    levers = levers[["lever", TODAY, "source", *[n for n in lever_cols if n != TODAY]]]
+    levers = _labelled(pd.concat([levers, more], ignore_index=True))
+    names = [n for n in lever_cols if n != TODAY]
+    levers = levers[["lever", "label", TODAY, "source", *names]]
     return Comparison(
         currency=today.currency,
         table=pd.DataFrame(rows),
@@ -503,8 +532,9 @@ def self_hosted(today: Today, config: SelfHosted | None) -> pd.DataFrame:
 
     The token mix and, unless the file states them, the API prices and the
     utilisation are today's. Each row: ``quantity``, ``value``, ``unit``,
-    ``how``; ``attrs["verdict"]`` says whether self-hosting wins. No
-    configuration gives no rows, and the verdict says so.
+    ``how``; ``attrs["verdict"]`` sets the GPUs today's volume needs against
+    the API, and the stated fleet's break-even. No configuration gives no
+    rows, and the verdict says so.
 
     Raises
     ------
@@ -541,106 +571,71 @@ def self_hosted(today: Today, config: SelfHosted | None) -> pd.DataFrame:
         config.gpu_memory_gb, config.weights_gb, kv, config.context_tokens
     )
     even = break_even(gpu, config.gpus, api_in, api_out, mix)
-    monthly = today.tokens / today.days * (HOURS_PER_MONTH / 24) if today.days else 0
+    one_gpu = gpu.monthly_capacity(mix)
+    gpu_month = config.hourly_price * HOURS_PER_MONTH
+    monthly = today.tokens / today.days * DAYS_PER_MONTH if today.days else 0.0
+    needed = math.ceil(monthly / one_gpu) if monthly else 0
     rows = [
-        (
-            "cost per million tokens, busy",
-            per_mtok["busy"],
-            f"{c} per Mtok",
-            f"{mix:.0%} input at {gpu.prefill_tps:,.0f} tokens/s, the rest at "
-            f"{gpu.decode_tps:,.0f}, {gpu.hourly_price:,.2f} {c} an hour",
-        ),
-        (
-            "cost per million tokens, idle",
-            per_mtok["idle"],
-            f"{c} per Mtok",
-            f"busy cost × (1 − {u:.0%}) / {u:.0%}: hours paid and not used",
-        ),
-        (
-            "cost per million tokens, self-hosted",
-            per_mtok["total"],
-            f"{c} per Mtok",
-            "busy + idle",
-        ),
-        (
-            "API price per million tokens",
-            even.api_per_mtok,
-            f"{c} per Mtok",
-            f"{api_in:,.2f} input and {api_out:,.2f} output, today's mix",
-        ),
-        (
-            "tokens one GPU serves a month",
-            gpu.monthly_capacity(mix),
-            "tokens",
-            f"{HOURS_PER_MONTH:g} hours × {u:.0%} busy",
-        ),
-        (
-            "KV cache per token",
-            kv,
-            "bytes",
-            f"2 × {m.layers} layers × {m.kv_heads} heads × {m.head_dim} × "
-            f"{m.bytes_per_value:g} bytes",
-        ),
-        (
-            "KV cache per request",
-            kv * config.context_tokens / 1e9,
-            "GB",
-            f"{config.context_tokens:,} tokens of context",
-        ),
-        (
-            "requests one GPU holds at once",
-            fits,
-            "requests",
-            f"({config.gpu_memory_gb:g} GB × 90% − {config.weights_gb:g} GB weights)"
-            " / KV cache per request",
-        ),
-        (
-            f"fleet of {config.gpus} GPU(s) a month",
-            even.fleet_monthly,
-            c,
-            "always on, busy or idle",
-        ),
-        (
-            "break-even volume a month",
-            even.tokens,
-            "tokens",
-            "fleet cost / API price per token: above it self-hosting is cheaper",
-        ),
-        (
-            "fleet capacity a month",
-            even.capacity,
-            "tokens",
-            f"{config.gpus} × tokens one GPU serves",
-        ),
-        (
-            "today's volume a month",
-            monthly,
-            "tokens",
-            f"{today.tokens:,.0f} tokens over {today.days} days",
-        ),
-    ]
+        ("cost per million tokens, busy", per_mtok["busy"], f"{c} per Mtok",
+         f"{mix:.0%} input at {gpu.prefill_tps:,.0f} tokens/s, the rest at "
+         f"{gpu.decode_tps:,.0f}; {gpu.hourly_price:,.2f} {c} an hour"),
+        ("cost per million tokens, idle", per_mtok["idle"], f"{c} per Mtok",
+         f"busy cost × (1 − {u:.0%}) / {u:.0%}: hours paid and not used"),
+        ("cost per million tokens, self-hosted", per_mtok["total"],
+         f"{c} per Mtok", "busy + idle"),
+        ("API price per million tokens", even.api_per_mtok, f"{c} per Mtok",
+         f"{api_in:,.2f} input and {api_out:,.2f} output, today's mix"),
+        ("KV cache per token", kv, "bytes",
+         f"2 × {m.layers} layers × {m.kv_heads} heads × {m.head_dim} × "
+         f"{m.bytes_per_value:g} bytes"),
+        ("KV cache per request", kv * config.context_tokens / 1e9, "GB",
+         f"{config.context_tokens:,} tokens of context"),
+        ("requests one GPU holds at once", fits, "requests",
+         f"({config.gpu_memory_gb:g} GB × 90% − {config.weights_gb:g} GB "
+         "weights) / KV cache per request"),
+        ("tokens one GPU serves a month", one_gpu / 1e6, "million tokens",
+         f"{HOURS_PER_MONTH:g} hours × {u:.0%} busy"),
+        ("today's volume a month", monthly / 1e6, "million tokens",
+         f"{today.tokens / 1e6:,.0f} million tokens over {today.days} days"),
+        ("GPUs to serve today's volume", needed, "GPUs",
+         "today's volume / tokens one GPU serves, rounded up"),
+        ("those GPUs a month", needed * gpu_month, c, "always on, busy or idle"),
+        ("today's volume at API prices a month", monthly * even.api_per_mtok / 1e6,
+         c, "today's volume × API price"),
+        (f"break-even of the stated {config.gpus} GPU(s)", even.tokens / 1e6,
+         "million tokens a month",
+         f"{even.fleet_monthly:,.2f} {c} a month / API price per token"),
+        (f"capacity of the stated {config.gpus} GPU(s)", even.capacity / 1e6,
+         "million tokens a month", f"{config.gpus} × tokens one GPU serves"),
+    ]  # fmt: skip
     frame = pd.DataFrame(rows, columns=["quantity", "value", "unit", "how"])
-    frame.attrs["verdict"] = _verdict(even, monthly, c)
+    api_month = monthly * even.api_per_mtok / 1e6
+    frame.attrs["verdict"] = _verdict(needed, needed * gpu_month, api_month, even, c)
     return frame
 
 
-def _verdict(even, monthly: float, currency: str) -> str:
-    if not even.within_capacity:
-        return (
-            f"The fleet cannot serve its own break-even volume "
-            f"({even.tokens / 1e6:,.0f}M tokens a month against "
-            f"{even.capacity / 1e6:,.0f}M): at this utilisation the API "
-            "is cheaper at every volume it can serve."
+def _verdict(needed: int, hosted: float, api: float, even, c: str) -> str:
+    """Say which costs less for today's volume, and where the fleet breaks even."""
+    if not needed:
+        first = "No volume today to serve."
+    else:
+        cheaper = "self-hosting costs less" if hosted < api else "the API costs less"
+        first = (
+            f"Today's volume needs {needed} GPU{'s' * (needed > 1)} at "
+            f"{hosted:,.2f} {c} a month against {api:,.2f} {c} at API prices: "
+            f"{cheaper}, for the traffic such a model can serve as well."
         )
-    if monthly >= even.tokens:
-        return (
-            f"Today's {monthly / 1e6:,.0f}M tokens a month are above the "
-            f"{even.tokens / 1e6:,.0f}M break-even: self-hosting would cost "
-            "less, if the fleet can serve it."
+    fleet = f"{even.gpus} GPU{'s' * (even.gpus > 1)}"
+    if even.within_capacity:
+        second = (
+            f"The stated {fleet} break even at {even.tokens / 1e6:,.0f} million "
+            f"tokens a month and serve up to {even.capacity / 1e6:,.0f} million."
         )
-    return (
-        f"Today's {monthly / 1e6:,.0f}M tokens a month are below the "
-        f"{even.tokens / 1e6:,.0f}M break-even: the API costs less "
-        f"than an always-on fleet at {even.fleet_monthly:,.0f} {currency} "
-        "a month."
-    )
+    else:
+        second = (
+            f"The stated {fleet} cannot serve their own break-even volume "
+            f"({even.tokens / 1e6:,.0f} million tokens a month against a "
+            f"capacity of {even.capacity / 1e6:,.0f} million): at this "
+            "utilisation the API costs less at every volume they can serve."
+        )
+    return first + "\n" + second

@@ -177,8 +177,10 @@ def check_params(
         lambda: _unit(business_unit),
         lambda: loaded_assumptions(assumptions, currency),
         lambda: scenarios(scenario, currency),
-        lambda: gpu_metrics
-        and _file(gpu_metrics, "gpu_metrics", "use '' for the assumed utilisation"),
+        lambda: (
+            gpu_metrics
+            and _file(gpu_metrics, "gpu_metrics", "use '' for the assumed utilisation")
+        ),
     ]
     problems = []
     for check in checks:
@@ -343,7 +345,7 @@ def scenarios(scenario: str = "", currency: str = "USD") -> ScenarioFile:
         currency than the report's.
     """
     if not scenario:
-        return ScenarioFile(currency=currency)
+        return ScenarioFile().model_copy(update={"currency": currency})
     path = _file(scenario, "scenario", "use '' for no scenario")
     read = read_scenarios(path)
     if read.currency != currency:
