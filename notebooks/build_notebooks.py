@@ -45,9 +45,8 @@ from tokenlib import notebook as nb, plots, readiness
 
 nb.setup()
 params = nb.check_params(
-    ledger, prices, start, end, tz, currency, scope, group_by,
-    scope_rules, owners, users, policy, business_unit, assumptions,
-    scenario, gpu_metrics,
+    ledger, prices, start, end, tz, currency, scope, group_by, scope_rules,
+    owners, users, policy, business_unit, assumptions, scenario, gpu_metrics,
 )"""
 
 OPEN = """\

@@ -231,15 +231,13 @@ def test_scenario_comparison_keeps_each_layer_in_one_colour():
     assert all(len(set(group)) == 1 for group in groups)
     assert len({group[0] for group in groups}) == 6
     assert groups[0][0] == mcolors.to_rgba(PALETTE[0])
+    # Only routing and model save anywhere; silicon only adds cost.
     legend = {t.get_text() for t in ax.get_legend().get_texts()}
     assert legend == {
         "today",
         "scenario cost",
         "routing and governance",
         "model and quantisation",
-        "inference stack",
-        "capacity",
-        "silicon",
     }
 
 
@@ -269,8 +267,12 @@ def test_scenario_comparison_refuses_two_currencies():
 
 def test_scenario_comparison_without_scenarios_says_so():
     ax = layer_plots.scenario_comparison(_scenarios().iloc[0:0])
-    assert _texts(ax) == ["no scenarios to compare"]
+    assert _texts(ax) == ["no scenario to compare with today"]
     assert ax.get_title("left") == "Scenarios against today"
+    alone = layer_plots.scenario_comparison(_scenarios().iloc[:1])
+    assert _texts(alone) == ["no scenario to compare with today"]
+    assert not alone.patches
+    assert alone.get_title("left") == "Scenarios against today, USD"
 
 
 def test_the_charts_are_reached_through_plots():

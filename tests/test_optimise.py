@@ -160,6 +160,9 @@ def test_levers_left_out_stay_where_they_are_today(world):
     compared = optimise.compare(today, [Scenario(name="nothing")])
     assert compared.table["saving"].tolist() == pytest.approx([0.0, 0.0])
     assert compared.notes == ()
+    alone = optimise.compare(today, [])
+    assert alone.table["scenario"].tolist() == ["today"]
+    assert alone.describe().splitlines()[1].startswith("No scenario is set")
 
 
 def test_without_self_hosted_gpus_capacity_and_silicon_act_on_nothing(con):
@@ -212,11 +215,11 @@ def test_self_hosted_calculator_by_hand(world):
     api = monthly * blended / 1e6
     assert calc["today's volume at API prices a month"] == pytest.approx(api)
     verdict = optimise.self_hosted(today, config).attrs["verdict"]
-    assert verdict.splitlines()[0] == (
+    assert verdict.splitlines()[:2] == [
         f"Today's volume needs 1 GPU at {fleet:,.2f} USD a month against "
-        f"{api:,.2f} USD at API prices: the API costs less, for the traffic "
-        "such a model can serve as well."
-    )
+        f"{api:,.2f} USD at API prices.",
+        "The API costs less, for the traffic such a model can serve as well.",
+    ]
 
 
 def test_self_hosted_takes_todays_prices_and_utilisation(world):
@@ -236,8 +239,19 @@ def test_self_hosted_takes_todays_prices_and_utilisation(world):
     assert calc["cost per million tokens, idle"] == pytest.approx(
         1.5 * calc["cost per million tokens, busy"]
     )
+    # With no section, today's side alone: 5.3M tokens over 6 days.
     none = optimise.self_hosted(today, None)
-    assert none.empty and "no self_hosted section" in none.attrs["verdict"].lower()
+    assert "no self_hosted section" in none.attrs["verdict"].lower()
+    side = none.set_index("quantity")["value"]
+    price = x * 6.40 / 5 + (1 - x) * 2.00 / 0.3
+    assert list(side.index) == [
+        "today's volume a month",
+        "API price per million tokens",
+        "today's volume at API prices a month",
+    ]
+    assert side.iloc[0] == pytest.approx(5.3 / 6 * 30.4375)
+    assert side.iloc[1] == pytest.approx(price)
+    assert side.iloc[2] == pytest.approx(5.3 / 6 * 30.4375 * price)
 
 
 def test_scenarios_save_and_read_back(tmp_path):
@@ -291,7 +305,7 @@ def test_a_fleet_too_slow_for_its_own_break_even_says_so(world):
     one = HOURS_PER_MONTH * 0.1 * 3600 / (x / 10 + (1 - x) / 1)
     assert calc["GPUs to serve today's volume"] == -(-(5.3e6 / 6 * 30.4375) // one)
     assert calc["GPUs to serve today's volume"] == 16
-    assert "the API costs less" in frame.attrs["verdict"]
+    assert "The API costs less" in frame.attrs["verdict"]
     assert (
         "The stated 2 GPUs cannot serve their own break-even volume"
         in (frame.attrs["verdict"])

@@ -253,7 +253,8 @@ def scenario_comparison(
         cost from zero, then each layer's saving stacked to its right in
         the layer's colour, so the bar reaches today's cost. A layer that
         adds cost is said in words beside the bar, not drawn; the savings
-        of the others then reach past today by as much.
+        of the others then reach past today by as much. Today alone, or
+        no row, is said on an empty chart.
 
     Raises
     ------
@@ -279,8 +280,8 @@ def scenario_comparison(
         _require(table, needed, "scenario_comparison")
     currency = one_currency(table, "cost") if "cost" in table else None
     subject = "Scenarios against today" + (f", {currency}" if currency else "")
-    if table.empty:
-        say_empty(ax, "no scenarios to compare")
+    if len(table) < 2:
+        say_empty(ax, "no scenario to compare with today")
         set_title(ax, subject, period)
         return ax
 
@@ -306,7 +307,8 @@ def scenario_comparison(
             edgecolor="white",
             hatch="///",
             linewidth=0,
-            label=_name(layer),
+            # The legend names only the layers that save somewhere.
+            label=_name(layer) if shown.any() else "_" + layer,
         )
         ends = ends + shown
 

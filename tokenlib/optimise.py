@@ -446,7 +446,8 @@ class Comparison:
                 "the fully loaded cost."
             ]
         if len(t) == 1:
-            return "\n".join([*lines, "No scenario is set."])
+            unset = "No scenario is set: the scenario parameter names a file "
+            return "\n".join([*lines, unset + "like data/templates/scenario.yml."])
         best = t.drop(index=TODAY)["saving"].idxmax()
         row = t.loc[best]
         lines.append(
@@ -533,22 +534,27 @@ def self_hosted(today: Today, config: SelfHosted | None) -> pd.DataFrame:
     The token mix and, unless the file states them, the API prices and the
     utilisation are today's. Each row: ``quantity``, ``value``, ``unit``,
     ``how``; ``attrs["verdict"]`` sets the GPUs today's volume needs against
-    the API, and the stated fleet's break-even. No configuration gives no
-    rows, and the verdict says so.
+    the API, and the stated fleet's break-even. No configuration gives
+    today's side only (monthly volume, API price at today's mix, the two
+    multiplied), and the verdict says so.
 
     Raises
     ------
     ParameterError
         No API price is stated and none can be measured.
     """
+    c = today.currency
+    mix = today.input_share
+    monthly = today.tokens / today.days * DAYS_PER_MONTH if today.days else 0.0
     if config is None:
-        frame = pd.DataFrame(columns=["quantity", "value", "unit", "how"])
+        # Today's side alone: the volume and price a fleet would have to beat.
+        frame = _frame(_api_side(today, monthly, None, None))
         frame.attrs["verdict"] = (
-            "No self_hosted section in the scenario file: see "
-            "data/templates/scenario.yml for the GPU and model it asks for."
+            "No self_hosted section in the scenario file, so today's side "
+            "only:\nsee data/templates/scenario.yml for the GPU and model the "
+            "calculator asks for."
         )
         return frame
-    c = today.currency
     api_in = config.api_input_per_mtok or today.api_input_per_mtok
     api_out = config.api_output_per_mtok or today.api_output_per_mtok
     if api_in is None or api_out is None:
@@ -563,7 +569,6 @@ def self_hosted(today: Today, config: SelfHosted | None) -> pd.DataFrame:
         config.decode_tokens_per_second,
         u,
     )
-    mix = today.input_share
     per_mtok = gpu.cost(1e6 * mix, 1e6 * (1 - mix))
     m = config.model
     kv = kv_bytes_per_token(m.layers, m.kv_heads, m.head_dim, m.bytes_per_value)
@@ -573,18 +578,17 @@ def self_hosted(today: Today, config: SelfHosted | None) -> pd.DataFrame:
     even = break_even(gpu, config.gpus, api_in, api_out, mix)
     one_gpu = gpu.monthly_capacity(mix)
     gpu_month = config.hourly_price * HOURS_PER_MONTH
-    monthly = today.tokens / today.days * DAYS_PER_MONTH if today.days else 0.0
+    volume, price, at_api = _api_side(today, monthly, api_in, api_out)
     needed = math.ceil(monthly / one_gpu) if monthly else 0
     rows = [
         ("cost per million tokens, busy", per_mtok["busy"], f"{c} per Mtok",
          f"{mix:.0%} input at {gpu.prefill_tps:,.0f} tokens/s, the rest at "
          f"{gpu.decode_tps:,.0f}; {gpu.hourly_price:,.2f} {c} an hour"),
         ("cost per million tokens, idle", per_mtok["idle"], f"{c} per Mtok",
-         f"busy cost × (1 − {u:.0%}) / {u:.0%}: hours paid and not used"),
+         f"busy cost × (1 − {u * 100:.3g}%) / {u * 100:.3g}%: hours paid and not used"),
         ("cost per million tokens, self-hosted", per_mtok["total"],
          f"{c} per Mtok", "busy + idle"),
-        ("API price per million tokens", even.api_per_mtok, f"{c} per Mtok",
-         f"{api_in:,.2f} input and {api_out:,.2f} output, today's mix"),
+        price,
         ("KV cache per token", kv, "bytes",
          f"2 × {m.layers} layers × {m.kv_heads} heads × {m.head_dim} × "
          f"{m.bytes_per_value:g} bytes"),
@@ -594,24 +598,55 @@ def self_hosted(today: Today, config: SelfHosted | None) -> pd.DataFrame:
          f"({config.gpu_memory_gb:g} GB × 90% − {config.weights_gb:g} GB "
          "weights) / KV cache per request"),
         ("tokens one GPU serves a month", one_gpu / 1e6, "million tokens",
-         f"{HOURS_PER_MONTH:g} hours × {u:.0%} busy"),
-        ("today's volume a month", monthly / 1e6, "million tokens",
-         f"{today.tokens / 1e6:,.0f} million tokens over {today.days} days"),
+         f"{HOURS_PER_MONTH:g} hours × {u * 100:.3g}% busy"),
+        volume,
         ("GPUs to serve today's volume", needed, "GPUs",
          "today's volume / tokens one GPU serves, rounded up"),
         ("those GPUs a month", needed * gpu_month, c, "always on, busy or idle"),
-        ("today's volume at API prices a month", monthly * even.api_per_mtok / 1e6,
-         c, "today's volume × API price"),
+        at_api,
         (f"break-even of the stated {config.gpus} GPU(s)", even.tokens / 1e6,
          "million tokens a month",
          f"{even.fleet_monthly:,.2f} {c} a month / API price per token"),
         (f"capacity of the stated {config.gpus} GPU(s)", even.capacity / 1e6,
          "million tokens a month", f"{config.gpus} × tokens one GPU serves"),
     ]  # fmt: skip
-    frame = pd.DataFrame(rows, columns=["quantity", "value", "unit", "how"])
-    api_month = monthly * even.api_per_mtok / 1e6
-    frame.attrs["verdict"] = _verdict(needed, needed * gpu_month, api_month, even, c)
+    frame = _frame(rows)
+    frame.attrs["verdict"] = _verdict(needed, needed * gpu_month, at_api[1], even, c)
     return frame
+
+
+def _frame(rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["quantity", "value", "unit", "how"])
+
+
+def _api_side(
+    today: Today, monthly: float, api_in: float | None, api_out: float | None
+) -> list[tuple]:
+    """Today's monthly volume, the API's price at today's mix, and the two.
+
+    Prices not given are today's; without them, only the volume.
+    """
+    c = today.currency
+    api_in = api_in if api_in is not None else today.api_input_per_mtok
+    api_out = api_out if api_out is not None else today.api_output_per_mtok
+    rows = [
+        (
+            "today's volume a month",
+            monthly / 1e6,
+            "million tokens",
+            f"{today.tokens / 1e6:,.0f} million tokens over {today.days} days",
+        )
+    ]
+    if api_in is None or api_out is None:
+        return rows
+    mix = today.input_share
+    blended = mix * api_in + (1 - mix) * api_out
+    return rows + [
+        ("API price per million tokens", blended, f"{c} per Mtok",
+         f"{api_in:,.2f} input and {api_out:,.2f} output, today's mix"),
+        ("today's volume at API prices a month", monthly * blended / 1e6, c,
+         "today's volume × API price"),
+    ]  # fmt: skip
 
 
 def _verdict(needed: int, hosted: float, api: float, even, c: str) -> str:
@@ -619,10 +654,10 @@ def _verdict(needed: int, hosted: float, api: float, even, c: str) -> str:
     if not needed:
         first = "No volume today to serve."
     else:
-        cheaper = "self-hosting costs less" if hosted < api else "the API costs less"
+        cheaper = "Self-hosting costs less" if hosted < api else "The API costs less"
         first = (
             f"Today's volume needs {needed} GPU{'s' * (needed > 1)} at "
-            f"{hosted:,.2f} {c} a month against {api:,.2f} {c} at API prices: "
+            f"{hosted:,.2f} {c} a month against {api:,.2f} {c} at API prices.\n"
             f"{cheaper}, for the traffic such a model can serve as well."
         )
     fleet = f"{even.gpus} GPU{'s' * (even.gpus > 1)}"
