@@ -13,7 +13,14 @@ from conftest import REAL_DATA
 import tokenlib
 from tokenlib.demo import write_demo
 from tokenlib.errors import ReportError
-from tokenlib.report import notebooks, read_params, run_report
+from tokenlib.report import (
+    NOTEBOOK_DIR,
+    PROJECT_ROOT,
+    notebooks,
+    read_params,
+    run_report,
+)
+from tokenlib.scenario import Scenario, ScenarioFile, save_scenarios
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +36,11 @@ def demo_ledger(tmp_path_factory) -> Path:
 
 @pytest.mark.notebooks
 def test_report_on_demo_data_writes_html_metrics_and_notebooks(demo_ledger, tmp_path):
-    folder = run_report(read_params(None, ledger=str(demo_ledger)), out=tmp_path)
+    plan = tmp_path / "plan.yml"
+    cached = Scenario.model_validate({"name": "all cached", "stack": {"cache_hit": 1}})
+    save_scenarios(ScenarioFile(currency="USD", scenarios=[cached]), plan)
+    params = read_params(None, ledger=str(demo_ledger), scenario=str(plan))
+    folder = run_report(params, out=tmp_path)
     assert (tmp_path / "LATEST").read_text().strip() == folder.name
     assert sorted(p.name for p in folder.glob("*.ipynb")) == [
         p.name for p in notebooks()
@@ -57,6 +68,14 @@ def test_report_on_demo_data_writes_html_metrics_and_notebooks(demo_ledger, tmp_
     assert any("documented defaults" in n for n in got["loaded_notes"])
     assert "Fully loaded cost" in html and "no forecast" in html
     assert "VBox(" not in html  # the sliders need a live kernel
+    # Optimisation: today's cache lever is the cache leverage metric, and
+    # the saved scenario is compared against today in the page and the JSON.
+    assert got["levers"]["cache_hit"]["value"] == pytest.approx(got["cache_leverage"])
+    assert got["levers"]["cache_hit"]["source"] == "measured"
+    assert [s["scenario"] for s in got["scenarios"]] == ["today", "all cached"]
+    assert got["scenarios"][0]["saving"] == 0
+    assert got["scenarios"][1]["saving"] > 0
+    assert "Of the scenarios, 'all cached' costs least" in html
     for path in folder.glob("*.ipynb"):
         nb = nbformat.read(path, as_version=4)
         errors = [
@@ -66,6 +85,35 @@ def test_report_on_demo_data_writes_html_metrics_and_notebooks(demo_ledger, tmp_
             if o.get("output_type") == "error"
         ]
         assert not errors, path.name
+
+
+@pytest.mark.notebooks
+def test_a_saved_scenario_runs_in_the_optimisation_notebook(demo_ledger, tmp_path):
+    import papermill as pm
+
+    # What the sliders' Save button writes: a scenario file of one scenario.
+    path = tmp_path / "mine.yml"
+    halved = Scenario.model_validate(
+        {"name": "half the model", "model": {"cost_ratio": 0.5}}
+    )
+    save_scenarios(ScenarioFile(currency="USD", scenarios=[halved]), path)
+    out = tmp_path / "06.ipynb"
+    pm.execute_notebook(
+        str(NOTEBOOK_DIR / "06_optimisation.ipynb"),
+        str(out),
+        parameters={"ledger": str(demo_ledger), "scenario": str(path)},
+        kernel_name="python3",
+        cwd=str(PROJECT_ROOT),
+        progress_bar=False,
+    )
+    printed = "".join(
+        o.get("text", "")
+        for c in nbformat.read(out, as_version=4).cells
+        for o in c.get("outputs", [])
+    )
+    # The model lever scales all token spend: half the cost, whatever it is.
+    assert "Of the scenarios, 'half the model' costs least: token spend" in printed
+    assert "USD (-50.0%)." in printed
 
 
 def test_failing_notebook_names_notebook_and_cell_and_keeps_last_report(

@@ -462,6 +462,24 @@ class Comparison:
             )
         return "\n".join(lines)
 
+    def summary(self) -> dict:
+        """The comparison for ``metrics.json``: today's levers with their
+        source, each scenario's cost, saving and net value per million
+        tokens (null where unknown), and the caps applied."""
+        levers = {
+            row.lever: {"value": float(row.today), "source": row.source}
+            for row in self.levers.itertuples()
+        }
+        shown = ["scenario", "cost", "saving", "saving_share",
+                 "fully_loaded_per_mtok", "net_value_per_mtok"]  # fmt: skip
+        rows = self.table[shown].astype(object)
+        rows = rows.where(rows.notna(), None).to_dict("records")
+        return {
+            "levers": levers,
+            "scenarios": rows,
+            "optimisation_notes": list(self.notes),
+        }
+
 
 def compare(today: Today, scenarios: list[Scenario]) -> Comparison:
     """Set each scenario against today, layer by layer.

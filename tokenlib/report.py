@@ -23,11 +23,15 @@ from nbconvert import HTMLExporter
 
 from .errors import ParameterError, ReportError
 from .ledger import PROJECT_ROOT
+from .loaded import fully_loaded
+from .optimise import compare, measure_levers
 from .params import (
     check_params,
+    gpu_metrics_path,
     loaded_assumptions,
     open_priced,
     resolve_path,
+    scenarios,
     value_policy,
 )
 from .summary import summarise
@@ -103,13 +107,15 @@ def _metrics(params: Mapping[str, str]) -> dict:
         params["owners"],
         params["users"],
     )
+    currency = params["currency"]
+    policy = value_policy(params["policy"])
+    assumptions = loaded_assumptions(params["assumptions"], currency)
     try:
-        return summarise(
-            con,
-            params["currency"],
-            value_policy(params["policy"]),
-            loaded_assumptions(params["assumptions"], params["currency"]),
-        )
+        metrics = summarise(con, currency, policy, assumptions)
+        gpus = gpu_metrics_path(params["gpu_metrics"])
+        today = measure_levers(con, policy, fully_loaded(con, assumptions), gpus)
+        planned = scenarios(params["scenario"], currency).scenarios
+        return metrics | compare(today, planned).summary()
     finally:
         con.close()
 
