@@ -996,6 +996,8 @@ live kernel and shows no sliders.
 - Throughput in the calculator is the user's to measure: it depends on the
   engine, batch size and sequence lengths. Break-even assumes the fleet is
   paid every hour; the fleet's capacity caps what it can serve.
+- Monthly volume is the period's tokens per day times 30.44 days; data that
+  covers part of a day, such as a short trace, counts as the whole day.
 - Money in other currencies is left out, never converted.
 """)
 )

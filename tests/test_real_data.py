@@ -283,3 +283,51 @@ def test_loaded_cost_bill_rule_claims_the_ec2_rows(con, summaries, last_day):
     assert not base.bill["in_token_bill"].any()
     if last_day == 21:
         assert expected == pytest.approx(5.0, abs=1e-6)
+
+
+# --- Optimisation on a real trace --------------------------------------------------
+
+AZURE_CONV = REAL / "azure_llm_inference_trace_2023_conv_1815-1845.csv"
+
+
+def test_azure_conversation_trace_sets_the_self_hosted_calculator(tmp_path):
+    from tokenlib.params import loaded_assumptions, open_priced, value_policy
+    from tokenlib.scenario import SelfHosted
+
+    path = tmp_path / "ledger.duckdb"
+    con = tokenlib.open_ledger(path)
+    assert tokenlib.ingest_file(con, AZURE_CONV).quarantined == 0
+    con.close()
+    con = open_priced(str(path))
+    loaded = tokenlib.fully_loaded(con, loaded_assumptions("", "USD"))
+    today = tokenlib.measure_levers(con, value_policy(""), loaded, None)
+    con.close()
+
+    records = read_csv(AZURE_CONV)
+    context = sum(int(r["ContextTokens"]) for r in records)
+    generated = sum(int(r["GeneratedTokens"]) for r in records)
+    share = context / (context + generated)
+    assert (today.tokens, today.days) == (context + generated, 1)
+    assert today.input_share == pytest.approx(share)
+    # The trace has no model, so no price and no route rows: said, not measured.
+    sources = today.sources.set_index("lever")["source"]
+    assert sources["routed_share"] == sources["input_cost_share"] == "assumed"
+    assert sources["cache_hit"] == "measured" and today.levers.cache_hit == 0
+
+    config = SelfHosted.model_validate({
+        "hourly_price": 2.0, "prefill_tokens_per_second": 10_000,
+        "decode_tokens_per_second": 1_000, "utilisation": 0.5, "gpu_memory_gb": 80,
+        "weights_gb": 16, "context_tokens": 8192,
+        "model": {"layers": 32, "kv_heads": 8, "head_dim": 128, "bytes_per_value": 2},
+        "api_input_per_mtok": 3.0, "api_output_per_mtok": 15.0,
+    })  # fmt: skip
+    calc = tokenlib.self_hosted(today, config).set_index("quantity")["value"]
+    # A million tokens in the trace's mix: busy seconds at 10k/s in, 1k/s out.
+    seconds = 1e6 * share / 10_000 + 1e6 * (1 - share) / 1_000
+    assert calc["cost per million tokens, busy"] == pytest.approx(seconds / 3600 * 2)
+    assert calc["API price per million tokens"] == pytest.approx(
+        share * 3 + (1 - share) * 15
+    )
+    assert calc["today's volume a month"] == pytest.approx(
+        (context + generated) * 30.4375 / 1e6
+    )

@@ -214,12 +214,11 @@ def measure_levers(
         return value
 
     evaluated = routes["evaluated"]
-    s0 = say(
-        "routed_share",
-        routes["routed_share"],
-        "measured",
-        f"routed / evaluated route rows ({evaluated:,})",
-    )
+    if evaluated:
+        how = f"routed / evaluated route rows ({evaluated:,})"
+        s0 = say("routed_share", routes["routed_share"], "measured", how)
+    else:
+        s0 = say("routed_share", 0.0, "assumed", "no evaluated route rows")
     if routes["price_ratio"] is None:
         p = say("routed_price_ratio", 1.0, "assumed", "no priced route pair")
         notes.append("routing: no priced route pair, so routing can save nothing")
@@ -240,12 +239,11 @@ def measure_levers(
         )
 
     tokens = m["tokens"] or 0.0
-    h = say(
-        "cache_hit",
-        m["cache_read"] / m["input"] if m["input"] else 0.0,
-        "measured",
-        "cache reads / all input tokens",
-    )
+    if m["input"]:
+        hit = m["cache_read"] / m["input"]
+        h = say("cache_hit", hit, "measured", "cache reads / all input tokens")
+    else:
+        h = say("cache_hit", 0.0, "assumed", "no input tokens")
     if m["cache_read_ratio"] is None:
         k = say(
             "cache_read_ratio",
@@ -652,7 +650,8 @@ def _api_side(
             "today's volume a month",
             monthly / 1e6,
             "million tokens",
-            f"{today.tokens / 1e6:,.0f} million tokens over {today.days} days",
+            f"{today.tokens / 1e6:,.0f} million tokens over the period's "
+            f"{today.days} day{'s' * (today.days != 1)}",
         )
     ]
     if api_in is None or api_out is None:
