@@ -16,8 +16,9 @@ keys rows on their content. Then, each in a fresh child process:
 ours
     ``open_ledger`` + ``ingest_file`` into a new ledger, then a CHECKPOINT
     (``ingest_s``); ``price_ledger`` + ``summarise`` (``metrics_s``); then
-    the fully loaded cost on the default assumptions (``loaded_s``, printed
-    as a ratio to the metrics time).
+    the fully loaded cost on the default assumptions (``loaded_s``), and
+    today's optimisation levers with one scenario that moves every layer
+    (``levers_s``), each printed as a ratio to the metrics time.
     ``peak_mb`` is the child's maximum resident set size.
 floor
     Hand-written DuckDB: persist the file as a table, then cost by day,
@@ -233,9 +234,23 @@ class _TimedConnection:
         return getattr(self._con, name)
 
 
+#: A scenario that moves a lever in every layer, for the optimisation step.
+_EVERY_LAYER = {
+    "name": "every layer",
+    "routing": {"routed_share": 0.6},
+    "model": {"cost_ratio": 0.7},
+    "stack": {"cache_hit": 0.6, "batch_share": 0.2},
+    "capacity": {"utilisation": 0.6},
+    "silicon": {"price_ratio": 1.8, "throughput_ratio": 3.0},
+}
+
+
 def child_ours(parquet: Path, db: Path) -> dict:
-    """Ingest into a new ledger, then price and summarise it; time both."""
+    """Ingest into a new ledger, then price and summarise it; time both,
+    then the fully loaded cost and the optimisation levers after them."""
     import tokenlib
+    from tokenlib.params import value_policy
+    from tokenlib.scenario import Scenario
 
     clock = _Clock()
     con = _TimedConnection(tokenlib.open_ledger(db))
@@ -246,13 +261,17 @@ def child_ours(parquet: Path, db: Path) -> dict:
     tokenlib.price_ledger(con)
     result = tokenlib.summarise(con)
     metrics_s, metrics_cpu = clock.lap()
-    tokenlib.fully_loaded(con, tokenlib.Assumptions())
+    loaded = tokenlib.fully_loaded(con, tokenlib.Assumptions())
     loaded_s, _ = clock.lap()
+    today = tokenlib.measure_levers(con, value_policy(""), loaded)
+    tokenlib.compare(today, [Scenario.model_validate(_EVERY_LAYER)])
+    levers_s, _ = clock.lap()
     con.close()
     return {
         "ingest_s": ingest_s,
         "metrics_s": metrics_s,
         "loaded_s": loaded_s,
+        "levers_s": levers_s,
         "cpu": ingest_cpu + metrics_cpu,
         "ingested": summary.ingested,
         "quarantined": summary.quarantined,
@@ -441,6 +460,10 @@ def report(n: int, ours: dict, floor: dict, cli_s: float, loop: dict) -> None:
     print(
         f"loaded: fully_loaded {ours['loaded_s']:.2f}s after metrics, "
         f"{ours['loaded_s'] / ours['metrics_s']:.2f}x the metrics time"
+    )
+    print(
+        f"levers: measure_levers + compare {ours['levers_s']:.2f}s after that, "
+        f"{ours['levers_s'] / ours['metrics_s']:.2f}x the metrics time"
     )
     print(
         f"loop:  {loop['per_row'] * 1e6:.1f} us/row on {loop['k']:,} rows, "
