@@ -9,18 +9,23 @@ import pytest
 from tokenlib.errors import ParameterError
 from tokenlib.layers import Levers, layer_cake
 
-BASE = Levers(routed_share=0.2, routed_price_ratio=0.2, cache_hit=0.3,
-              input_cost_share=0.6, batch_share=0.1, utilisation=0.4)  # fmt: skip
+# Half the API spend is in use cases with route evaluations.
+BASE = Levers(routed_share=0.2, routable_share=0.5, routed_price_ratio=0.2,
+              cache_hit=0.3, input_cost_share=0.6, batch_share=0.1,
+              utilisation=0.4)  # fmt: skip
 SCENARIO = Levers(routed_share=0.6, routed_price_ratio=0.2, model_ratio=0.8,
                   cache_hit=0.6, input_cost_share=0.6, batch_share=0.3,
                   utilisation=0.6, silicon_price_ratio=1.5,
                   silicon_throughput_ratio=3.0)  # fmt: skip
 
 
+# Routing on the routable half: (1 - 0.6 x 0.8) / (1 - 0.2 x 0.8) = 0.52 / 0.84.
+ROUTING = 0.5 + 0.5 * 0.52 / 0.84
+
+
 def test_each_layer_factor_by_hand():
     cake = layer_cake(1000.0, 500.0, BASE, SCENARIO).set_index("layer")
-    # routing: (1 - 0.6 x 0.8) / (1 - 0.2 x 0.8) = 0.52 / 0.84
-    assert cake.at["routing", "factor"] == pytest.approx(0.52 / 0.84)
+    assert cake.at["routing", "factor"] == pytest.approx(ROUTING)
     assert cake.at["model", "factor"] == pytest.approx(0.8)
     # stack: (0.6 x 0.46 + 0.4) x 0.85 over (0.6 x 0.73 + 0.4) x 0.95
     assert cake.at["stack", "factor"] == pytest.approx(0.5746 / 0.7961)
@@ -30,12 +35,12 @@ def test_each_layer_factor_by_hand():
 
 def test_savings_compound_and_add_up():
     cake = layer_cake(1000.0, 500.0, BASE, SCENARIO).set_index("layer")
-    shared = 0.52 / 0.84 * 0.8 * 0.5746 / 0.7961
-    after = 1000 * shared + 500 * shared * (0.4 / 0.6) * 0.5
+    shared = 0.8 * 0.5746 / 0.7961
+    after = 1000 * ROUTING * shared + 500 * shared * (0.4 / 0.6) * 0.5
     assert cake.at["total", "saving"] == pytest.approx(1500 - after)
     assert cake.at["total", "factor"] == pytest.approx(after / 1500)
-    # Routing first: all 1,500 times (1 - 0.52 / 0.84).
-    assert cake.at["routing", "saving"] == pytest.approx(1500 * (1 - 0.52 / 0.84))
+    # Routing first, on the API's 1,000 only: 500 routable x (1 - 0.52 / 0.84).
+    assert cake.at["routing", "saving"] == pytest.approx(500 * (1 - 0.52 / 0.84))
     savings = cake.drop(index="total")["saving"]
     assert savings.sum() == pytest.approx(cake.at["total", "saving"])
     # Silicon acts on the self-hosted part only: left out, the scenario
@@ -51,12 +56,19 @@ def test_a_missing_layer_caps_the_others():
     model_alone = only_model.set_index("layer").at["model", "saving"]
     model_after = both.set_index("layer").at["model", "saving"]
     assert model_alone == pytest.approx(500.0)
-    assert model_after == pytest.approx(1000 * 0.52 / 0.84 * 0.5)
+    assert model_after == pytest.approx(1000 * ROUTING * 0.5)
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"cache_hit": 1.5}, "cache_hit=1.5"), ({"utilisation": 0}, "utilisation=0")],
+    [
+        ({"cache_hit": 1.5}, "cache_hit=1.5"),
+        ({"utilisation": 0}, "utilisation=0"),
+        ({"routable_share": 1.2}, "routable_share=1.2"),
+        ({"batch_discount": 1.5}, "batch_discount=1.5"),
+        ({"model_ratio": 0}, "model_ratio=0"),
+        ({"region_ratio": float("nan")}, "region_ratio=nan"),
+    ],
 )
 def test_bad_levers_are_refused(kwargs, message):
     with pytest.raises(ParameterError, match=message):

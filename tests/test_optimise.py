@@ -67,6 +67,8 @@ def test_today_is_measured_from_the_ledger(world):
     # 3 routed of 6 evaluated; 2 wins + 2 would-wins hold quality.
     assert lv.routed_share == pytest.approx(0.5)
     assert today.routed_cap == pytest.approx(4 / 6)
+    # Route evaluations are of support only: 4.75 of the 8.40 priced.
+    assert lv.routable_share == pytest.approx(4.75 / 8.40)
     # Each route: 1M input + 100k output; mini 0.15 + 0.06, gpt-4o 2.50 + 1.00.
     assert lv.routed_price_ratio == pytest.approx(0.21 / 3.50)
     # All input 1M + 1M read + 2M + 1M = 5M; 1M of it read from cache.
@@ -113,15 +115,17 @@ def test_a_scenario_compounds_and_is_capped(world):
     })  # fmt: skip
     compared = optimise.compare(today, [scenario])
     p = 0.21 / 3.50
-    # Routing held at 4/6, the share measured to hold quality.
-    routing = (1 - 4 / 6 * (1 - p)) / (1 - 0.5 * (1 - p))
+    # Routing held at 4/6, the share measured to hold quality, on support's
+    # 4.75 of the API's 8.40 (the only use case with route evaluations).
+    r = 4.75 / API
+    routing = 1 - r + r * (1 - 4 / 6 * (1 - p)) / (1 - 0.5 * (1 - p))
     # Stack: input share i, cache read ratio K; batch held at 4.3/5.3.
     i = INPUT_SHARE
     before_stack = (i * (1 - 0.2 * (1 - K)) + 1 - i) * (1 - 2.2 / 5.3 * 0.5)
     after_stack = (i * (1 - 0.6 * (1 - K)) + 1 - i) * (1 - 4.3 / 5.3 * 0.5)
-    shared = routing * 0.5 * after_stack / before_stack
+    shared = 0.5 * after_stack / before_stack
     hosted = HOSTED * shared * (0.4 / 0.8 * 0.9) * (2.0 / 4.0)
-    cost = API * shared + hosted
+    cost = API * routing * shared + hosted
     row = compared.table.set_index("scenario").loc["all in"]
     assert row["cost"] == pytest.approx(cost)
     assert row["saving"] == pytest.approx(API + HOSTED - cost)

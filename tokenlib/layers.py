@@ -6,12 +6,15 @@ region price) and silicon (chip generation). Each layer's lever changes the
 cost per token by a factor; factors multiply, so wins compound and a layer
 left out caps the rest.
 
-Routing, model and stack act on all token spend. Capacity and silicon act
-on self-hosted spend only (an API's price already holds its provider's
+Routing acts on the share r of API token spend whose use cases have route
+evaluations, the only traffic with evidence of which model holds quality.
+Model and stack act on all token spend. Capacity and silicon act on
+self-hosted spend only (an API's price already holds its provider's
 hardware). The formulas, each a ratio of the scenario to the baseline:
 
-- routing: (1 - s1 (1 - p)) / (1 - s0 (1 - p)), with s the share of
-  traffic on the cheaper tier and p its price over the premium's;
+- routing: 1 - r + r (1 - s1 (1 - p)) / (1 - s0 (1 - p)), with s the share
+  of evaluated traffic on the cheaper tier and p its price over the
+  premium's, both per request;
 - model: the price (or, self-hosted, cost) ratio of the new model and
   precision to the old, m;
 - stack: input cost (1 - h (1 - k)) with h the cache hit rate and k the
@@ -47,6 +50,9 @@ class Levers:
     ----------
     routed_share
         Share of traffic on the cheaper tier, 0 to 1.
+    routable_share
+        Share of API token spend that routing reaches (the use cases with
+        route evaluations); the baseline's is used for both states.
     routed_price_ratio
         The cheaper tier's price over the premium's.
     model_ratio
@@ -66,6 +72,7 @@ class Levers:
     """
 
     routed_share: float = 0.0
+    routable_share: float = 1.0
     routed_price_ratio: float = 1.0
     model_ratio: float = 1.0
     cache_hit: float = 0.0
@@ -79,14 +86,30 @@ class Levers:
     silicon_throughput_ratio: float = 1.0
 
     def __post_init__(self) -> None:
-        shares = ("routed_share", "cache_hit", "input_cost_share", "batch_share")
+        shares = (
+            "routed_share",
+            "routable_share",
+            "cache_hit",
+            "input_cost_share",
+            "batch_share",
+            "batch_discount",
+        )
         for name in shares:
             if not 0 <= getattr(self, name) <= 1:
                 raise ParameterError(f"{name}={getattr(self, name)}: expected 0 to 1")
         if not 0 < self.utilisation <= 1:
             raise ParameterError(f"utilisation={self.utilisation}: expected (0, 1]")
-        if self.silicon_throughput_ratio <= 0:
-            raise ParameterError("silicon_throughput_ratio: expected above 0")
+        ratios = (
+            "routed_price_ratio",
+            "model_ratio",
+            "cache_read_ratio",
+            "region_ratio",
+            "silicon_price_ratio",
+            "silicon_throughput_ratio",
+        )
+        for name in ratios:
+            if not getattr(self, name) > 0:
+                raise ParameterError(f"{name}={getattr(self, name)}: expected above 0")
 
     def routing(self) -> float:
         return 1 - self.routed_share * (1 - self.routed_price_ratio)
@@ -98,9 +121,11 @@ class Levers:
 
 
 def _factors(base: Levers, new: Levers) -> dict[str, float]:
-    """Each layer's cost factor, scenario over baseline."""
+    """Each layer's cost factor, scenario over baseline, on the spend the
+    layer acts on (routing's on all API spend)."""
+    r = base.routable_share
     return {
-        "routing": new.routing() / base.routing(),
+        "routing": 1 - r + r * new.routing() / base.routing(),
         "model": new.model_ratio / base.model_ratio,
         "stack": new.stack() / base.stack(),
         "capacity": base.utilisation / new.utilisation
@@ -113,8 +138,8 @@ def _factors(base: Levers, new: Levers) -> dict[str, float]:
 def _cost(api: float, hosted: float, f: dict[str, float], on: set[str]) -> float:
     """Cost with the layers in ``on`` applied; the others left as they are."""
     g = {k: (v if k in on else 1.0) for k, v in f.items()}
-    shared = g["routing"] * g["model"] * g["stack"]
-    return api * shared + hosted * shared * g["capacity"] * g["silicon"]
+    shared = g["model"] * g["stack"]
+    return api * g["routing"] * shared + hosted * shared * g["capacity"] * g["silicon"]
 
 
 def layer_cake(

@@ -8,6 +8,7 @@ it. Under papermill it shows its starting point.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import ipywidgets as widgets
@@ -16,6 +17,7 @@ from IPython.display import display
 
 from .layer_plots import layer_cake
 from .optimise import Today, apply, compare
+from .params import resolve_path
 from .scenario import Scenario, ScenarioFile, save_scenarios
 
 __all__ = ["explore", "scenario_of"]
@@ -63,7 +65,9 @@ def explore(
     The routed share and the batch share stop at their caps (the share
     measured to hold quality, the batch-eligible work). *Save* writes the
     file's scenarios with this one added (or replaced, by name) to the
-    path in the box.
+    path in the box, relative to the project root as the ``scenario``
+    parameter is; levers left where they are today are not written, so
+    they follow the ledger in later runs.
 
     Returns
     -------
@@ -99,12 +103,22 @@ def explore(
     said = widgets.HTML()
     chart = widgets.Output()
 
+    today_values = _start(today, None)
+
     def current() -> Scenario:
-        values = {k: s.value for k, s in sliders.items()}
-        return scenario_of(name.value.strip() or "my scenario", values)
+        moved = {
+            k: s.value
+            for k, s in sliders.items()
+            if abs(s.value - today_values[k]) > 1e-9
+        }
+        return scenario_of(name.value.strip() or "my scenario", moved)
 
     def redraw(_=None) -> None:
-        scenario = current()
+        try:
+            scenario = current()
+        except ValueError as exc:
+            said.value = f"<p>{html.escape(str(exc))}</p>"
+            return
         compared = compare(today, [scenario])
         said.value = f"<p>{compared.describe()}</p>"
         with chart:
@@ -115,11 +129,18 @@ def explore(
             plt.close(fig)
 
     def save(_=None) -> None:
-        scenario = current()
-        kept = [s for s in file.scenarios if s.name != scenario.name]
-        out = file.model_copy(update={"scenarios": [*kept, scenario]})
-        written = save_scenarios(out, path.value)
-        said.value += f"<p>Saved to {written}: run with scenario='{written}'.</p>"
+        try:
+            scenario = current()
+            kept = [s for s in file.scenarios if s.name != scenario.name]
+            out = file.model_copy(update={"scenarios": [*kept, scenario]})
+            written = save_scenarios(out, resolve_path(path.value))
+        except (ValueError, OSError) as exc:
+            said.value += f"<p>Not saved: {html.escape(str(exc))}</p>"
+            return
+        said.value += (
+            f"<p>Saved to {html.escape(str(written))}: run with "
+            f"scenario='{html.escape(path.value)}'.</p>"
+        )
 
     for s in sliders.values():
         s.observe(redraw, names="value")

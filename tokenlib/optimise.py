@@ -49,6 +49,7 @@ TODAY = "today"
 #: Each lever as tables name it.
 LABELS = {
     "routed_share": "share of traffic on the cheaper tier",
+    "routable_share": "share of token cost routing reaches",
     "routed_price_ratio": "cheaper tier's price / premium's",
     "cache_hit": "share of input read from cache",
     "cache_read_ratio": "cache-read price / input price",
@@ -112,9 +113,12 @@ class Today:
     notes: tuple[str, ...] = ()
 
 
-def _mix(con: duckdb.DuckDBPyConnection, currency: str, eligible: tuple) -> dict:
-    """Token shares over counted rows; price ratios over rows priced in
-    ``currency``; the batch discount against the standard tier."""
+def _mix(
+    con: duckdb.DuckDBPyConnection, currency: str, eligible: tuple, routable: tuple
+) -> dict:
+    """Token shares over counted rows; price ratios and the routable use
+    cases' share of cost over rows priced in ``currency``; the batch
+    discount against the standard tier."""
     join, standard = standard_cost_sql("s")
     inputs = " + ".join(
         f"s.{c}_tokens * s.{c}_price"
@@ -126,6 +130,8 @@ def _mix(con: duckdb.DuckDBPyConnection, currency: str, eligible: tuple) -> dict
         f"s.computed_cost IS NOT NULL AND s.computed_currency = {literal(currency)}"
     )
     names = ", ".join(map(literal, eligible)) or "NULL"
+    routes = ", ".join(map(literal, routable)) or "NULL"
+    routable_priced = f"{priced} AND trim(s.use_case) IN ({routes})"
     row = con.execute(
         f"""SELECT sum({tokens}), sum({all_in}), sum(s.cache_read_tokens),
           sum({tokens}) FILTER (WHERE s.service_tier = 'batch'),
@@ -139,7 +145,9 @@ def _mix(con: duckdb.DuckDBPyConnection, currency: str, eligible: tuple) -> dict
           sum({all_in} * s.input_price) FILTER (WHERE {priced}) / 1e6,
           1 - sum(s.computed_cost) FILTER (WHERE {priced} AND s.price_tier = 'batch')
             / nullif(sum({standard}) FILTER (WHERE {priced}
-              AND s.price_tier = 'batch'), 0)
+              AND s.price_tier = 'batch'), 0),
+          sum(s.computed_cost) FILTER (WHERE {routable_priced})
+            / nullif(sum(s.computed_cost) FILTER (WHERE {priced}), 0)
         FROM spend AS s {join} WHERE s.counted"""
     ).fetchone()
     keys = (
@@ -155,6 +163,7 @@ def _mix(con: duckdb.DuckDBPyConnection, currency: str, eligible: tuple) -> dict
         "cache_read_ratio",
         "uncached_input_cost",
         "batch_discount",
+        "routable",
     )
     return {
         k: (float(v) if v is not None else None) for k, v in zip(keys, row, strict=True)
@@ -205,8 +214,8 @@ def measure_levers(
     """
     currency = loaded.currency
     notes: list[str] = []
-    m = _mix(con, currency, policy.batch_eligible)
     routes = route_price_ratio(con, policy)
+    m = _mix(con, currency, policy.batch_eligible, routes["use_cases"])
     rows = []
 
     def say(lever: str, value: float, source: str, how: str) -> float:
@@ -229,6 +238,12 @@ def measure_levers(
             "measured",
             f"cheaper model's cost / reference's, {routes['priced_on']} rows",
         )
+    if evaluated and m["routable"] is not None:
+        names = ", ".join(routes["use_cases"])
+        r = say("routable_share", m["routable"], "measured",
+                f"token cost of the evaluated use cases ({names}) / all")  # fmt: skip
+    else:
+        r = say("routable_share", 0.0, "assumed", "no evaluated use case priced")
     cap = routes["safe_share"] if evaluated else s0
     if not evaluated:
         notes.append("routing: no evaluated route rows, so routing is held at today")
@@ -306,6 +321,7 @@ def measure_levers(
         )
     levers = Levers(
         routed_share=s0,
+        routable_share=r,
         routed_price_ratio=p,
         cache_hit=h,
         cache_read_ratio=k,

@@ -33,8 +33,9 @@ from pathlib import Path
 from typing import Annotated
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .selfhost import RESERVE
 from .settings import read_settings
 
 __all__ = [
@@ -45,8 +46,12 @@ __all__ = [
     "save_scenarios",
 ]
 
-Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-Ratio = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+# Numbers are finite, and a number in the file: not true, not "0.5".
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False, strict=True)]
+Ratio = Annotated[float, Field(gt=0, allow_inf_nan=False, strict=True)]
+Busy = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False, strict=True)]
+Positive = Ratio
+Count = Annotated[int, Field(gt=0, strict=True)]
 
 
 class _Strict(BaseModel):
@@ -78,7 +83,7 @@ class Stack(_Strict):
 class Capacity(_Strict):
     """GPU utilisation, and the region's GPU price over today's region's."""
 
-    utilisation: Annotated[float, Field(gt=0, le=1)] | None = None
+    utilisation: Busy | None = None
     region_ratio: Ratio | None = None
 
 
@@ -92,21 +97,33 @@ class Silicon(_Strict):
 class Scenario(_Strict):
     """One named setting of the five layers' levers."""
 
-    name: str = Field(min_length=1)
+    name: str
     routing: Routing = Routing()
     model: Model = Model()
     stack: Stack = Stack()
     capacity: Capacity = Capacity()
     silicon: Silicon = Silicon()
 
+    @field_validator("name")
+    @classmethod
+    def _named(cls, name: str) -> str:
+        name = name.strip()
+        if not name:
+            raise ValueError("a scenario needs a name")
+        if name.lower() == "today":
+            raise ValueError(
+                "'today' is the baseline's name; give the scenario another"
+            )
+        return name
+
 
 class KvModel(_Strict):
     """The served model's shape, for its KV cache."""
 
-    layers: int = Field(gt=0)
-    kv_heads: int = Field(gt=0)
-    head_dim: int = Field(gt=0)
-    bytes_per_value: float = Field(gt=0)
+    layers: Count
+    kv_heads: Count
+    head_dim: Count
+    bytes_per_value: Positive
 
 
 class SelfHosted(_Strict):
@@ -116,17 +133,26 @@ class SelfHosted(_Strict):
     prices left out are today's blended list prices from the ledger.
     """
 
-    hourly_price: float = Field(gt=0, allow_inf_nan=False)
-    prefill_tokens_per_second: float = Field(gt=0, allow_inf_nan=False)
-    decode_tokens_per_second: float = Field(gt=0, allow_inf_nan=False)
-    utilisation: Annotated[float, Field(gt=0, le=1)] | None = None
-    gpus: int = Field(default=1, ge=1)
-    gpu_memory_gb: float = Field(gt=0)
-    weights_gb: float = Field(ge=0)
+    hourly_price: Positive
+    prefill_tokens_per_second: Positive
+    decode_tokens_per_second: Positive
+    utilisation: Busy | None = None
+    gpus: Count = 1
+    gpu_memory_gb: Positive
+    weights_gb: Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
     model: KvModel
-    context_tokens: int = Field(gt=0)
-    api_input_per_mtok: float | None = Field(default=None, gt=0)
-    api_output_per_mtok: float | None = Field(default=None, gt=0)
+    context_tokens: Count
+    api_input_per_mtok: Positive | None = None
+    api_output_per_mtok: Positive | None = None
+
+    @model_validator(mode="after")
+    def _weights_fit(self) -> SelfHosted:
+        if self.weights_gb >= self.gpu_memory_gb * (1 - RESERVE):
+            raise ValueError(
+                f"weights_gb={self.weights_gb:g} leaves no room for the KV cache "
+                f"in {1 - RESERVE:.0%} of gpu_memory_gb={self.gpu_memory_gb:g}"
+            )
+        return self
 
 
 class ScenarioFile(_Strict):

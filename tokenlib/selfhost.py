@@ -18,6 +18,7 @@ from .errors import ParameterError
 from .period import HOURS_PER_MONTH
 
 __all__ = [
+    "RESERVE",
     "BreakEven",
     "GpuServing",
     "break_even",
@@ -45,12 +46,16 @@ def kv_bytes_per_token(
     return 2 * layers * kv_heads * head_dim * bytes_per_value
 
 
+#: Share of GPU memory an engine keeps for activations and itself.
+RESERVE = 0.1
+
+
 def max_concurrency(
     gpu_memory_gb: float,
     weights_gb: float,
     kv_per_token: float,
     context_tokens: int,
-    reserve: float = 0.1,
+    reserve: float = RESERVE,
 ) -> int:
     """Requests of ``context_tokens`` whose KV cache fits beside the weights.
 

@@ -220,10 +220,16 @@ def route_price_ratio(con: duckdb.DuckDBPyConnection, policy: Policy) -> dict:
     -------
     dict
         ``evaluated``, ``routed_share``, ``safe_share``, ``price_ratio``
-        (None where no priced pair exists) and ``priced_on`` (``routed``,
-        ``candidates`` or None).
+        (None where no priced pair exists), ``priced_on`` (``routed``,
+        ``candidates`` or None) and ``use_cases`` (those with evaluated
+        rows, sorted).
     """
     _extend_price_book(con)
+    use_cases = con.execute(
+        f"""SELECT DISTINCT trim(use_case) FROM {in_period("routes")}
+        WHERE served_score IS NOT NULL AND reference_score IS NOT NULL
+          AND use_case IS NOT NULL ORDER BY 1"""
+    ).fetchall()
     row = con.execute(
         f"""SELECT count(*) FILTER (WHERE evaluated),
           count(*) FILTER (WHERE evaluated AND routed),
@@ -250,4 +256,5 @@ def route_price_ratio(con: duckdb.DuckDBPyConnection, policy: Policy) -> dict:
         "safe_share": safe / evaluated if evaluated else 0.0,
         "price_ratio": ratio,
         "priced_on": on if ratio is not None else None,
+        "use_cases": tuple(u for (u,) in use_cases),
     }
