@@ -17,6 +17,12 @@ def scrape(metric: str, values: dict[str, float]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def line(metric: str, value: float, **labels: str) -> str:
+    """One sample with exactly these labels."""
+    body = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    return f"{metric}{{{body}}} {value}\n"
+
+
 def test_device_utilisation_is_a_percentage_averaged_over_scrapes(tmp_path):
     # Two scrapes: GPU a at 35% then 45%, GPU b at 65% then 75%.
     path = tmp_path / "dcgm.prom"
@@ -44,6 +50,32 @@ def test_engine_active_ratio_is_preferred_where_sent(tmp_path):
         0.25,
     ]
     assert got.at["GPU-b", "utilisation"] == pytest.approx(0.20)
+
+
+def test_same_index_on_two_hosts_is_two_gpus(tmp_path):
+    # No UUID label: node-1's gpu 0 at 30%, node-2's gpu 0 at 70%. Merged,
+    # they would be one GPU at 50%; apart they are 0.30 and 0.70.
+    util = "DCGM_FI_DEV_GPU_UTIL"
+    path = tmp_path / "dcgm.prom"
+    path.write_text(
+        line(util, 30, gpu="0", Hostname="node-1")
+        + line(util, 70, gpu="0", Hostname="node-2")
+    )
+    got = gpu_utilisation(path)
+    assert got[["host", "gpu"]].values.tolist() == [["node-1", "0"], ["node-2", "0"]]
+    assert got["utilisation"].tolist() == pytest.approx([0.30, 0.70])
+    assert got["samples"].tolist() == [1, 1]
+
+
+def test_a_scrape_without_hostname_keeps_its_gpus(tmp_path):
+    # No Hostname label at all: gpu 0 at 20% and gpu 1 at 60%, one host.
+    util = "DCGM_FI_DEV_GPU_UTIL"
+    path = tmp_path / "dcgm.prom"
+    path.write_text(line(util, 20, gpu="0") + line(util, 60, gpu="1"))
+    got = gpu_utilisation(path)
+    assert got["gpu"].tolist() == ["0", "1"]
+    assert got["utilisation"].tolist() == pytest.approx([0.20, 0.60])
+    assert got["host"].isna().all()
 
 
 @pytest.mark.parametrize(

@@ -56,8 +56,11 @@ def gpu_utilisation(path: str | Path) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per GPU: ``gpu`` (UUID), ``model``, ``host``, ``metric``
-        (the one used), ``samples``, ``utilisation`` (mean share, 0 to 1).
+        One row per GPU, sorted by host then GPU: ``gpu`` (its UUID, else
+        its index on the host), ``model``, ``host`` (``Hostname``),
+        ``metric`` (the one used), ``samples``, ``utilisation`` (mean
+        share, 0 to 1). A GPU is its host and UUID (else host and index),
+        so two hosts' ``gpu="0"`` are two GPUs.
 
     Raises
     ------
@@ -81,19 +84,21 @@ def gpu_utilisation(path: str | Path) -> pd.DataFrame:
             "its range (0 to 1 for a ratio, 0 to 100 for a percentage)"
         )
 
-    # Per GPU, the preferred metric it has.
+    # A GPU is its host and its UUID (else its index): two hosts each have
+    # a gpu="0". A scrape without Hostname labels has one host, kept as NaN.
+    keys = ["host", "gpu"]
     rank = {m: i for i, m in enumerate(UTILISATION_METRICS)}
     s["rank"] = s["metric"].map(rank)
-    best = s.groupby("gpu")["rank"].transform("min")
+    best = s.groupby(keys, dropna=False)["rank"].transform("min")
     s = s[s["rank"] == best]
-    return (
-        s.groupby("gpu", sort=True)
+    out = (
+        s.groupby(keys, dropna=False, sort=True)
         .agg(
             model=("model", "first"),
-            host=("host", "first"),
             metric=("metric", "first"),
             samples=("share", "size"),
             utilisation=("share", "mean"),
         )
         .reset_index()
     )
+    return out[["gpu", "model", "host", "metric", "samples", "utilisation"]]
