@@ -84,6 +84,10 @@ def test_a_scrape_without_hostname_keeps_its_gpus(tmp_path):
         (scrape("DCGM_FI_DEV_FB_USED", {"a": 1}), "no DCGM_FI_PROF_GR_ENGINE_ACTIVE"),
         (scrape("DCGM_FI_DEV_GPU_UTIL", {"a": 140}), "of GPU GPU-a is 140"),
         ("DCGM_FI_DEV_GPU_UTIL{gpu=0 35\n", "cannot read it as Prometheus text"),
+        (
+            line("DCGM_FI_PROF_GR_ENGINE_ACTIVE", 0.5, Hostname="node-1"),
+            "a DCGM_FI_PROF_GR_ENGINE_ACTIVE sample has neither a UUID nor a gpu label",
+        ),
     ],
 )
 def test_bad_scrapes_name_the_file(tmp_path, text, message):

@@ -34,13 +34,22 @@ def _samples(path: Path) -> pd.DataFrame:
         raise InputFileError(
             f"{path}: cannot read it as Prometheus text from dcgm-exporter ({exc})"
         ) from exc
-    rows = [
-        (f.name, s.labels.get("UUID") or s.labels.get("gpu"),
-         s.labels.get("modelName"), s.labels.get("Hostname"), s.value)
-        for f in families
-        if f.name in UTILISATION_METRICS
-        for s in f.samples
-    ]  # fmt: skip
+    rows = []
+    for f in families:
+        if f.name not in UTILISATION_METRICS:
+            continue
+        for s in f.samples:
+            gpu = s.labels.get("UUID") or s.labels.get("gpu")
+            if not gpu:
+                raise InputFileError(
+                    f"{path}: a {f.name} sample has neither a UUID nor a gpu "
+                    "label, so it cannot be told from other GPUs' samples; save "
+                    "the scrape straight from dcgm-exporter, with its labels"
+                )
+            rows.append(
+                (f.name, gpu, s.labels.get("modelName"), s.labels.get("Hostname"),
+                 s.value)
+            )  # fmt: skip
     return pd.DataFrame(rows, columns=["metric", "gpu", "model", "host", "value"])
 
 
@@ -65,8 +74,9 @@ def gpu_utilisation(path: str | Path) -> pd.DataFrame:
     Raises
     ------
     InputFileError
-        The file does not parse, holds no utilisation metric, or a value
-        is outside its range; the message names the file, GPU and value.
+        The file does not parse, holds no utilisation metric, has a sample
+        with neither a UUID nor a gpu label, or a value is outside its
+        range; the message names the file and what is wrong.
     """
     path = Path(path)
     s = _samples(path)
