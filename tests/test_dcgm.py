@@ -78,6 +78,27 @@ def test_a_scrape_without_hostname_keeps_its_gpus(tmp_path):
     assert got["host"].isna().all()
 
 
+def test_mig_instances_are_weighted_by_compute_slices(tmp_path):
+    # One H100 (7 slices) as a 3g.40gb at 0.9 and three 1g.10gb at 0.1.
+    # Weighted: (3 * 0.9 + 1 * 0.1 * 3) / (3 + 1 * 3) = 3.0 / 6 = 0.50
+    # (an unweighted mean would be (0.9 + 0.1 * 3) / 4 = 0.30).
+    # The second GPU is not MIG: 0.20, weight 1.
+    active = "DCGM_FI_PROF_GR_ENGINE_ACTIVE"
+    mig = {"gpu": "0", "UUID": "GPU-m", "Hostname": "node-1"}
+    instances = [("1", "3g.40gb", 0.9), ("2", "1g.10gb", 0.1)]
+    instances += [("3", "1g.10gb", 0.1), ("4", "1g.10gb", 0.1)]
+    path = tmp_path / "dcgm.prom"
+    path.write_text(
+        "".join(
+            line(active, v, **mig, GPU_I_PROFILE=p, GPU_I_ID=i) for i, p, v in instances
+        )
+        + line(active, 0.2, gpu="1", UUID="GPU-n", Hostname="node-1")
+    )
+    got = gpu_utilisation(path).set_index("gpu")
+    assert got["utilisation"].to_dict() == pytest.approx({"GPU-m": 0.50, "GPU-n": 0.20})
+    assert got["samples"].to_dict() == {"GPU-m": 4, "GPU-n": 1}
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -87,6 +108,10 @@ def test_a_scrape_without_hostname_keeps_its_gpus(tmp_path):
         (
             line("DCGM_FI_PROF_GR_ENGINE_ACTIVE", 0.5, Hostname="node-1"),
             "a DCGM_FI_PROF_GR_ENGINE_ACTIVE sample has neither a UUID nor a gpu label",
+        ),
+        (
+            line("DCGM_FI_PROF_GR_ENGINE_ACTIVE", 0.5, gpu="0", GPU_I_PROFILE="big"),
+            "of GPU 0 has GPU_I_PROFILE 'big', which does not start with its compute",
         ),
     ],
 )
