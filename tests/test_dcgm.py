@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tokenlib.dcgm import gpu_utilisation
+from tokenlib.dcgm import fleet_utilisation, gpu_utilisation
 from tokenlib.errors import InputFileError
 
 LABELS = 'UUID="GPU-{u}",gpu="{g}",modelName="NVIDIA H100 80GB HBM3",Hostname="node-1"'
@@ -121,3 +121,28 @@ def test_bad_scrapes_name_the_file(tmp_path, text, message):
     with pytest.raises(InputFileError, match=message) as err:
         gpu_utilisation(path)
     assert str(path) in str(err.value)
+
+
+def test_fleet_utilisation_is_the_mean_over_gpus(tmp_path):
+    # GPU a at 10% then 30% over two scrapes (its mean 0.20); GPU b at 80%
+    # in the first scrape only (0.80). Fleet: (0.20 + 0.80) / 2 = 0.50 over
+    # 2 GPUs, each GPU once, not the pooled samples' (0.1 + 0.3 + 0.8) / 3.
+    path = tmp_path / "dcgm.prom"
+    path.write_text(
+        scrape("DCGM_FI_DEV_GPU_UTIL", {"a": 10, "b": 80})
+        + scrape("DCGM_FI_DEV_GPU_UTIL", {"a": 30})
+    )
+    assert fleet_utilisation(path) == (pytest.approx(0.50), 2)
+
+
+def test_an_idle_fleet_is_an_error_naming_the_file(tmp_path):
+    # Two GPUs at 0% in both of two scrapes: utilisation 0 spreads no cost.
+    path = tmp_path / "dcgm.prom"
+    path.write_text(
+        scrape("DCGM_FI_DEV_GPU_UTIL", {"a": 0, "b": 0})
+        + scrape("DCGM_FI_DEV_GPU_UTIL", {"a": 0, "b": 0})
+    )
+    with pytest.raises(InputFileError, match="every GPU idle in every sample") as err:
+        fleet_utilisation(path)
+    assert str(path) in str(err.value)
+    assert "state utilisation in the scenario file" in str(err.value)

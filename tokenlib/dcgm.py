@@ -33,7 +33,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from .errors import InputFileError
 
-__all__ = ["UTILISATION_METRICS", "gpu_utilisation"]
+__all__ = ["UTILISATION_METRICS", "fleet_utilisation", "gpu_utilisation"]
 
 #: Metric name -> the factor that makes its value a share, preferred first.
 UTILISATION_METRICS = {
@@ -145,3 +145,34 @@ def gpu_utilisation(path: str | Path) -> pd.DataFrame:
     )
     out["utilisation"] = out["weighted"] / out["weight"]
     return out[["gpu", "model", "host", "metric", "samples", "utilisation"]]
+
+
+def fleet_utilisation(path: str | Path) -> tuple[float, int]:
+    """Read the fleet's utilisation from a dcgm-exporter scrape file.
+
+    Parameters
+    ----------
+    path
+        Prometheus text saved from dcgm-exporter, as for `gpu_utilisation`.
+
+    Returns
+    -------
+    tuple of float and int
+        The mean over GPUs of each GPU's utilisation (0 to 1, every GPU
+        counting once), and the number of GPUs.
+
+    Raises
+    ------
+    InputFileError
+        As for `gpu_utilisation`, or the fleet's utilisation is 0, which
+        cannot spread GPU cost over work; the message names the file.
+    """
+    gpus = gpu_utilisation(path)
+    mean, n = float(gpus["utilisation"].mean()), len(gpus)
+    if mean == 0:
+        raise InputFileError(
+            f"{path}: every GPU idle in every sample ({n} GPU{'s' * (n > 1)}), "
+            "so utilisation is 0 and cannot spread GPU cost; scrape while the "
+            "GPUs serve load, or state utilisation in the scenario file"
+        )
+    return mean, n
