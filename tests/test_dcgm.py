@@ -145,4 +145,4 @@ def test_an_idle_fleet_is_an_error_naming_the_file(tmp_path):
     with pytest.raises(InputFileError, match="every GPU idle in every sample") as err:
         fleet_utilisation(path)
     assert str(path) in str(err.value)
-    assert "state utilisation in the scenario file" in str(err.value)
+    assert "state utilisation in the fully loaded cost assumptions" in str(err.value)

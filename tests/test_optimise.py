@@ -9,6 +9,7 @@ output 0.60.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -273,6 +274,17 @@ def test_scenarios_save_and_read_back(tmp_path):
     assert "routing" not in (tmp_path / "again.yml").read_text()
 
 
+SELF_HOSTED = """self_hosted:
+  hourly_price: 2.0
+  prefill_tokens_per_second: 10000
+  decode_tokens_per_second: 1000
+  gpu_memory_gb: 80
+  weights_gb: 16
+  context_tokens: 8192
+  model: {layers: 32, kv_heads: 8, head_dim: 128, bytes_per_value: 2}
+"""
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -282,13 +294,32 @@ def test_scenarios_save_and_read_back(tmp_path):
         ("scenarios:\n  - name: a\n  - name: a\n", "names must differ: a"),
         ("scenarios:\n  - name: a\n    silicon: {throughput_ratio: 0}\n",
          "throughput_ratio"),
+        ("scenarios:\n  - name: Today\n", "'today' is the baseline's name"),
+        ("scenarios:\n  - name: ' '\n", "a scenario needs a name"),
+        ("scenarios:\n  - name: a\n    stack: {cache_hit: true}\n",
+         "cache_hit"),
+        ("scenarios:\n  - name: a\n    capacity: {utilisation: .nan}\n",
+         "utilisation"),
+        (SELF_HOSTED.replace("gpu_memory_gb: 80", "gpu_memory_gb: .inf"),
+         "self_hosted.gpu_memory_gb: Input should be a finite number"),
+        (SELF_HOSTED.replace("weights_gb: 16", "weights_gb: 75"),
+         "weights_gb=75 leaves no room for the KV cache in 90% of "
+         "gpu_memory_gb=80"),
     ],
 )  # fmt: skip
 def test_bad_scenarios_name_the_place(tmp_path, text, message):
     path = tmp_path / "bad.yml"
     path.write_text(text)
-    with pytest.raises(ParameterError, match=message):
+    with pytest.raises(ParameterError, match=re.escape(message)) as err:
         read_scenarios(path)
+    assert str(path) in str(err.value)
+
+
+def test_the_good_self_hosted_section_reads(tmp_path):
+    # The bad cases above are this section with one value changed.
+    path = tmp_path / "good.yml"
+    path.write_text(SELF_HOSTED)
+    assert read_scenarios(path).self_hosted.weights_gb == 16
 
 
 def test_a_fleet_too_slow_for_its_own_break_even_says_so(world):
@@ -343,3 +374,29 @@ def test_sliders_redraw_and_save_a_scenario_papermill_can_read(world, tmp_path):
     assert saved.scenarios[1].model.cost_ratio == pytest.approx(0.5)
     assert saved.scenarios[1].stack.cache_hit == pytest.approx(0.6)
     assert f"Saved to {out}" in said.value
+    # Levers left at today's are not written: they follow the ledger.
+    assert saved.scenarios[1].routing.routed_share is None
+    assert saved.scenarios[1].capacity.utilisation is None
+
+
+def test_sliders_save_relative_to_the_project_root(world, tmp_path, monkeypatch):
+    import os
+
+    from tokenlib.layers_explore import explore
+    from tokenlib.ledger import PROJECT_ROOT
+    from tokenlib.scenario import ScenarioFile
+
+    today, _ = world
+    monkeypatch.chdir(tmp_path / "..")  # a kernel's folder is not the root
+    box = explore(today, ScenarioFile())
+    said = box.children[-2]
+    name, path, button = box.children[8].children
+    name.value = "today"
+    assert "'today' is the baseline's name" in said.value
+    button.click()
+    assert "Not saved" in said.value
+    name.value = "mine"
+    path.value = os.path.relpath(tmp_path / "rel.yml", PROJECT_ROOT)
+    button.click()
+    assert [s.name for s in read_scenarios(tmp_path / "rel.yml").scenarios] == ["mine"]
+    assert f"scenario='{path.value}'" in said.value

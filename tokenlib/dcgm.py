@@ -173,6 +173,7 @@ def fleet_utilisation(path: str | Path) -> tuple[float, int]:
         raise InputFileError(
             f"{path}: every GPU idle in every sample ({n} GPU{'s' * (n > 1)}), "
             "so utilisation is 0 and cannot spread GPU cost; scrape while the "
-            "GPUs serve load, or state utilisation in the scenario file"
+            "GPUs serve load, or leave gpu_metrics out and state utilisation "
+            "in the fully loaded cost assumptions"
         )
     return mean, n

@@ -117,10 +117,10 @@ def explore(
         try:
             scenario = current()
         except ValueError as exc:
-            said.value = f"<p>{html.escape(str(exc))}</p>"
+            said.value = f"<p>{html.escape(str(exc), quote=False)}</p>"
             return
         compared = compare(today, [scenario])
-        said.value = f"<p>{compared.describe()}</p>"
+        said.value = f"<p>{html.escape(compared.describe(), quote=False)}</p>"
         with chart:
             chart.clear_output(wait=True)
             fig, ax = plt.subplots()
@@ -135,11 +135,11 @@ def explore(
             out = file.model_copy(update={"scenarios": [*kept, scenario]})
             written = save_scenarios(out, resolve_path(path.value))
         except (ValueError, OSError) as exc:
-            said.value += f"<p>Not saved: {html.escape(str(exc))}</p>"
+            said.value += f"<p>Not saved: {html.escape(str(exc), quote=False)}</p>"
             return
         said.value += (
-            f"<p>Saved to {html.escape(str(written))}: run with "
-            f"scenario='{html.escape(path.value)}'.</p>"
+            f"<p>Saved to {html.escape(str(written), quote=False)}: run with "
+            f"scenario='{html.escape(path.value, quote=False)}'.</p>"
         )
 
     for s in sliders.values():

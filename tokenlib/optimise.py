@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from .dcgm import gpu_utilisation
+from .dcgm import fleet_utilisation
 from .errors import ParameterError
 from .layers import LAYERS, Levers, layer_cake
 from .loaded import LoadedCost
@@ -172,10 +172,9 @@ def _mix(
 
 def _utilisation(loaded: LoadedCost, gpu_metrics: str | Path | None):
     if gpu_metrics:
-        gpus = gpu_utilisation(gpu_metrics)
-        n = len(gpus)
+        u, n = fleet_utilisation(gpu_metrics)
         how = f"mean of {n} GPU{'s' * (n > 1)} in {Path(gpu_metrics).name} (DCGM)"
-        return float(gpus["utilisation"].mean()), "measured", how
+        return u, "measured", how
     d = loaded.drivers.set_index("driver").loc[_UTILISATION]
     return float(d["value"]), "assumed", f"fully loaded assumptions ({d['source']})"
 
