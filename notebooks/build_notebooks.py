@@ -981,9 +981,12 @@ live kernel and shows no sliders.
         code("nb.explore_layers(today, planned);"),
     ]
     + tail("""
-- Routing, model and stack act on all token spend; capacity and silicon on
-  self-hosted GPU spend only, since an API's price already holds its
-  provider's hardware.
+- Routing acts on the API spend of the use cases with route evaluations,
+  the only traffic with evidence of which model holds quality. The model
+  acts on all token spend. The stack acts on API spend through the API's
+  cache and batch prices, and on self-hosted spend through the engine's
+  throughput. Capacity and silicon act on self-hosted GPU spend only, since
+  an API's price already holds its provider's hardware.
 - The routing cap is the share of evaluated traffic whose cheaper model met
   the reference's quality (wins and would-wins); with no evaluations,
   routing is held at today. A scenario that routes less than today buys
@@ -995,7 +998,11 @@ live kernel and shows no sliders.
   may differ under negotiated rates.
 - Throughput in the calculator is the user's to measure: it depends on the
   engine, batch size and sequence lengths. Break-even assumes the fleet is
-  paid every hour; the fleet's capacity caps what it can serve.
+  paid every hour; its capacity at the utilisation used caps what it can
+  serve, and the verdict says when running it busier would pay.
+- Per-million-token figures divide by the tokens that have a cost in the
+  report's currency, as the other notebooks do; unpriced tokens and other
+  currencies are left out of both sides.
 - Monthly volume is the period's tokens per day times 30.44 days; data that
   covers part of a day, such as a short trace, counts as the whole day.
 - Money in other currencies is left out, never converted.

@@ -23,29 +23,45 @@ SCENARIO = Levers(routed_share=0.6, routed_price_ratio=0.2, model_ratio=0.8,
 ROUTING = 0.5 + 0.5 * 0.52 / 0.84
 
 
+# stack at API prices: (0.6 x 0.46 + 0.4) x 0.85 over (0.6 x 0.73 + 0.4) x 0.95
+STACK = 0.5746 / 0.7961
+
+
 def test_each_layer_factor_by_hand():
     cake = layer_cake(1000.0, 500.0, BASE, SCENARIO).set_index("layer")
-    assert cake.at["routing", "factor"] == pytest.approx(ROUTING)
-    assert cake.at["model", "factor"] == pytest.approx(0.8)
-    # stack: (0.6 x 0.46 + 0.4) x 0.85 over (0.6 x 0.73 + 0.4) x 0.95
-    assert cake.at["stack", "factor"] == pytest.approx(0.5746 / 0.7961)
-    assert cake.at["capacity", "factor"] == pytest.approx(0.4 / 0.6)
-    assert cake.at["silicon", "factor"] == pytest.approx(0.5)
+    factors = cake[["api_factor", "hosted_factor"]].apply(tuple, axis=1)
+    # (API, self-hosted): routing and the API's cache and batch prices act
+    # on API spend; capacity and silicon on GPUs; the model on both.
+    assert factors["routing"] == pytest.approx((ROUTING, 1.0))
+    assert factors["model"] == pytest.approx((0.8, 0.8))
+    assert factors["stack"] == pytest.approx((STACK, 1.0))
+    assert factors["capacity"] == pytest.approx((1.0, 0.4 / 0.6))
+    assert factors["silicon"] == pytest.approx((1.0, 0.5))
+
+
+def test_a_faster_engine_is_the_stack_on_self_hosted_spend():
+    # Twice the tokens per GPU-hour halves the GPU bill; the API's is kept.
+    faster = replace(BASE, engine_throughput_ratio=2.0)
+    cake = layer_cake(1000.0, 500.0, BASE, faster).set_index("layer")
+    assert cake.at["stack", "hosted_factor"] == pytest.approx(0.5)
+    assert cake.at["stack", "saving"] == pytest.approx(250.0)
+    assert cake.at["total", "saving"] == pytest.approx(250.0)
 
 
 def test_savings_compound_and_add_up():
     cake = layer_cake(1000.0, 500.0, BASE, SCENARIO).set_index("layer")
-    shared = 0.8 * 0.5746 / 0.7961
-    after = 1000 * ROUTING * shared + 500 * shared * (0.4 / 0.6) * 0.5
+    api, hosted = ROUTING * 0.8 * STACK, 0.8 * (0.4 / 0.6) * 0.5
+    after = 1000 * api + 500 * hosted
     assert cake.at["total", "saving"] == pytest.approx(1500 - after)
-    assert cake.at["total", "factor"] == pytest.approx(after / 1500)
+    assert cake.at["total", "api_factor"] == pytest.approx(api)
+    assert cake.at["total", "hosted_factor"] == pytest.approx(hosted)
     # Routing first, on the API's 1,000 only: 500 routable x (1 - 0.52 / 0.84).
     assert cake.at["routing", "saving"] == pytest.approx(500 * (1 - 0.52 / 0.84))
     savings = cake.drop(index="total")["saving"]
     assert savings.sum() == pytest.approx(cake.at["total", "saving"])
     # Silicon acts on the self-hosted part only: left out, the scenario
     # keeps paying for half of it.
-    hosted_without = 500 * shared * (0.4 / 0.6)
+    hosted_without = 500 * 0.8 * (0.4 / 0.6)
     assert cake.at["silicon", "lost_without"] == pytest.approx(hosted_without * 0.5)
 
 
@@ -68,6 +84,7 @@ def test_a_missing_layer_caps_the_others():
         ({"batch_discount": 1.5}, "batch_discount=1.5"),
         ({"model_ratio": 0}, "model_ratio=0"),
         ({"region_ratio": float("nan")}, "region_ratio=nan"),
+        ({"engine_throughput_ratio": -1.0}, "engine_throughput_ratio=-1.0"),
     ],
 )
 def test_bad_levers_are_refused(kwargs, message):

@@ -275,7 +275,7 @@ def test_scenario_and_gpu_metrics_parameters_are_checked(ledger, tmp_path):
     with pytest.raises(ParameterError, match="scenarios 1, routing, routed_share"):
         nb.check_params(ledger, scenario=str(bad))
     usd = tmp_path / "usd.yml"
-    usd.write_text("currency: USD\n")
+    usd.write_text("currency: USD\nscenarios: [{name: a}]\n")
     with pytest.raises(
         ParameterError, match="its prices are in USD, the report in EUR"
     ):

@@ -10,6 +10,7 @@ output 0.60.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -35,22 +36,35 @@ K = (2 * 1.25 + 2 * 1.25 + 1 * 0.075) / (2 * 2.50 + 2 * 1.25 + 1 * 0.15)
 INPUT_SHARE = 7.65 / (7.65 + 2.00)
 
 
+_ROUTES = [
+    ("2026-11-03 01:00", MINI, (0.90, 0.90)),
+    ("2026-11-03 02:00", MINI, (0.89, 0.90)),
+    ("2026-11-03 03:00", MINI, (0.80, 0.90)),
+    ("2026-11-04 01:00", BIG, (0.90, 0.90, 0.90), MINI),
+    ("2026-11-04 02:00", BIG, (0.90, 0.90, 0.89), MINI),
+    ("2026-11-04 03:00", BIG, (0.90, 0.90, 0.50), MINI),
+]
+
+
 @pytest.fixture
 def world(con, tmp_path):
-    """A week of usage, route evaluations, outcomes and a GPU line."""
+    return _world(con, tmp_path)
+
+
+def _world(con, tmp_path, unpriced: int = 0, routes: bool = True):
+    """A week of usage, route evaluations (unless not ``routes``), outcomes
+    and a GPU line; and ``unpriced`` input tokens of a model with no price."""
     day = "2026-11-03"
+    if unpriced:
+        _usage(con, day, "house-model-7", "chat", input=unpriced)
     _usage(con, day, BIG, "support", input=1_000_000, cache_read=1_000_000,
            output=100_000)  # fmt: skip
     _usage(con, day, BIG, "docs", tier="batch", input=2_000_000, output=200_000)
     _usage(con, "2026-11-08", MINI, "chat", input=1_000_000)
     # Evaluated: two wins and a loss routed to mini; two would-wins and a
     # would-lose left on gpt-4o.
-    _route(con, "2026-11-03 01:00", MINI, (0.90, 0.90))
-    _route(con, "2026-11-03 02:00", MINI, (0.89, 0.90))
-    _route(con, "2026-11-03 03:00", MINI, (0.80, 0.90))
-    _route(con, "2026-11-04 01:00", BIG, (0.90, 0.90, 0.90), MINI)
-    _route(con, "2026-11-04 02:00", BIG, (0.90, 0.90, 0.89), MINI)
-    _route(con, "2026-11-04 03:00", BIG, (0.90, 0.90, 0.50), MINI)
+    for args in _ROUTES if routes else ():
+        _route(con, *args)
     _outcome(con, "2026-11-04", "support", 10, 9, 430.0, "USD")
     tokenlib.price_ledger(con, start=date(2026, 11, 2), end=date(2026, 11, 9))
     path = tmp_path / "loaded.yml"
@@ -97,6 +111,49 @@ def test_today_is_measured_from_the_ledger(world):
     assert loaded.token_bill == pytest.approx(API)
 
 
+def test_per_million_tokens_counts_tokens_with_a_cost(con, tmp_path):
+    # 0.7M tokens of a model with no price: volume, but no cost to divide.
+    today, loaded = _world(con, tmp_path, unpriced=700_000)
+    assert today.tokens == pytest.approx(6.0e6)
+    assert today.costed_tokens == pytest.approx(5.3e6)
+    row = optimise.compare(today, []).table.iloc[0]
+    assert row["cost_per_mtok"] == pytest.approx((API + HOSTED) / 5.3)
+    assert row["net_value_per_mtok"] == pytest.approx((430 - loaded.fully_loaded) / 5.3)
+
+
+def test_without_route_evaluations_routing_is_held_and_said(con, tmp_path):
+    today, _ = _world(con, tmp_path, routes=False)
+    sources = today.sources.set_index("lever")["source"]
+    assumed = ["routed_share", "routed_price_ratio", "routable_share"]
+    assert sources[assumed].tolist() == ["assumed"] * 3
+    # Utilisation is the loaded cost file's, stated, not measured.
+    assert any(
+        n.startswith("assumed, not measured: routed_share, routed_price_ratio, "
+                     "routable_share, utilisation (")
+        for n in today.notes
+    )  # fmt: skip
+    routed = Scenario.model_validate({"name": "r", "routing": {"routed_share": 0.5}})
+    compared = optimise.compare(today, [routed])
+    assert compared.notes == ("r: routed share 50% held at today's 0.0%: no route "
+                              "evaluations",)  # fmt: skip
+    assert compared.table.iloc[1]["saving"] == 0
+
+
+def test_the_headline_says_when_no_scenario_saves(world):
+    today, _ = world
+    pricier = Scenario.model_validate({"name": "pricier", "model": {"cost_ratio": 1.2}})
+    said = optimise.compare(today, [pricier]).describe().splitlines()
+    before = API + HOSTED
+    assert said[1] == (
+        f"Of the scenarios, 'pricier' costs least, but none saves: token spend "
+        f"{before:,.2f} → {before * 1.2:,.2f} USD (+20.0%)."
+    )
+    nothing = replace(today, api_cost=0.0, hosted_cost=0.0)
+    assert optimise.compare(nothing, [pricier]).describe() == (
+        "No token spend in USD in the period: the layers have nothing to act on."
+    )
+
+
 def test_cache_read_ratio_weighs_each_models_prices_by_input(world):
     today, _ = world
     # gpt-4o standard 1.25 / 2.50 on 2M input; gpt-4o batch 1.25 / 1.25 on
@@ -124,9 +181,10 @@ def test_a_scenario_compounds_and_is_capped(world):
     i = INPUT_SHARE
     before_stack = (i * (1 - 0.2 * (1 - K)) + 1 - i) * (1 - 2.2 / 5.3 * 0.5)
     after_stack = (i * (1 - 0.6 * (1 - K)) + 1 - i) * (1 - 4.3 / 5.3 * 0.5)
-    shared = 0.5 * after_stack / before_stack
-    hosted = HOSTED * shared * (0.4 / 0.8 * 0.9) * (2.0 / 4.0)
-    cost = API * routing * shared + hosted
+    # The API's cache and batch prices act on API spend only; the GPUs see
+    # the model, capacity and silicon.
+    hosted = HOSTED * 0.5 * (0.4 / 0.8 * 0.9) * (2.0 / 4.0)
+    cost = API * routing * 0.5 * after_stack / before_stack + hosted
     row = compared.table.set_index("scenario").loc["all in"]
     assert row["cost"] == pytest.approx(cost)
     assert row["saving"] == pytest.approx(API + HOSTED - cost)
@@ -295,6 +353,8 @@ SELF_HOSTED = """self_hosted:
         ("scenarios:\n  - name: a\n    silicon: {throughput_ratio: 0}\n",
          "throughput_ratio"),
         ("scenarios:\n  - name: Today\n", "'today' is the baseline's name"),
+        ("# nothing yet\n", "no scenarios and no self_hosted section"),
+        ("currency: USD\nscenarios: []\n", "no scenarios and no self_hosted"),
         ("scenarios:\n  - name: ' '\n", "a scenario needs a name"),
         ("scenarios:\n  - name: a\n    stack: {cache_hit: true}\n",
          "cache_hit"),
@@ -341,9 +401,44 @@ def test_a_fleet_too_slow_for_its_own_break_even_says_so(world):
     assert calc["GPUs to serve today's volume"] == -(-(5.3e6 / 6 * 30.4375) // one)
     assert calc["GPUs to serve today's volume"] == 16
     assert "The API costs less" in frame.attrs["verdict"]
-    assert (
-        "The stated 2 GPUs cannot serve their own break-even volume"
-        in (frame.attrs["verdict"])
+    # Break-even: 14,610 a month / (x 3 + (1 - x) 15) per million = 3,971M
+    # tokens; two GPUs fully busy serve 2 x 730.5 h x 3,600 / 0.151 s = 34.8M.
+    blended = (x * 3 + (1 - x) * 15) / 1e6
+    even, full = 2 * 10 * HOURS_PER_MONTH / blended, 2 * one / 0.1
+    assert frame.attrs["verdict"].splitlines()[-1] == (
+        f"The stated fleet of 2 GPUs cannot serve its own break-even volume "
+        f"({even / 1e6:,.0f} million tokens a month) even fully busy "
+        f"({full / 1e6:,.0f} million): the API costs less at every volume it "
+        "can serve."
+    )
+    assert round(even / 1e6) == 3971 and round(full / 1e6, 1) == 34.8
+
+
+def test_a_fleet_too_idle_for_its_break_even_is_told_to_run_busier(world):
+    today, _ = world
+    config = SelfHosted.model_validate({
+        "hourly_price": 2.0, "prefill_tokens_per_second": 10_000,
+        "decode_tokens_per_second": 1_000, "utilisation": 0.02,
+        "gpu_memory_gb": 80, "weights_gb": 16, "context_tokens": 8192,
+        "model": {"layers": 32, "kv_heads": 8, "head_dim": 128, "bytes_per_value": 2},
+        "api_input_per_mtok": 3.0, "api_output_per_mtok": 15.0,
+    })  # fmt: skip
+    x = 5 / 5.3
+    # 1,461 a month / 3.679 per million = 397M to break even; one GPU
+    # serves 730.5 h x 3,600 / 150.94 us = 17,422M fully busy, 348M at 2%.
+    even = 2.0 * HOURS_PER_MONTH / (x * 3 + (1 - x) * 15) * 1e6
+    full = HOURS_PER_MONTH * 3600 / (x / 10_000 + (1 - x) / 1_000)
+    assert (round(even / 1e6), round(full / 1e6), round(full * 0.02 / 1e6)) == (
+        397,
+        17422,
+        348,
+    )
+    verdict = optimise.self_hosted(today, config).attrs["verdict"]
+    assert verdict.splitlines()[-1] == (
+        f"The stated fleet of 1 GPU breaks even at {even / 1e6:,.0f} million "
+        f"tokens a month, more than the {full * 0.02 / 1e6:,.0f} million it "
+        f"serves 2% busy: it pays off only kept busier (up to {full / 1e6:,.0f} "
+        "million at 100%)."
     )
 
 
@@ -356,7 +451,7 @@ def test_sliders_redraw_and_save_a_scenario_papermill_can_read(world, tmp_path):
         {"name": "cache more", "stack": {"cache_hit": 0.6}})])  # fmt: skip
     out = tmp_path / "mine.yml"
     box = explore(today, start, save_to=out)
-    sliders = {s.description: s for s in box.children[:8]}
+    sliders = {s.description: s for s in box.children[:9]}
     said = box.children[-2]
     # Starts at the file's first scenario: cache hit 0.6, the rest today's.
     assert sliders["cache hit rate"].value == pytest.approx(0.6)
@@ -366,7 +461,7 @@ def test_sliders_redraw_and_save_a_scenario_papermill_can_read(world, tmp_path):
         "name": "cache more", "model": {"cost_ratio": 0.5},
         "stack": {"cache_hit": 0.6}})])  # fmt: skip
     assert expected.describe().splitlines()[1] in said.value
-    name, path, button = box.children[8].children
+    name, path, button = box.children[9].children
     name.value = "half model"
     button.click()
     saved = read_scenarios(out)
@@ -390,7 +485,7 @@ def test_sliders_save_relative_to_the_project_root(world, tmp_path, monkeypatch)
     monkeypatch.chdir(tmp_path / "..")  # a kernel's folder is not the root
     box = explore(today, ScenarioFile())
     said = box.children[-2]
-    name, path, button = box.children[8].children
+    name, path, button = box.children[9].children
     name.value = "today"
     assert "'today' is the baseline's name" in said.value
     button.click()

@@ -30,7 +30,7 @@ scenarios:
     stack: {cache_hit: 0.75}
   - name: every layer
     model: {cost_ratio: 0.7, change: distilled triage model in fp8}
-    stack: {cache_hit: 0.75}
+    stack: {cache_hit: 0.75, throughput_ratio: 1.4}   # prefix caching on the GPU
     capacity: {utilisation: 0.6, region_ratio: 0.9}
     silicon: {price_ratio: 1.85, throughput_ratio: 3.0}   # L40S for A10G
 self_hosted:                  # one A10G serving a 7B model

@@ -6,23 +6,25 @@ region price) and silicon (chip generation). Each layer's lever changes the
 cost per token by a factor; factors multiply, so wins compound and a layer
 left out caps the rest.
 
-Routing acts on the share r of API token spend whose use cases have route
-evaluations, the only traffic with evidence of which model holds quality.
-Model and stack act on all token spend. Capacity and silicon act on
-self-hosted spend only (an API's price already holds its provider's
-hardware). The formulas, each a ratio of the scenario to the baseline:
+Each layer multiplies API token spend and self-hosted GPU spend by a
+factor each, the scenario's over the baseline's:
 
-- routing: 1 - r + r (1 - s1 (1 - p)) / (1 - s0 (1 - p)), with s the share
-  of evaluated traffic on the cheaper tier and p its price over the
-  premium's, both per request;
-- model: the price (or, self-hosted, cost) ratio of the new model and
-  precision to the old, m;
-- stack: input cost (1 - h (1 - k)) with h the cache hit rate and k the
-  cache-read price ratio, weighted by input's share of cost, times
-  (1 - b d) with b the batch share and d the batch discount, each over
-  the baseline's;
-- capacity: u0 / u1 for utilisation, times g the region price ratio;
-- silicon: price ratio over throughput ratio, P / t.
+- routing, API: 1 - r + r (1 - s1 (1 - p)) / (1 - s0 (1 - p)), with r the
+  share of API spend in use cases with route evaluations (the only
+  traffic with evidence of which model holds quality), s the share of
+  evaluated traffic on the cheaper tier and p its price over the
+  premium's, both per request. Self-hosted: 1 (no evidence to route on).
+- model, both: m, the new model and precision's cost over the old.
+- stack, API: input cost (1 - h (1 - k)), with h the cache hit rate and
+  k the cache-read price ratio, weighted by input's share of cost, times
+  (1 - b d), with b the batch share and d the batch discount; the API's
+  own prices for cache reads and batch. Self-hosted: e0 / e1, the
+  engine's throughput (its caching, batching, kernels) over today's: a
+  GPU-hour costs the same, and serves e1 / e0 times the tokens.
+- capacity, self-hosted: u0 / u1 for utilisation, times g the region
+  price ratio. API: 1 (its price already holds its provider's fleet).
+- silicon, self-hosted: P / t, the hardware's price ratio over its
+  throughput ratio. API: 1.
 
 This module is the arithmetic only; which values a scenario takes, and
 from where, is the caller's.
@@ -30,6 +32,7 @@ from where, is the caller's.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -69,6 +72,9 @@ class Levers:
         baseline region's (1 for the baseline).
     silicon_price_ratio, silicon_throughput_ratio
         The hardware's hourly price and throughput over the baseline's.
+    engine_throughput_ratio
+        The self-hosted engine's tokens per second on the same hardware
+        over the baseline's (1 for the baseline).
     """
 
     routed_share: float = 0.0
@@ -84,6 +90,7 @@ class Levers:
     region_ratio: float = 1.0
     silicon_price_ratio: float = 1.0
     silicon_throughput_ratio: float = 1.0
+    engine_throughput_ratio: float = 1.0
 
     def __post_init__(self) -> None:
         shares = (
@@ -106,6 +113,7 @@ class Levers:
             "region_ratio",
             "silicon_price_ratio",
             "silicon_throughput_ratio",
+            "engine_throughput_ratio",
         )
         for name in ratios:
             if not getattr(self, name) > 0:
@@ -120,26 +128,33 @@ class Levers:
         return input_part * (1 - self.batch_share * self.batch_discount)
 
 
-def _factors(base: Levers, new: Levers) -> dict[str, float]:
-    """Each layer's cost factor, scenario over baseline, on the spend the
-    layer acts on (routing's on all API spend)."""
+def _factors(base: Levers, new: Levers) -> dict[str, tuple[float, float]]:
+    """Each layer's (API, self-hosted) cost factors, scenario over baseline."""
     r = base.routable_share
     return {
-        "routing": 1 - r + r * new.routing() / base.routing(),
-        "model": new.model_ratio / base.model_ratio,
-        "stack": new.stack() / base.stack(),
-        "capacity": base.utilisation / new.utilisation
-        * new.region_ratio / base.region_ratio,
-        "silicon": (new.silicon_price_ratio / new.silicon_throughput_ratio)
-        / (base.silicon_price_ratio / base.silicon_throughput_ratio),
-    }  # fmt: skip
+        "routing": (1 - r + r * new.routing() / base.routing(), 1.0),
+        "model": (new.model_ratio / base.model_ratio,) * 2,
+        "stack": (
+            new.stack() / base.stack(),
+            base.engine_throughput_ratio / new.engine_throughput_ratio,
+        ),
+        "capacity": (
+            1.0,
+            base.utilisation / new.utilisation * new.region_ratio / base.region_ratio,
+        ),
+        "silicon": (
+            1.0,
+            (new.silicon_price_ratio / new.silicon_throughput_ratio)
+            / (base.silicon_price_ratio / base.silicon_throughput_ratio),
+        ),
+    }
 
 
-def _cost(api: float, hosted: float, f: dict[str, float], on: set[str]) -> float:
+def _cost(api: float, hosted: float, f: dict, on: set[str]) -> float:
     """Cost with the layers in ``on`` applied; the others left as they are."""
-    g = {k: (v if k in on else 1.0) for k, v in f.items()}
-    shared = g["model"] * g["stack"]
-    return api * g["routing"] * shared + hosted * shared * g["capacity"] * g["silicon"]
+    api_f = math.prod(f[k][0] for k in on)
+    hosted_f = math.prod(f[k][1] for k in on)
+    return api * api_f + hosted * hosted_f
 
 
 def layer_cake(
@@ -157,16 +172,17 @@ def layer_cake(
     Returns
     -------
     pandas.DataFrame
-        One row per layer, top to bottom: ``layer``, ``factor`` (cost
-        multiplier), ``saving`` (what the layer adds, applied after the
-        layers above it), ``lost_without`` (the saving lost if only this
-        layer is left out), then a ``total`` row with the scenario's
-        factor and saving. Savings add up to the total.
+        One row per layer, top to bottom: ``layer``, ``api_factor`` and
+        ``hosted_factor`` (the multipliers of API and self-hosted spend),
+        ``saving`` (what the layer adds, applied after the layers above
+        it), ``lost_without`` (the saving lost if only this layer is left
+        out), then a ``total`` row with the products of the factors and
+        the scenario's saving. Savings add up to the total.
 
     Examples
     --------
     >>> cake = layer_cake(100.0, 0.0, Levers(), Levers(model_ratio=0.5))
-    >>> cake.set_index("layer").loc["total", ["factor", "saving"]].tolist()
+    >>> cake.set_index("layer").loc["total", ["api_factor", "saving"]].tolist()
     [0.5, 50.0]
     """
     if api_cost < 0 or hosted_cost < 0:
@@ -181,7 +197,9 @@ def layer_cake(
         on = on | {layer}
         saving = prior - _cost(api_cost, hosted_cost, f, on)
         lost = _cost(api_cost, hosted_cost, f, all_on - {layer}) - after
-        rows.append((layer, f[layer], saving, lost))
-    factor = after / before if before else 1.0
-    rows.append(("total", factor, before - after, float("nan")))
-    return pd.DataFrame(rows, columns=["layer", "factor", "saving", "lost_without"])
+        rows.append((layer, *f[layer], saving, lost))
+    api_f = math.prod(f[k][0] for k in LAYERS)
+    hosted_f = math.prod(f[k][1] for k in LAYERS)
+    rows.append(("total", api_f, hosted_f, before - after, float("nan")))
+    columns = ["layer", "api_factor", "hosted_factor", "saving", "lost_without"]
+    return pd.DataFrame(rows, columns=columns)

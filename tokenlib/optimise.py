@@ -61,6 +61,7 @@ LABELS = {
     "region_ratio": "region price ratio",
     "silicon_price_ratio": "hardware price ratio",
     "silicon_throughput_ratio": "hardware throughput ratio",
+    "engine_throughput_ratio": "engine throughput ratio (self-hosted)",
 }
 
 _GPU = "inference_infrastructure.gpu"
@@ -82,9 +83,11 @@ class Today:
         inference infrastructure.
     fully_loaded
         The fully loaded cost; the layers act on the two costs above only.
-    tokens, value
-        Counted tokens, and the outcome value reported in the currency
-        (None when no outcome carries one).
+    tokens, costed_tokens, value
+        Counted tokens (the volume to serve), those with a cost in the
+        currency (the per-million-token figures' denominator, as in
+        :func:`tokenlib.metrics.cost_per_mtok`), and the outcome value
+        reported in the currency (None when no outcome carries one).
     routed_cap, batch_cap
         The most traffic routing may move (share measured to hold quality)
         and the most work batch may take (batch-eligible use cases' share).
@@ -103,6 +106,7 @@ class Today:
     hosted_cost: float
     fully_loaded: float
     tokens: float
+    costed_tokens: float
     value: float | None
     routed_cap: float
     batch_cap: float
@@ -147,7 +151,9 @@ def _mix(
             / nullif(sum({standard}) FILTER (WHERE {priced}
               AND s.price_tier = 'batch'), 0),
           sum(s.computed_cost) FILTER (WHERE {routable_priced})
-            / nullif(sum(s.computed_cost) FILTER (WHERE {priced}), 0)
+            / nullif(sum(s.computed_cost) FILTER (WHERE {priced}), 0),
+          sum({tokens}) FILTER (WHERE s.cost IS NOT NULL
+            AND s.cost_currency = {literal(currency)})
         FROM spend AS s {join} WHERE s.counted"""
     ).fetchone()
     keys = (
@@ -164,6 +170,7 @@ def _mix(
         "uncached_input_cost",
         "batch_discount",
         "routable",
+        "costed_tokens",
     )
     return {
         k: (float(v) if v is not None else None) for k, v in zip(keys, row, strict=True)
@@ -332,6 +339,12 @@ def measure_levers(
     value = _value(con, currency)
     if value is None:
         notes.append(f"value: no outcome value in {currency}")
+    assumed = [lever for lever, _, source, _ in rows if source == "assumed"]
+    if assumed:
+        notes.append(
+            f"assumed, not measured: {', '.join(assumed)} (the table gives the "
+            "values used); what the layers they feed save rests on them"
+        )
     return Today(
         currency=currency,
         levers=levers,
@@ -342,6 +355,7 @@ def measure_levers(
         hosted_cost=hosted,
         fully_loaded=loaded.fully_loaded,
         tokens=tokens,
+        costed_tokens=m["costed_tokens"] or 0.0,
         value=value,
         routed_cap=cap,
         batch_cap=batch_cap,
@@ -380,10 +394,13 @@ def apply(today: Today, scenario: Scenario) -> tuple[Levers, list[str]]:
     r, st = scenario.routing, scenario.stack
     routed = base.routed_share if r.routed_share is None else r.routed_share
     if r.routed_share is not None and routed > today.routed_cap:
-        notes.append(
-            f"{scenario.name}: routed share {routed:.0%} held at the "
-            f"{today.routed_cap:.1%} measured to hold quality"
+        source = today.sources.set_index("lever").at["routed_share", "source"]
+        why = (
+            f"the {today.routed_cap:.1%} measured to hold quality"
+            if source == "measured"
+            else f"today's {today.routed_cap:.1%}: no route evaluations"
         )
+        notes.append(f"{scenario.name}: routed share {routed:.0%} held at {why}")
         routed = today.routed_cap
     batch = base.batch_share if st.batch_share is None else st.batch_share
     if st.batch_share is not None and batch > today.batch_cap:
@@ -407,6 +424,7 @@ def apply(today: Today, scenario: Scenario) -> tuple[Levers, list[str]]:
         region_ratio=pick(scenario.capacity.region_ratio, 1.0),
         silicon_price_ratio=pick(scenario.silicon.price_ratio, 1.0),
         silicon_throughput_ratio=pick(scenario.silicon.throughput_ratio, 1.0),
+        engine_throughput_ratio=pick(st.throughput_ratio, 1.0),
     )
     return levers, notes
 
@@ -447,6 +465,11 @@ class Comparison:
         today, and the scenario that saves most."""
         t = self.table.set_index("scenario")
         now, c = t.loc[TODAY], self.currency
+        if now["cost"] <= 0:
+            return (
+                f"No token spend in {c} in the period: the layers have nothing "
+                "to act on."
+            )
         if pd.isna(now["value_per_mtok"]):
             lines = [
                 f"No outcome value in {c}: each million tokens costs "
@@ -463,8 +486,9 @@ class Comparison:
             return "\n".join([*lines, unset + "like data/templates/scenario.yml."])
         best = t.drop(index=TODAY)["saving"].idxmax()
         row = t.loc[best]
+        said = "costs least" if row["saving"] > 0 else "costs least, but none saves"
         lines.append(
-            f"Of the scenarios, '{best}' costs least: token spend "
+            f"Of the scenarios, '{best}' {said}: token spend "
             f"{now['cost']:,.2f} → {row['cost']:,.2f} {c} "
             f"({-row['saving_share']:+.1%})."
         )
@@ -505,7 +529,7 @@ def compare(today: Today, scenarios: list[Scenario]) -> Comparison:
     before = today.api_cost + today.hosted_cost
     rows, cakes, notes = [], {}, []
     lever_cols = {TODAY: today.levers}
-    per_mtok = 1e6 / today.tokens if today.tokens else float("nan")
+    per_mtok = 1e6 / today.costed_tokens if today.costed_tokens else float("nan")
     value = float("nan") if today.value is None else today.value
     for name, levers in [(TODAY, today.levers)] + [(s.name, None) for s in scenarios]:
         if levers is None:
@@ -540,6 +564,7 @@ def compare(today: Today, scenarios: list[Scenario]) -> Comparison:
         levers[name] = [getattr(lv, lever) for lever in levers["lever"]]
     extra = [
         "model_ratio",
+        "engine_throughput_ratio",
         "region_ratio",
         "silicon_price_ratio",
         "silicon_throughput_ratio",
@@ -642,7 +667,7 @@ def self_hosted(today: Today, config: SelfHosted | None) -> pd.DataFrame:
          "million tokens a month", f"{config.gpus} × tokens one GPU serves"),
     ]  # fmt: skip
     frame = _frame(rows)
-    frame.attrs["verdict"] = _verdict(needed, needed * gpu_month, at_api[1], even, c)
+    frame.attrs["verdict"] = _verdict(needed, needed * gpu_month, at_api[1], even, u, c)
     return frame
 
 
@@ -681,7 +706,7 @@ def _api_side(
     ]  # fmt: skip
 
 
-def _verdict(needed: int, hosted: float, api: float, even, c: str) -> str:
+def _verdict(needed: int, hosted: float, api: float, even, u: float, c: str) -> str:
     """Say which costs less for today's volume, and where the fleet breaks even."""
     if not needed:
         first = "No volume today to serve."
@@ -692,17 +717,24 @@ def _verdict(needed: int, hosted: float, api: float, even, c: str) -> str:
             f"{hosted:,.2f} {c} a month against {api:,.2f} {c} at API prices.\n"
             f"{cheaper}, for the traffic such a model can serve as well."
         )
-    fleet = f"{even.gpus} GPU{'s' * (even.gpus > 1)}"
+    fleet = f"The stated fleet of {even.gpus} GPU{'s' * (even.gpus > 1)}"
+    tokens, capacity = even.tokens / 1e6, even.capacity / 1e6
     if even.within_capacity:
         second = (
-            f"The stated {fleet} break even at {even.tokens / 1e6:,.0f} million "
-            f"tokens a month and serve up to {even.capacity / 1e6:,.0f} million."
+            f"{fleet} breaks even at {tokens:,.0f} million tokens a month and "
+            f"serves up to {capacity:,.0f} million."
+        )
+    elif even.tokens <= even.capacity / u:
+        second = (
+            f"{fleet} breaks even at {tokens:,.0f} million tokens a month, more "
+            f"than the {capacity:,.0f} million it serves {u * 100:.3g}% busy: "
+            f"it pays off only kept busier (up to {capacity / u:,.0f} million "
+            "at 100%)."
         )
     else:
         second = (
-            f"The stated {fleet} cannot serve their own break-even volume "
-            f"({even.tokens / 1e6:,.0f} million tokens a month against a "
-            f"capacity of {even.capacity / 1e6:,.0f} million): at this "
-            "utilisation the API costs less at every volume they can serve."
+            f"{fleet} cannot serve its own break-even volume ({tokens:,.0f} "
+            f"million tokens a month) even fully busy ({capacity / u:,.0f} "
+            "million): the API costs less at every volume it can serve."
         )
     return first + "\n" + second

@@ -74,10 +74,13 @@ class Model(_Strict):
 
 
 class Stack(_Strict):
-    """Share of input read from cache, and share of work run in batch."""
+    """Share of input read from cache and share of work run in batch (API
+    prices); ``throughput_ratio``: a self-hosted engine's tokens per second
+    on the same GPU over today's (its caching, batching, kernels)."""
 
     cache_hit: Share | None = None
     batch_share: Share | None = None
+    throughput_ratio: Ratio | None = None
 
 
 class Capacity(_Strict):
@@ -177,10 +180,21 @@ def read_scenarios(path: str | Path) -> ScenarioFile:
     Raises
     ------
     ParameterError
-        The file cannot be read, names an unknown layer or lever, or a
-        value is out of range; the message names the file and the place.
+        The file cannot be read, holds neither scenarios nor a
+        self_hosted section, names an unknown layer or lever, or a value
+        is out of range; the message names the file and the place.
     """
-    return read_settings(path, ScenarioFile, "optimisation scenarios")
+    return read_settings(path, ScenarioFile, "optimisation scenarios", _something)
+
+
+def _something(data: dict) -> str | None:
+    """A file with neither scenarios nor the calculator is a mistake."""
+    if not data.get("scenarios") and not data.get("self_hosted"):
+        return (
+            "no scenarios and no self_hosted section; data/templates/"
+            "scenario.yml shows both"
+        )
+    return None
 
 
 def save_scenarios(scenarios: ScenarioFile, path: str | Path) -> Path:
