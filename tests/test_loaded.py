@@ -367,6 +367,9 @@ def test_sliders_work_the_cost_out_again():
     # The first slider to its high end gives the sensitivity's high total.
     sliders[0].value = top["high_value"]
     assert say_money(top["high_total"], "USD") in said.value
+    # The chart is replaced, not added to: one PNG, set from the kernel.
+    chart = box.children[-1]
+    assert [sorted(o["data"]) for o in chart.outputs] == [["image/png", "text/plain"]]
     # Changing a driver keeps its range.
     moved = with_drivers(a, loaded, {top["driver"]: top["base_value"]})
     again = loaded_cost(moved, loaded.baseline).drivers.set_index("driver")

@@ -461,6 +461,9 @@ def test_sliders_redraw_and_save_a_scenario_papermill_can_read(world, tmp_path):
         "name": "cache more", "model": {"cost_ratio": 0.5},
         "stack": {"cache_hit": 0.6}})])  # fmt: skip
     assert expected.describe().splitlines()[1] in said.value
+    # The chart is replaced, not added to: one PNG, set from the kernel.
+    chart = box.children[-1]
+    assert [sorted(o["data"]) for o in chart.outputs] == [["image/png", "text/plain"]]
     name, path, button = box.children[9].children
     name.value = "half model"
     button.click()

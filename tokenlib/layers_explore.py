@@ -19,6 +19,7 @@ from .layer_plots import layer_cake
 from .optimise import Today, apply, compare
 from .params import resolve_path
 from .scenario import Scenario, ScenarioFile, save_scenarios
+from .widget_chart import replace_chart
 
 __all__ = ["explore", "scenario_of"]
 
@@ -123,12 +124,9 @@ def explore(
             return
         compared = compare(today, [scenario])
         said.value = f"<p>{html.escape(compared.describe(), quote=False)}</p>"
-        with chart:
-            chart.clear_output(wait=True)
-            fig, ax = plt.subplots()
-            layer_cake(compared.cakes[scenario.name], ax=ax, scenario=scenario.name)
-            plt.show()
-            plt.close(fig)
+        fig, ax = plt.subplots()
+        layer_cake(compared.cakes[scenario.name], ax=ax, scenario=scenario.name)
+        replace_chart(chart, fig)
 
     def save(_=None) -> None:
         try:

@@ -15,6 +15,7 @@ from IPython.display import display
 from .loaded import LoadedCost, loaded_cost
 from .loaded_assumptions import Assumptions, DriverValue
 from .loaded_plots import waterfall
+from .widget_chart import replace_chart
 
 __all__ = ["explore", "with_drivers"]
 
@@ -87,12 +88,9 @@ def explore(loaded: LoadedCost, assumptions: Assumptions, top: int = 4) -> widge
         changed = with_drivers(assumptions, loaded, values)
         again = loaded_cost(changed, loaded.baseline)
         said.value = f"<p>{again.describe()}</p>"
-        with chart:
-            chart.clear_output(wait=True)
-            fig, ax = plt.subplots()
-            waterfall(again.waterfall, ax=ax)
-            plt.show()
-            plt.close(fig)
+        fig, ax = plt.subplots()
+        waterfall(again.waterfall, ax=ax)
+        replace_chart(chart, fig)
 
     for s in sliders:
         s.observe(redraw, names="value")
