@@ -144,7 +144,7 @@ def test_the_headline_says_when_no_scenario_saves(world):
     pricier = Scenario.model_validate({"name": "pricier", "model": {"cost_ratio": 1.2}})
     said = optimise.compare(today, [pricier]).describe().splitlines()
     before = API + HOSTED
-    assert said[1] == (
+    assert said[2] == (
         f"Of the scenarios, 'pricier' costs least, but none saves: token spend "
         f"{before:,.2f} → {before * 1.2:,.2f} USD (+20.0%)."
     )
@@ -212,9 +212,17 @@ def test_a_scenario_compounds_and_is_capped(world):
         f"Each million tokens bought {430 / 5.3:,.2f} USD of reported value: "
         f"{(430 - loaded.fully_loaded) / 5.3:,.2f} USD net of the fully loaded cost."
     )
-    assert said[1].startswith(
+    assert said[1] == (
+        f"Token spend today: {API + HOSTED:,.2f} USD, the token bill {API:,.2f} "
+        f"and self-hosted GPUs {HOSTED:,.2f}."
+    )
+    assert said[2].startswith(
         f"Of the scenarios, 'all in' costs least: token spend {API + HOSTED:,.2f} → "
         f"{cost:,.2f} USD"
+    )
+    assert said[3].endswith(
+        f"(value held at {430 / 5.3:,.2f}: the layers change cost, not what the "
+        "tokens buy)."
     )
 
 
@@ -225,7 +233,15 @@ def test_levers_left_out_stay_where_they_are_today(world):
     assert compared.notes == ()
     alone = optimise.compare(today, [])
     assert alone.table["scenario"].tolist() == ["today"]
-    assert alone.describe().splitlines()[1].startswith("No scenario is set")
+    assert alone.describe().splitlines()[2].startswith("No scenario is set")
+    # Routing less than today is allowed, and said: it costs more.
+    less = Scenario.model_validate({"name": "less", "routing": {"routed_share": 0.3}})
+    compared = optimise.compare(today, [less])
+    assert compared.notes == (
+        "less: routed share 30% is below today's 50.0%, so routing costs more "
+        "(and buys back quality, which the held value does not count)",
+    )
+    assert compared.table.iloc[1]["saving"] < 0
 
 
 def test_without_self_hosted_gpus_capacity_and_silicon_act_on_nothing(con):
@@ -262,7 +278,7 @@ def test_self_hosted_calculator_by_hand(world):
         busy_hours * 4.0
     )
     blended = 3.0 * x + 15.0 * (1 - x)
-    assert calc["API price per million tokens"] == pytest.approx(blended)
+    assert calc["API list price per million tokens"] == pytest.approx(blended)
     assert calc["KV cache per token"] == 131_072
     # (80 x 0.9 - 16) GB over 8,192 x 131,072 bytes: 52 requests.
     assert calc["requests one GPU holds at once"] == 52
@@ -295,7 +311,7 @@ def test_self_hosted_takes_todays_prices_and_utilisation(world):
     })  # fmt: skip
     calc = optimise.self_hosted(today, config).set_index("quantity")["value"]
     x = 5 / 5.3
-    assert calc["API price per million tokens"] == pytest.approx(
+    assert calc["API list price per million tokens"] == pytest.approx(
         x * 6.40 / 5 + (1 - x) * 2.00 / 0.3
     )
     # Utilisation 0.4 (today's): idle is 1.5 times busy.
@@ -309,7 +325,7 @@ def test_self_hosted_takes_todays_prices_and_utilisation(world):
     price = x * 6.40 / 5 + (1 - x) * 2.00 / 0.3
     assert list(side.index) == [
         "today's volume a month",
-        "API price per million tokens",
+        "API list price per million tokens",
         "today's volume at API prices a month",
     ]
     assert side.iloc[0] == pytest.approx(5.3 / 6 * 30.4375)
@@ -460,7 +476,7 @@ def test_sliders_redraw_and_save_a_scenario_papermill_can_read(world, tmp_path):
     expected = optimise.compare(today, [Scenario.model_validate({
         "name": "cache more", "model": {"cost_ratio": 0.5},
         "stack": {"cache_hit": 0.6}})])  # fmt: skip
-    assert expected.describe().splitlines()[1] in said.value
+    assert expected.describe().splitlines()[2] in said.value
     # The chart is replaced, not added to: one PNG, set from the kernel.
     chart = box.children[-1]
     assert [sorted(o["data"]) for o in chart.outputs] == [["image/png", "text/plain"]]

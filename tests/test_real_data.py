@@ -325,7 +325,7 @@ def test_azure_conversation_trace_sets_the_self_hosted_calculator(tmp_path):
     # A million tokens in the trace's mix: busy seconds at 10k/s in, 1k/s out.
     seconds = 1e6 * share / 10_000 + 1e6 * (1 - share) / 1_000
     assert calc["cost per million tokens, busy"] == pytest.approx(seconds / 3600 * 2)
-    assert calc["API price per million tokens"] == pytest.approx(
+    assert calc["API list price per million tokens"] == pytest.approx(
         share * 3 + (1 - share) * 15
     )
     assert calc["today's volume a month"] == pytest.approx(

@@ -402,6 +402,12 @@ def apply(today: Today, scenario: Scenario) -> tuple[Levers, list[str]]:
         )
         notes.append(f"{scenario.name}: routed share {routed:.0%} held at {why}")
         routed = today.routed_cap
+    elif routed < base.routed_share:
+        notes.append(
+            f"{scenario.name}: routed share {routed:.0%} is below today's "
+            f"{base.routed_share:.1%}, so routing costs more (and buys back "
+            "quality, which the held value does not count)"
+        )
     batch = base.batch_share if st.batch_share is None else st.batch_share
     if st.batch_share is not None and batch > today.batch_cap:
         notes.append(
@@ -451,7 +457,11 @@ class Comparison:
         value.
     notes
         Levers the scenarios asked beyond their caps, and where they were
-        held.
+        held, or routed below today.
+    today_notes
+        What today's measurement could not show (:attr:`Today.notes`).
+    api_cost, hosted_cost
+        Today's token spend: the token bill and the self-hosted GPUs.
     """
 
     currency: str
@@ -459,6 +469,9 @@ class Comparison:
     cakes: dict[str, pd.DataFrame]
     levers: pd.DataFrame
     notes: tuple[str, ...] = field(default=())
+    today_notes: tuple[str, ...] = field(default=())
+    api_cost: float = 0.0
+    hosted_cost: float = 0.0
 
     def describe(self) -> str:
         """The headline, a line each: value per million tokens net of cost
@@ -481,6 +494,10 @@ class Comparison:
                 f"reported value: {now['net_value_per_mtok']:,.2f} {c} net of "
                 "the fully loaded cost."
             ]
+        lines.append(
+            f"Token spend today: {now['cost']:,.2f} {c}, the token bill "
+            f"{self.api_cost:,.2f} and self-hosted GPUs {self.hosted_cost:,.2f}."
+        )
         if len(t) == 1:
             unset = "No scenario is set: the scenario parameter names a file "
             return "\n".join([*lines, unset + "like data/templates/scenario.yml."])
@@ -495,7 +512,9 @@ class Comparison:
         if not pd.isna(row["net_value_per_mtok"]):
             lines.append(
                 f"Net value per million tokens: {now['net_value_per_mtok']:,.2f} "
-                f"→ {row['net_value_per_mtok']:,.2f} {c}."
+                f"→ {row['net_value_per_mtok']:,.2f} {c} (value held at "
+                f"{now['value_per_mtok']:,.2f}: the layers change cost, not "
+                "what the tokens buy)."
             )
         return "\n".join(lines)
 
@@ -514,7 +533,7 @@ class Comparison:
         return {
             "levers": levers,
             "scenarios": rows,
-            "optimisation_notes": list(self.notes),
+            "optimisation_notes": [*self.today_notes, *self.notes],
         }
 
 
@@ -581,6 +600,9 @@ def compare(today: Today, scenarios: list[Scenario]) -> Comparison:
         cakes=cakes,
         levers=levers,
         notes=tuple(notes),
+        today_notes=today.notes,
+        api_cost=today.api_cost,
+        hosted_cost=today.hosted_cost,
     )
 
 
@@ -699,7 +721,7 @@ def _api_side(
     mix = today.input_share
     blended = mix * api_in + (1 - mix) * api_out
     return rows + [
-        ("API price per million tokens", blended, f"{c} per Mtok",
+        ("API list price per million tokens", blended, f"{c} per Mtok",
          f"{api_in:,.2f} input and {api_out:,.2f} output, today's mix"),
         ("today's volume at API prices a month", monthly * blended / 1e6, c,
          "today's volume × API price"),
