@@ -950,7 +950,7 @@ for name, cake in compared.cakes.items():
         md("""
 The levers each scenario sets, beside today's; ratios are against today
 (1 is no change). Where a scenario asked for more than the evidence allows,
-it is held at the cap and said here:
+it is held at the cap and said here, as is routing set below today:
 """),
         code("""
 nb.table(compared.levers)

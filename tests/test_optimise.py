@@ -238,8 +238,8 @@ def test_levers_left_out_stay_where_they_are_today(world):
     less = Scenario.model_validate({"name": "less", "routing": {"routed_share": 0.3}})
     compared = optimise.compare(today, [less])
     assert compared.notes == (
-        "less: routed share 30% is below today's 50.0%, so routing costs more "
-        "(and buys back quality, which the held value does not count)",
+        "less: routed share 30% below today's 50.0% costs more (the quality it "
+        "buys back is not valued)",
     )
     assert compared.table.iloc[1]["saving"] < 0
 

@@ -404,9 +404,9 @@ def apply(today: Today, scenario: Scenario) -> tuple[Levers, list[str]]:
         routed = today.routed_cap
     elif routed < base.routed_share:
         notes.append(
-            f"{scenario.name}: routed share {routed:.0%} is below today's "
-            f"{base.routed_share:.1%}, so routing costs more (and buys back "
-            "quality, which the held value does not count)"
+            f"{scenario.name}: routed share {routed:.0%} below today's "
+            f"{base.routed_share:.1%} costs more (the quality it buys back "
+            "is not valued)"
         )
     batch = base.batch_share if st.batch_share is None else st.batch_share
     if st.batch_share is not None and batch > today.batch_cap:
