@@ -148,6 +148,11 @@ def test_the_headline_says_when_no_scenario_saves(world):
         f"Of the scenarios, 'pricier' costs least, but none saves: token spend "
         f"{before:,.2f} → {before * 1.2:,.2f} USD (+20.0%)."
     )
+    uncounted = replace(today, costed_tokens=0.0)
+    assert optimise.compare(uncounted, [pricier]).describe().splitlines()[0] == (
+        "No tokens with a cost in USD: the bill has no usage beside it, so "
+        "nothing is said per million tokens."
+    )
     nothing = replace(today, api_cost=0.0, hosted_cost=0.0)
     assert optimise.compare(nothing, [pricier]).describe() == (
         "No token spend in USD in the period: the layers have nothing to act on."

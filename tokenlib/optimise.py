@@ -483,7 +483,12 @@ class Comparison:
                 f"No token spend in {c} in the period: the layers have nothing "
                 "to act on."
             )
-        if pd.isna(now["value_per_mtok"]):
+        if pd.isna(now["fully_loaded_per_mtok"]):
+            lines = [
+                f"No tokens with a cost in {c}: the bill has no usage beside "
+                "it, so nothing is said per million tokens."
+            ]
+        elif pd.isna(now["value_per_mtok"]):
             lines = [
                 f"No outcome value in {c}: each million tokens costs "
                 f"{now['fully_loaded_per_mtok']:,.2f} {c} fully loaded."
