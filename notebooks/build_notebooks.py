@@ -938,10 +938,10 @@ saves; a layer that adds cost is named beside its bar.
         md("""
 ## The layer cake of each scenario
 
-Each layer's saving is taken after the layers above it, so the savings add
-up to the total; the marker shows what would be lost if that layer alone
-were left out. Where the marker sits beyond the bar, the layer is worth
-more with the others than alone: the wins compound.
+Savings multiply: each layer cuts what the layers above it left, so the
+savings add up to the total. The marker shows what would be lost if that
+layer alone were left out: shorter than the bar where the layers below
+would cut part of that cost anyway, longer where a layer below adds cost.
 """),
         code("""
 for name, cake in compared.cakes.items():

@@ -13,6 +13,7 @@ import re
 from dataclasses import replace
 from datetime import date
 
+import pandas as pd
 import pytest
 from test_value import BIG, MINI, _outcome, _route, _usage
 
@@ -51,7 +52,7 @@ def world(con, tmp_path):
     return _world(con, tmp_path)
 
 
-def _world(con, tmp_path, unpriced: int = 0, routes: bool = True):
+def _world(con, tmp_path, unpriced: int = 0, routes: bool = True, gpu: bool = True):
     """A week of usage, route evaluations (unless not ``routes``), outcomes
     and a GPU line; and ``unpriced`` input tokens of a model with no price."""
     day = "2026-11-03"
@@ -68,8 +69,9 @@ def _world(con, tmp_path, unpriced: int = 0, routes: bool = True):
     _outcome(con, "2026-11-04", "support", 10, 9, 430.0, "USD")
     tokenlib.price_ledger(con, start=date(2026, 11, 2), end=date(2026, 11, 9))
     path = tmp_path / "loaded.yml"
+    hours = 100 if gpu else 0
     path.write_text(
-        "inference_infrastructure:\n  gpu_hours: 100\n  gpu_hourly_rate: 2.0\n"
+        f"inference_infrastructure:\n  gpu_hours: {hours}\n  gpu_hourly_rate: 2.0\n"
         "  utilisation: 0.4\n"
     )
     loaded = tokenlib.fully_loaded(con, read_assumptions(path))
@@ -111,14 +113,49 @@ def test_today_is_measured_from_the_ledger(world):
     assert loaded.token_bill == pytest.approx(API)
 
 
-def test_per_million_tokens_counts_tokens_with_a_cost(con, tmp_path):
-    # 0.7M tokens of a model with no price: volume, but no cost to divide.
+def test_tokens_without_a_price_count_as_self_hosted(con, tmp_path):
+    # 0.7M input tokens of a model with no price, beside the GPU line: they
+    # are taken to be what the GPUs served, and counted per million tokens.
     today, loaded = _world(con, tmp_path, unpriced=700_000)
     assert today.tokens == pytest.approx(6.0e6)
+    assert today.costed_tokens == pytest.approx(6.0e6)
+    assert any("the 0.7 million tokens without a price" in n for n in today.notes)
+    row = optimise.compare(today, []).table.iloc[0]
+    assert row["cost_per_mtok"] == pytest.approx((API + HOSTED) / 6.0)
+    assert row["net_value_per_mtok"] == pytest.approx((430 - loaded.fully_loaded) / 6.0)
+    # The API's levers stay over the API's tokens: 1M of 5M input read from
+    # cache, 2.2M of 5.3M tokens in batch, as without the extra tokens.
+    assert today.levers.cache_hit == pytest.approx(1 / 5)
+    assert today.levers.batch_share == pytest.approx(2.2 / 5.3)
+    # The mix the calculator serves is every token's: 5.7M input of 6.0M.
+    assert today.input_share == pytest.approx(5.7 / 6.0)
+
+
+def test_gpu_rows_inside_the_token_bill_are_self_hosted_spend(con, tmp_path, world):
+    # A bill rule claims 3.00 of GPU rows the AI scope already counts in the
+    # token bill: they leave the API's spend for the self-hosted side.
+    _, loaded = world
+    gpu = pd.DataFrame(
+        [["inference_infrastructure.gpu", None, "USD", 3.0, True, 1, 0]],
+        columns=["component", "use_case", "currency", "amount", "in_token_bill",
+                 "rows", "no_cost"],
+    )  # fmt: skip
+    moved = replace(loaded, baseline=replace(loaded.baseline, bill=gpu))
+    today = optimise.measure_levers(con, POLICY, moved)
+    assert today.api_cost == pytest.approx(API - 3.0)
+    assert today.hosted_cost == pytest.approx(HOSTED + 3.0)
+    # Silicon at half the cost per token halves the self-hosted side only.
+    half = Scenario.model_validate({"name": "half", "silicon": {"price_ratio": 0.5}})
+    row = optimise.compare(today, [half]).table.iloc[1]
+    assert row["saving"] == pytest.approx((HOSTED + 3.0) / 2)
+
+
+def test_without_gpus_tokens_without_a_price_are_left_out(con, tmp_path):
+    today, loaded = _world(con, tmp_path, unpriced=700_000, gpu=False)
+    assert today.hosted_cost == 0
     assert today.costed_tokens == pytest.approx(5.3e6)
     row = optimise.compare(today, []).table.iloc[0]
-    assert row["cost_per_mtok"] == pytest.approx((API + HOSTED) / 5.3)
-    assert row["net_value_per_mtok"] == pytest.approx((430 - loaded.fully_loaded) / 5.3)
+    assert row["cost_per_mtok"] == pytest.approx(API / 5.3)
 
 
 def test_without_route_evaluations_routing_is_held_and_said(con, tmp_path):
@@ -153,6 +190,9 @@ def test_the_headline_says_when_no_scenario_saves(world):
         "No tokens with a cost in USD: the bill has no usage beside it, so "
         "nothing is said per million tokens."
     )
+    credits = optimise.compare(replace(today, api_cost=-5.0), [pricier])
+    assert credits.table["cost"].tolist() == pytest.approx([HOSTED, HOSTED * 1.2])
+    assert credits.notes[0].startswith("the token bill is -5.00 USD (credits")
     nothing = replace(today, api_cost=0.0, hosted_cost=0.0)
     assert optimise.compare(nothing, [pricier]).describe() == (
         "No token spend in USD in the period: the layers have nothing to act on."
@@ -422,17 +462,14 @@ def test_a_fleet_too_slow_for_its_own_break_even_says_so(world):
     assert calc["GPUs to serve today's volume"] == -(-(5.3e6 / 6 * 30.4375) // one)
     assert calc["GPUs to serve today's volume"] == 16
     assert "The API costs less" in frame.attrs["verdict"]
-    # Break-even: 14,610 a month / (x 3 + (1 - x) 15) per million = 3,971M
-    # tokens; two GPUs fully busy serve 2 x 730.5 h x 3,600 / 0.151 s = 34.8M.
-    blended = (x * 3 + (1 - x) * 15) / 1e6
-    even, full = 2 * 10 * HOURS_PER_MONTH / blended, 2 * one / 0.1
+    # Break-even: 14,610 a month / (0.943 x 3 + 0.057 x 15 = 3.679 per
+    # million) = 3,971M tokens; two GPUs fully busy serve 2 x 730.5 h x
+    # 3,600 s / 0.151 s per thousand tokens = 35M.
     assert frame.attrs["verdict"].splitlines()[-1] == (
-        f"The stated fleet of 2 GPUs cannot serve its own break-even volume "
-        f"({even / 1e6:,.0f} million tokens a month) even fully busy "
-        f"({full / 1e6:,.0f} million): the API costs less at every volume it "
-        "can serve."
+        "The stated fleet of 2 GPUs cannot serve its own break-even volume "
+        "(3,971 million tokens a month) even fully busy (35 million): the API "
+        "costs less at every volume it can serve."
     )
-    assert round(even / 1e6) == 3971 and round(full / 1e6, 1) == 34.8
 
 
 def test_a_fleet_too_idle_for_its_break_even_is_told_to_run_busier(world):
@@ -444,22 +481,14 @@ def test_a_fleet_too_idle_for_its_break_even_is_told_to_run_busier(world):
         "model": {"layers": 32, "kv_heads": 8, "head_dim": 128, "bytes_per_value": 2},
         "api_input_per_mtok": 3.0, "api_output_per_mtok": 15.0,
     })  # fmt: skip
-    x = 5 / 5.3
     # 1,461 a month / 3.679 per million = 397M to break even; one GPU
-    # serves 730.5 h x 3,600 / 150.94 us = 17,422M fully busy, 348M at 2%.
-    even = 2.0 * HOURS_PER_MONTH / (x * 3 + (1 - x) * 15) * 1e6
-    full = HOURS_PER_MONTH * 3600 / (x / 10_000 + (1 - x) / 1_000)
-    assert (round(even / 1e6), round(full / 1e6), round(full * 0.02 / 1e6)) == (
-        397,
-        17422,
-        348,
-    )
+    # serves 730.5 h x 3,600 s / 150.94 us a token = 17,422M fully busy,
+    # 348M at 2%.
     verdict = optimise.self_hosted(today, config).attrs["verdict"]
     assert verdict.splitlines()[-1] == (
-        f"The stated fleet of 1 GPU breaks even at {even / 1e6:,.0f} million "
-        f"tokens a month, more than the {full * 0.02 / 1e6:,.0f} million it "
-        f"serves 2% busy: it pays off only kept busier (up to {full / 1e6:,.0f} "
-        "million at 100%)."
+        "The stated fleet of 1 GPU breaks even at 397 million tokens a month, "
+        "more than the 348 million it serves 2% busy: it pays off only kept "
+        "busier (up to 17,422 million at 100%)."
     )
 
 
@@ -519,3 +548,20 @@ def test_sliders_save_relative_to_the_project_root(world, tmp_path, monkeypatch)
     button.click()
     assert [s.name for s in read_scenarios(tmp_path / "rel.yml").scenarios] == ["mine"]
     assert f"scenario='{path.value}'" in said.value
+
+
+def test_a_slider_clamped_at_its_end_has_not_moved(world, tmp_path):
+    from tokenlib.layers_explore import explore
+    from tokenlib.scenario import ScenarioFile
+
+    today, _ = world
+    # Utilisation 2% sits below the slider's 5% floor: shown at 5%, unmoved.
+    idle = replace(today, levers=replace(today.levers, utilisation=0.02))
+    box = explore(idle, ScenarioFile(), save_to=tmp_path / "s.yml")
+    sliders = {s.description: s for s in box.children[:9]}
+    assert sliders["GPU utilisation"].value == pytest.approx(0.05)
+    sliders["model and precision cost ratio"].value = 0.5
+    box.children[9].children[2].click()
+    saved = read_scenarios(tmp_path / "s.yml").scenarios[0]
+    assert saved.model.cost_ratio == pytest.approx(0.5)
+    assert saved.capacity.utilisation is None

@@ -99,7 +99,7 @@ def layer_cake(
     cake
         :func:`tokenlib.layers.layer_cake` with two more columns:
         ``before`` (today's cost, the same on every row) and ``currency``.
-        Columns ``layer``, ``factor``, ``saving`` and ``lost_without``;
+        Columns ``layer``, ``saving`` and ``lost_without`` are drawn;
         the ``total`` row, if there, is not drawn (the layers' savings add
         up to it).
     ax
@@ -127,7 +127,7 @@ def layer_cake(
     Examples
     --------
     >>> cake = pd.DataFrame({"layer": ["routing", "model", "total"],
-    ...     "factor": [0.6, 0.5, 0.3], "saving": [400.0, 300.0, 700.0],
+    ...     "saving": [400.0, 300.0, 700.0],
     ...     "lost_without": [200.0, 300.0, np.nan], "before": 1000.0,
     ...     "currency": "USD"})
     >>> ax = layer_cake(cake)

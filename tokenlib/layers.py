@@ -52,7 +52,7 @@ class Levers:
     Attributes
     ----------
     routed_share
-        Share of traffic on the cheaper tier, 0 to 1.
+        Share of evaluated traffic on the cheaper tier, 0 to 1.
     routable_share
         Share of API token spend that routing reaches (the use cases with
         route evaluations); the baseline's is used for both states.
@@ -128,7 +128,11 @@ class Levers:
         return input_part * (1 - self.batch_share * self.batch_discount)
 
 
-def _factors(base: Levers, new: Levers) -> dict[str, tuple[float, float]]:
+#: Per layer, its (API, self-hosted) cost factors.
+Factors = dict[str, tuple[float, float]]
+
+
+def _factors(base: Levers, new: Levers) -> Factors:
     """Each layer's (API, self-hosted) cost factors, scenario over baseline."""
     r = base.routable_share
     return {
@@ -150,10 +154,14 @@ def _factors(base: Levers, new: Levers) -> dict[str, tuple[float, float]]:
     }
 
 
-def _cost(api: float, hosted: float, f: dict, on: set[str]) -> float:
+def _product(f: Factors, on: set[str]) -> tuple[float, float]:
+    """The (API, self-hosted) factors of the layers in ``on`` together."""
+    return math.prod(f[k][0] for k in on), math.prod(f[k][1] for k in on)
+
+
+def _cost(api: float, hosted: float, f: Factors, on: set[str]) -> float:
     """Cost with the layers in ``on`` applied; the others left as they are."""
-    api_f = math.prod(f[k][0] for k in on)
-    hosted_f = math.prod(f[k][1] for k in on)
+    api_f, hosted_f = _product(f, on)
     return api * api_f + hosted * hosted_f
 
 
@@ -198,8 +206,6 @@ def layer_cake(
         saving = prior - _cost(api_cost, hosted_cost, f, on)
         lost = _cost(api_cost, hosted_cost, f, all_on - {layer}) - after
         rows.append((layer, *f[layer], saving, lost))
-    api_f = math.prod(f[k][0] for k in LAYERS)
-    hosted_f = math.prod(f[k][1] for k in LAYERS)
-    rows.append(("total", api_f, hosted_f, before - after, float("nan")))
+    rows.append(("total", *_product(f, all_on), before - after, float("nan")))
     columns = ["layer", "api_factor", "hosted_factor", "saving", "lost_without"]
     return pd.DataFrame(rows, columns=columns)

@@ -106,13 +106,18 @@ def explore(
     said = widgets.HTML()
     chart = widgets.Output()
 
-    today_values = _start(today, None)
+    # Today's value where its slider can show it; a slider within half a
+    # step of it has not been moved, and its lever follows the ledger.
+    today_values = {
+        k: min(max(v, sliders[k].min), sliders[k].max)
+        for k, v in _start(today, None).items()
+    }
 
     def current() -> Scenario:
         moved = {
             k: s.value
             for k, s in sliders.items()
-            if abs(s.value - today_values[k]) > 1e-9
+            if abs(s.value - today_values[k]) > s.step / 2
         }
         return scenario_of(name.value.strip() or "my scenario", moved)
 

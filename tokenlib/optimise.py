@@ -79,15 +79,17 @@ class Today:
     sources
         ``lever``, ``value``, ``source`` (measured or assumed), ``how``.
     api_cost, hosted_cost
-        The token bill, and the self-hosted GPU cost of the fully loaded
-        inference infrastructure.
+        The token bill less any GPU rows in it, and the self-hosted GPU
+        cost: the fully loaded GPU line and those GPU rows.
     fully_loaded
         The fully loaded cost; the layers act on the two costs above only.
     tokens, costed_tokens, value
-        Counted tokens (the volume to serve), those with a cost in the
-        currency (the per-million-token figures' denominator, as in
-        :func:`tokenlib.metrics.cost_per_mtok`), and the outcome value
-        reported in the currency (None when no outcome carries one).
+        Counted tokens (the volume to serve); the per-million-token
+        figures' denominator: tokens with a cost in the currency (as in
+        :func:`tokenlib.metrics.cost_per_mtok`) and, where there is
+        self-hosted GPU cost, the tokens without a price, taken to be the
+        self-hosted models'; and the outcome value reported in the
+        currency (None when no outcome carries one).
     routed_cap, batch_cap
         The most traffic routing may move (share measured to hold quality)
         and the most work batch may take (batch-eligible use cases' share).
@@ -120,9 +122,9 @@ class Today:
 def _mix(
     con: duckdb.DuckDBPyConnection, currency: str, eligible: tuple, routable: tuple
 ) -> dict:
-    """Token shares over counted rows; price ratios and the routable use
-    cases' share of cost over rows priced in ``currency``; the batch
-    discount against the standard tier."""
+    """The token mix over counted rows; cache and batch shares, price
+    ratios and the routable use cases' share of cost over rows priced in
+    ``currency``; the batch discount against the standard tier."""
     join, standard = standard_cost_sql("s")
     inputs = " + ".join(
         f"s.{c}_tokens * s.{c}_price"
@@ -136,13 +138,17 @@ def _mix(
     names = ", ".join(map(literal, eligible)) or "NULL"
     routes = ", ".join(map(literal, routable)) or "NULL"
     routable_priced = f"{priced} AND trim(s.use_case) IN ({routes})"
+    # The API's levers (cache, batch) over the tokens priced in the
+    # currency; the token mix and volume over every counted token.
     row = con.execute(
-        f"""SELECT sum({tokens}), sum({all_in}), sum(s.cache_read_tokens),
-          sum({tokens}) FILTER (WHERE s.service_tier = 'batch'),
-          sum({tokens}) FILTER (WHERE trim(s.use_case) IN ({names})),
+        f"""SELECT sum({tokens}), sum({all_in}),
+          sum({tokens}) FILTER (WHERE {priced}),
+          sum({all_in}) FILTER (WHERE {priced}),
+          sum(s.cache_read_tokens) FILTER (WHERE {priced}),
+          sum({tokens}) FILTER (WHERE {priced} AND s.service_tier = 'batch'),
+          sum({tokens}) FILTER (WHERE {priced} AND trim(s.use_case) IN ({names})),
           sum({inputs}) FILTER (WHERE {priced}) / 1e6,
           sum(s.output_tokens * s.output_price) FILTER (WHERE {priced}) / 1e6,
-          sum({all_in}) FILTER (WHERE {priced}),
           sum(s.output_tokens) FILTER (WHERE {priced}),
           sum({all_in} * s.cache_read_price) FILTER (WHERE {priced})
             / nullif(sum({all_in} * s.input_price) FILTER (WHERE {priced}), 0),
@@ -153,24 +159,27 @@ def _mix(
           sum(s.computed_cost) FILTER (WHERE {routable_priced})
             / nullif(sum(s.computed_cost) FILTER (WHERE {priced}), 0),
           sum({tokens}) FILTER (WHERE s.cost IS NOT NULL
-            AND s.cost_currency = {literal(currency)})
+            AND s.cost_currency = {literal(currency)}),
+          sum({tokens}) FILTER (WHERE s.cost IS NULL)
         FROM spend AS s {join} WHERE s.counted"""
     ).fetchone()
     keys = (
         "tokens",
         "input",
+        "priced_tokens",
+        "priced_input",
         "cache_read",
         "batch",
         "eligible",
         "input_cost",
         "output_cost",
-        "priced_input",
         "priced_output",
         "cache_read_ratio",
         "uncached_input_cost",
         "batch_discount",
         "routable",
         "costed_tokens",
+        "unpriced_tokens",
     )
     return {
         k: (float(v) if v is not None else None) for k, v in zip(keys, row, strict=True)
@@ -260,11 +269,14 @@ def measure_levers(
         )
 
     tokens = m["tokens"] or 0.0
-    if m["input"]:
-        hit = m["cache_read"] / m["input"]
-        h = say("cache_hit", hit, "measured", "cache reads / all input tokens")
+    priced_tokens = m["priced_tokens"] or 0.0
+    if m["priced_input"]:
+        hit = m["cache_read"] / m["priced_input"]
+        h = say(
+            "cache_hit", hit, "measured", f"cache reads / input priced in {currency}"
+        )
     else:
-        h = say("cache_hit", 0.0, "assumed", "no input tokens")
+        h = say("cache_hit", 0.0, "assumed", f"no input priced in {currency}")
     if m["cache_read_ratio"] is None:
         k = say(
             "cache_read_ratio",
@@ -291,12 +303,11 @@ def measure_levers(
         share = say(
             "input_cost_share", 0.5, "assumed", f"no usage priced in {currency}"
         )
-    b = say(
-        "batch_share",
-        (m["batch"] or 0.0) / tokens if tokens else 0.0,
-        "measured",
-        "batch tokens / tokens",
-    )
+    if priced_tokens:
+        b = say("batch_share", (m["batch"] or 0.0) / priced_tokens, "measured",
+                f"batch tokens / tokens priced in {currency}")  # fmt: skip
+    else:
+        b = say("batch_share", 0.0, "assumed", f"no tokens priced in {currency}")
     if m["batch_discount"] is None:
         d = say(
             "batch_discount",
@@ -312,18 +323,35 @@ def measure_levers(
             "1 - batch cost / the same tokens at the standard tier",
         )
     if policy.batch_eligible:
-        batch_cap = max((m["eligible"] or 0.0) / tokens if tokens else 0.0, b)
+        eligible = (m["eligible"] or 0.0) / priced_tokens if priced_tokens else 0.0
+        batch_cap = max(eligible, b)
     else:
         batch_cap = b
         notes.append("batch: the policy names no batch-eligible use case")
 
     u, source, how = _utilisation(loaded, gpu_metrics)
     u = say("utilisation", u, source, how)
+    # Self-hosted GPUs: the fully loaded GPU line, and GPU bill rows the AI
+    # scope already puts in the token bill (then not API spend).
     parts = loaded.components.set_index("component")["amount"]
-    hosted = float(parts.get(_GPU, 0.0))
+    bill = loaded.baseline.bill
+    inside = bill[
+        (bill["component"] == _GPU)
+        & bill["in_token_bill"].astype(bool)
+        & (bill["currency"] == currency)
+    ]
+    in_bill = float(inside["amount"].sum())
+    hosted = float(parts.get(_GPU, 0.0)) + in_bill
+    costed = m["costed_tokens"] or 0.0
     if not hosted:
         notes.append(
             "capacity and silicon: no self-hosted GPU cost, so they act on nothing"
+        )
+    elif m["unpriced_tokens"]:
+        costed += m["unpriced_tokens"]
+        notes.append(
+            f"per million tokens: the {m['unpriced_tokens'] / 1e6:,.1f} million "
+            "tokens without a price are counted as the self-hosted models'"
         )
     levers = Levers(
         routed_share=s0,
@@ -351,11 +379,11 @@ def measure_levers(
         sources=_labelled(
             pd.DataFrame(rows, columns=["lever", "value", "source", "how"])
         ),
-        api_cost=loaded.token_bill,
+        api_cost=loaded.token_bill - in_bill,
         hosted_cost=hosted,
         fully_loaded=loaded.fully_loaded,
         tokens=tokens,
-        costed_tokens=m["costed_tokens"] or 0.0,
+        costed_tokens=costed,
         value=value,
         routed_cap=cap,
         batch_cap=batch_cap,
@@ -547,11 +575,21 @@ def compare(today: Today, scenarios: list[Scenario]) -> Comparison:
 
     The layers act on token spend (API and self-hosted); the rest of the
     fully loaded cost is held. Value is held too: routing is capped at the
-    share measured to hold quality, so the same outcomes are bought.
-    ``net_value_per_mtok`` = (value - fully loaded cost) / tokens x 1e6.
+    share measured to hold quality, so no outcomes are lost (routing below
+    today buys back quality the held value does not count, and is said).
+    ``net_value_per_mtok`` = (value - fully loaded cost) / costed tokens x
+    1e6 (:attr:`Today.costed_tokens`). A negative token bill (credits) is
+    taken as none, and said.
     """
-    before = today.api_cost + today.hosted_cost
     rows, cakes, notes = [], {}, []
+    api = today.api_cost
+    if api < 0:
+        notes.append(
+            f"the token bill is {api:,.2f} {today.currency} (credits exceed "
+            "charges): the layers act on self-hosted spend only"
+        )
+        api = 0.0
+    before = api + today.hosted_cost
     lever_cols = {TODAY: today.levers}
     per_mtok = 1e6 / today.costed_tokens if today.costed_tokens else float("nan")
     value = float("nan") if today.value is None else today.value
@@ -561,7 +599,7 @@ def compare(today: Today, scenarios: list[Scenario]) -> Comparison:
             levers, said = apply(today, scenario)
             notes += said
             lever_cols[name] = levers
-        cake = layer_cake(today.api_cost, today.hosted_cost, today.levers, levers)
+        cake = layer_cake(api, today.hosted_cost, today.levers, levers)
         cake["currency"], cake["before"] = today.currency, before
         cakes[name] = cake
         saving = cake.set_index("layer")["saving"]
