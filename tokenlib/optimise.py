@@ -48,7 +48,7 @@ TODAY = "today"
 
 #: Each lever as tables name it.
 LABELS = {
-    "routed_share": "share of traffic on the cheaper tier",
+    "routed_share": "share of evaluated traffic on the cheaper tier",
     "routable_share": "share of token cost routing reaches",
     "routed_price_ratio": "cheaper tier's price / premium's",
     "cache_hit": "share of input read from cache",
