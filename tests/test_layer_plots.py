@@ -120,7 +120,7 @@ def test_layer_cake_shows_the_saving_lost_without_each_layer():
         (pytest.approx([300.0, 600.0]), 2.38),
     ]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend == ["saving lost if left out alone"]
+    assert legend == ["lost if only this layer is left out"]
 
 
 def test_layer_cake_title_says_from_to_and_the_change():
@@ -147,7 +147,7 @@ def test_a_layer_that_adds_cost_goes_right_in_the_warning_colour():
     assert ax.patches[-1].get_width() == pytest.approx(600.0)
     assert ax.get_title("left") == "Scenario: USD cost from 1k to 600 (−40%)"
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend == ["saving lost if left out alone", "layer adds cost"]
+    assert legend == ["lost if only this layer is left out", "layer adds cost"]
 
 
 def test_the_lost_saving_can_exceed_the_layer_saving():

@@ -208,7 +208,7 @@ def layer_cake(
         )
     handles = [
         Line2D([], [], color="0.15", linewidth=1, marker="o", markersize=4,
-               markerfacecolor="white", label="saving lost if left out alone"),
+               markerfacecolor="white", label="lost if only this layer is left out"),
     ]  # fmt: skip
     if (savings < 0).any():
         handles.append(Patch(color=WARNING_COLOUR, label="layer adds cost"))
