@@ -47,6 +47,19 @@ _ROUTES = [
 ]
 
 
+def _gpu(**changes) -> SelfHosted:
+    """One GPU at 2.00 an hour, 10,000 prefill and 1,000 decode tokens/s,
+    80 GB serving 16 GB of weights (32 layers, 8 KV heads of 128, 2 bytes)
+    at 8,192 tokens of context; ``changes`` replace any of these."""
+    return SelfHosted.model_validate({
+        "hourly_price": 2.0, "prefill_tokens_per_second": 10_000,
+        "decode_tokens_per_second": 1_000, "gpu_memory_gb": 80,
+        "weights_gb": 16, "context_tokens": 8192,
+        "model": {"layers": 32, "kv_heads": 8, "head_dim": 128, "bytes_per_value": 2},
+        **changes,
+    })  # fmt: skip
+
+
 @pytest.fixture
 def world(con, tmp_path):
     return _world(con, tmp_path)
@@ -308,13 +321,7 @@ def test_without_self_hosted_gpus_capacity_and_silicon_act_on_nothing(con):
 
 def test_self_hosted_calculator_by_hand(world):
     today, _ = world
-    config = SelfHosted.model_validate({
-        "hourly_price": 2.0, "prefill_tokens_per_second": 10_000,
-        "decode_tokens_per_second": 1_000, "utilisation": 0.5, "gpus": 1,
-        "gpu_memory_gb": 80, "weights_gb": 16, "context_tokens": 8192,
-        "model": {"layers": 32, "kv_heads": 8, "head_dim": 128, "bytes_per_value": 2},
-        "api_input_per_mtok": 3.0, "api_output_per_mtok": 15.0,
-    })  # fmt: skip
+    config = _gpu(utilisation=0.5, api_input_per_mtok=3.0, api_output_per_mtok=15.0)
     calc = optimise.self_hosted(today, config).set_index("quantity")["value"]
     x = 5 / 5.3  # today's input share
     busy_hours = (1e6 * x / 10_000 + 1e6 * (1 - x) / 1_000) / 3600
@@ -348,12 +355,7 @@ def test_self_hosted_calculator_by_hand(world):
 
 def test_self_hosted_takes_todays_prices_and_utilisation(world):
     today, _ = world
-    config = SelfHosted.model_validate({
-        "hourly_price": 2.0, "prefill_tokens_per_second": 10_000,
-        "decode_tokens_per_second": 1_000, "gpu_memory_gb": 80,
-        "weights_gb": 16, "context_tokens": 8192,
-        "model": {"layers": 32, "kv_heads": 8, "head_dim": 128, "bytes_per_value": 2},
-    })  # fmt: skip
+    config = _gpu()
     calc = optimise.self_hosted(today, config).set_index("quantity")["value"]
     x = 5 / 5.3
     assert calc["API list price per million tokens"] == pytest.approx(
@@ -445,13 +447,9 @@ def test_the_good_self_hosted_section_reads(tmp_path):
 
 def test_a_fleet_too_slow_for_its_own_break_even_says_so(world):
     today, _ = world
-    config = SelfHosted.model_validate({
-        "hourly_price": 10.0, "prefill_tokens_per_second": 10,
-        "decode_tokens_per_second": 1, "utilisation": 0.1, "gpus": 2,
-        "gpu_memory_gb": 80, "weights_gb": 16, "context_tokens": 8192,
-        "model": {"layers": 32, "kv_heads": 8, "head_dim": 128, "bytes_per_value": 2},
-        "api_input_per_mtok": 3.0, "api_output_per_mtok": 15.0,
-    })  # fmt: skip
+    config = _gpu(hourly_price=10.0, prefill_tokens_per_second=10,
+                  decode_tokens_per_second=1, utilisation=0.1, gpus=2,
+                  api_input_per_mtok=3.0, api_output_per_mtok=15.0)  # fmt: skip
     frame = optimise.self_hosted(today, config)
     calc = frame.set_index("quantity")["value"]
     # Per token: 0.943 / 10 + 0.057 / 1 = 0.151 s busy; one GPU serves
@@ -474,13 +472,7 @@ def test_a_fleet_too_slow_for_its_own_break_even_says_so(world):
 
 def test_a_fleet_too_idle_for_its_break_even_is_told_to_run_busier(world):
     today, _ = world
-    config = SelfHosted.model_validate({
-        "hourly_price": 2.0, "prefill_tokens_per_second": 10_000,
-        "decode_tokens_per_second": 1_000, "utilisation": 0.02,
-        "gpu_memory_gb": 80, "weights_gb": 16, "context_tokens": 8192,
-        "model": {"layers": 32, "kv_heads": 8, "head_dim": 128, "bytes_per_value": 2},
-        "api_input_per_mtok": 3.0, "api_output_per_mtok": 15.0,
-    })  # fmt: skip
+    config = _gpu(utilisation=0.02, api_input_per_mtok=3.0, api_output_per_mtok=15.0)
     # 1,461 a month / 3.679 per million = 397M to break even; one GPU
     # serves 730.5 h x 3,600 s / 150.94 us a token = 17,422M fully busy,
     # 348M at 2%.

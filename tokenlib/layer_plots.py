@@ -75,11 +75,16 @@ def _sign(saving: float) -> str:
     return MINUS if saving > 0 else "+" if saving < 0 else ""
 
 
+def _bracketed(saving: float, before: float) -> str:
+    """A saving as a signed share of cost in brackets: `` (−12%)``; '' for
+    no saving or no cost."""
+    share = _percent(saving, before)
+    return f" ({_sign(saving)}{share})" if share and saving else ""
+
+
 def _change(saving: float, before: float) -> str:
     """Say a saving as a signed change of cost: ``−1.2k (−12%)``."""
-    share = _percent(saving, before)
-    share = f" ({_sign(saving)}{share})" if share else ""
-    return f"{_sign(saving)}{compact(abs(saving))}{share}"
+    return f"{_sign(saving)}{compact(abs(saving))}{_bracketed(saving, before)}"
 
 
 def _name(layer: str) -> str:
@@ -221,8 +226,7 @@ def layer_cake(
 
     # The title says the cost today and in the scenario, and the change.
     money = f"{currency} cost" if currency else "cost"
-    share = _percent(before - after, before)
-    change = f" ({_sign(before - after)}{share})" if share else ""
+    change = _bracketed(before - after, before)
     walk = f"from {compact(before)} to {compact(after)}{change}"
     set_title(ax, f"{name}: {money} {walk}", period)
     return ax
@@ -317,8 +321,7 @@ def scenario_comparison(
     value = table.get("net_value_per_mtok", pd.Series(np.nan, index=table.index))
     for row, (_, line) in zip(rows, table.iterrows(), strict=True):
         cost = float(line["cost"])
-        share = _percent(before - cost, before)
-        saved = f" ({_sign(before - cost)}{share})" if share and cost != before else ""
+        saved = _bracketed(before - cost, before)
         small_note(ax, f"{compact(cost)}{saved}", (0, row), (4, 0), va="center",
                    color="white", fontweight="bold")  # fmt: skip
         beside = [

@@ -219,13 +219,16 @@ def measure_levers(
     Notes
     -----
     - routing: share routed and price ratio from :func:`route_price_ratio`;
-      the cap is the share measured to hold quality.
-    - cache: hit rate = cache reads / all input; read price ratio =
-      input-weighted cache-read price over input price.
-    - input cost share: input classes at their prices over all token cost.
-    - batch: share = batch tokens / tokens; discount = 1 - batch cost over
-      the same tokens at the standard tier; cap = tokens of batch-eligible
-      use cases / tokens.
+      the cap is the share measured to hold quality; routable share = token
+      cost of the use cases with evaluated routes / all token cost.
+    - cache, input share and batch, over tokens with a list price in the
+      currency (the API's): hit rate = cache reads / all input; read price
+      ratio = input-weighted cache-read price over input price; input cost
+      share = input at the input price over that plus output; batch share
+      = batch tokens / tokens; discount = 1 - batch cost over the same
+      tokens at the standard tier; cap = tokens of batch-eligible use cases
+      / tokens.
+    - A lever the data cannot give takes a stated fallback, marked assumed.
     """
     currency = loaded.currency
     notes: list[str] = []
@@ -237,28 +240,28 @@ def measure_levers(
         rows.append((lever, value, source, how))
         return value
 
+    def lever(name: str, value, how: str, fallback: float, why: str) -> float:
+        """The measured value, or the fallback marked assumed with why."""
+        if value is None:
+            return say(name, fallback, "assumed", why)
+        return say(name, float(value), "measured", how)
+
+    def share(part, whole):
+        return (part or 0.0) / whole if whole else None
+
     evaluated = routes["evaluated"]
-    if evaluated:
-        how = f"routed / evaluated route rows ({evaluated:,})"
-        s0 = say("routed_share", routes["routed_share"], "measured", how)
-    else:
-        s0 = say("routed_share", 0.0, "assumed", "no evaluated route rows")
+    names = ", ".join(routes["use_cases"])
+    s0 = lever("routed_share", routes["routed_share"] if evaluated else None,
+               f"routed / evaluated route rows ({evaluated:,})",
+               0.0, "no evaluated route rows")  # fmt: skip
+    p = lever("routed_price_ratio", routes["price_ratio"],
+              f"cheaper model's cost / reference's, {routes['priced_on']} rows",
+              1.0, "no priced route pair")  # fmt: skip
     if routes["price_ratio"] is None:
-        p = say("routed_price_ratio", 1.0, "assumed", "no priced route pair")
         notes.append("routing: no priced route pair, so routing can save nothing")
-    else:
-        p = say(
-            "routed_price_ratio",
-            routes["price_ratio"],
-            "measured",
-            f"cheaper model's cost / reference's, {routes['priced_on']} rows",
-        )
-    if evaluated and m["routable"] is not None:
-        names = ", ".join(routes["use_cases"])
-        r = say("routable_share", m["routable"], "measured",
-                f"token cost of the evaluated use cases ({names}) / all")  # fmt: skip
-    else:
-        r = say("routable_share", 0.0, "assumed", "no evaluated use case priced")
+    r = lever("routable_share", m["routable"] if evaluated else None,
+              f"token cost of the evaluated use cases ({names}) / all",
+              0.0, "no evaluated use case priced")  # fmt: skip
     cap = routes["safe_share"] if evaluated else s0
     if not evaluated:
         notes.append("routing: no evaluated route rows, so routing is held at today")
@@ -268,63 +271,29 @@ def measure_levers(
             f"{cap:.1%} measured to hold quality"
         )
 
+    # The API's levers, over the tokens with a list price in the currency.
     tokens = m["tokens"] or 0.0
     priced_tokens = m["priced_tokens"] or 0.0
-    if m["priced_input"]:
-        hit = m["cache_read"] / m["priced_input"]
-        h = say(
-            "cache_hit", hit, "measured", f"cache reads / input priced in {currency}"
-        )
-    else:
-        h = say("cache_hit", 0.0, "assumed", f"no input priced in {currency}")
-    if m["cache_read_ratio"] is None:
-        k = say(
-            "cache_read_ratio",
-            CACHE_READ_RATIO,
-            "assumed",
-            f"no input priced in {currency}: Anthropic's list ratio",
-        )
-    else:
-        k = say(
-            "cache_read_ratio",
-            m["cache_read_ratio"],
-            "measured",
-            "cache-read price / input price, weighted by input tokens",
-        )
+    h = lever("cache_hit", share(m["cache_read"], m["priced_input"]),
+              f"cache reads / input priced in {currency}",
+              0.0, f"no input priced in {currency}")  # fmt: skip
+    k = lever("cache_read_ratio", m["cache_read_ratio"],
+              "cache-read price / input price, weighted by input tokens",
+              CACHE_READ_RATIO, f"no input priced in {currency}: Anthropic's "
+              "list ratio")  # fmt: skip
     uncached = m["uncached_input_cost"] or 0.0
-    if uncached + (m["output_cost"] or 0.0):
-        share = say(
-            "input_cost_share",
-            uncached / (uncached + m["output_cost"]),
-            "measured",
-            "input at the input price / that + output, at list price",
-        )
-    else:
-        share = say(
-            "input_cost_share", 0.5, "assumed", f"no usage priced in {currency}"
-        )
-    if priced_tokens:
-        b = say("batch_share", (m["batch"] or 0.0) / priced_tokens, "measured",
-                f"batch tokens / tokens priced in {currency}")  # fmt: skip
-    else:
-        b = say("batch_share", 0.0, "assumed", f"no tokens priced in {currency}")
-    if m["batch_discount"] is None:
-        d = say(
-            "batch_discount",
-            BATCH_DISCOUNT,
-            "assumed",
-            "no priced batch work: the providers' batch price is half",
-        )
-    else:
-        d = say(
-            "batch_discount",
-            m["batch_discount"],
-            "measured",
-            "1 - batch cost / the same tokens at the standard tier",
-        )
+    i = lever("input_cost_share", share(uncached, uncached + (m["output_cost"] or 0.0)),
+              "input at the input price / that + output, at list price",
+              0.5, f"no usage priced in {currency}")  # fmt: skip
+    b = lever("batch_share", share(m["batch"], priced_tokens),
+              f"batch tokens / tokens priced in {currency}",
+              0.0, f"no tokens priced in {currency}")  # fmt: skip
+    d = lever("batch_discount", m["batch_discount"],
+              "1 - batch cost / the same tokens at the standard tier",
+              BATCH_DISCOUNT, "no priced batch work: the providers' batch price "
+              "is half")  # fmt: skip
     if policy.batch_eligible:
-        eligible = (m["eligible"] or 0.0) / priced_tokens if priced_tokens else 0.0
-        batch_cap = max(eligible, b)
+        batch_cap = max(share(m["eligible"], priced_tokens) or 0.0, b)
     else:
         batch_cap = b
         notes.append("batch: the policy names no batch-eligible use case")
@@ -359,7 +328,7 @@ def measure_levers(
         routed_price_ratio=p,
         cache_hit=h,
         cache_read_ratio=k,
-        input_cost_share=share,
+        input_cost_share=i,
         batch_share=b,
         batch_discount=d,
         utilisation=u,

@@ -324,12 +324,7 @@ def loaded_assumptions(assumptions: str = "", currency: str = "USD") -> Assumpti
         return read_assumptions(None).model_copy(update={"currency": currency})
     path = _file(assumptions, "assumptions", "use '' for the documented defaults")
     read = read_assumptions(path)
-    if read.currency != currency:
-        raise ParameterError(
-            f"assumptions={assumptions!r}: its amounts are in {read.currency}, "
-            f"the report in {currency}; report in {read.currency} or state the "
-            "file's amounts in the report's currency"
-        )
+    _same_currency("assumptions", assumptions, read.currency, currency, "amounts")
     return read
 
 
@@ -348,13 +343,18 @@ def scenarios(scenario: str = "", currency: str = "USD") -> ScenarioFile:
         return ScenarioFile().model_copy(update={"currency": currency})
     path = _file(scenario, "scenario", "use '' for no scenario")
     read = read_scenarios(path)
-    if read.currency != currency:
-        raise ParameterError(
-            f"scenario={scenario!r}: its prices are in {read.currency}, the "
-            f"report in {currency}; report in {read.currency} or state the "
-            "file's prices in the report's currency"
-        )
+    _same_currency("scenario", scenario, read.currency, currency, "prices")
     return read
+
+
+def _same_currency(name: str, value: str, its: str, report: str, what: str) -> None:
+    """Refuse a parameter file whose money is in another currency: never
+    add two currencies together."""
+    if its != report:
+        raise ParameterError(
+            f"{name}={value!r}: its {what} are in {its}, the report in {report}; "
+            f"report in {its} or state the file's {what} in the report's currency"
+        )
 
 
 def gpu_metrics_path(gpu_metrics: str = "") -> Path | None:
