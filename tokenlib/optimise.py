@@ -31,9 +31,15 @@ from .policy import Policy
 from .pricing import standard_cost_sql
 from .scenario import Scenario, SelfHosted
 from .schema import INPUT_SQL
-from .selfhost import GpuServing, break_even, kv_bytes_per_token, max_concurrency
+from .selfhost import (
+    RESERVE,
+    GpuServing,
+    break_even,
+    kv_bytes_per_token,
+    max_concurrency,
+)
 from .sources.base import literal
-from .value_outcomes import _revenue_sql
+from .value_outcomes import reported_value
 from .value_routes import route_price_ratio
 
 __all__ = ["Comparison", "Today", "compare", "measure_levers", "self_hosted"]
@@ -333,7 +339,7 @@ def measure_levers(
         batch_discount=d,
         utilisation=u,
     )
-    value = _value(con, currency)
+    value = reported_value(con, currency)
     if value is None:
         notes.append(f"value: no outcome value in {currency}")
     assumed = [lever for lever, _, source, _ in rows if source == "assumed"]
@@ -371,14 +377,6 @@ def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _per_mtok(cost: float | None, tokens: float | None) -> float | None:
     return cost / tokens * 1e6 if cost and tokens else None
-
-
-def _value(con: duckdb.DuckDBPyConnection, currency: str) -> float | None:
-    (value,) = con.execute(
-        f"SELECT sum(revenue) FROM ({_revenue_sql()}) WHERE currency = ?",
-        [currency],
-    ).fetchone()
-    return float(value) if value is not None else None
 
 
 def apply(today: Today, scenario: Scenario) -> tuple[Levers, list[str]]:
@@ -559,15 +557,13 @@ def compare(today: Today, scenarios: list[Scenario]) -> Comparison:
         )
         api = 0.0
     before = api + today.hosted_cost
-    lever_cols = {TODAY: today.levers}
     per_mtok = 1e6 / today.costed_tokens if today.costed_tokens else float("nan")
     value = float("nan") if today.value is None else today.value
-    for name, levers in [(TODAY, today.levers)] + [(s.name, None) for s in scenarios]:
-        if levers is None:
-            scenario = next(s for s in scenarios if s.name == name)
-            levers, said = apply(today, scenario)
-            notes += said
-            lever_cols[name] = levers
+    states = {TODAY: today.levers}
+    for scenario in scenarios:
+        states[scenario.name], said = apply(today, scenario)
+        notes += said
+    for name, levers in states.items():
         cake = layer_cake(api, today.hosted_cost, today.levers, levers)
         cake["currency"], cake["before"] = today.currency, before
         cakes[name] = cake
@@ -590,21 +586,20 @@ def compare(today: Today, scenarios: list[Scenario]) -> Comparison:
             }
         )
     cakes.pop(TODAY)
-    levers = today.sources[["lever", "source"]].copy()
-    for name, lv in lever_cols.items():
+    # Today's measured levers, then the ratios a scenario sets against 1.
+    ratios = ["model_ratio", "engine_throughput_ratio", "region_ratio",
+              "silicon_price_ratio", "silicon_throughput_ratio"]  # fmt: skip
+    levers = pd.concat(
+        [
+            today.sources[["lever", "source"]],
+            pd.DataFrame({"lever": ratios, "source": "ratio to today"}),
+        ],
+        ignore_index=True,
+    )
+    for name, lv in states.items():
         levers[name] = [getattr(lv, lever) for lever in levers["lever"]]
-    extra = [
-        "model_ratio",
-        "engine_throughput_ratio",
-        "region_ratio",
-        "silicon_price_ratio",
-        "silicon_throughput_ratio",
-    ]
-    more = pd.DataFrame({"lever": extra, "source": "ratio to today"})
-    for name, lv in lever_cols.items():
-        more[name] = [getattr(lv, lever) for lever in extra]
-    levers = _labelled(pd.concat([levers, more], ignore_index=True))
-    names = [n for n in lever_cols if n != TODAY]
+    levers = _labelled(levers)
+    names = [n for n in states if n != TODAY]
     levers = levers[["lever", "label", TODAY, "source", *names]]
     return Comparison(
         currency=today.currency,
@@ -685,7 +680,7 @@ def self_hosted(today: Today, config: SelfHosted | None) -> pd.DataFrame:
         ("KV cache per request", kv * config.context_tokens / 1e9, "GB",
          f"{config.context_tokens:,} tokens of context"),
         ("requests one GPU holds at once", fits, "requests",
-         f"({config.gpu_memory_gb:g} GB × 90% − {config.weights_gb:g} GB "
+         f"({config.gpu_memory_gb:g} GB × {1 - RESERVE:.0%} − {config.weights_gb:g} GB "
          "weights) / KV cache per request"),
         ("tokens one GPU serves a month", one_gpu / 1e6, "million tokens",
          f"{HOURS_PER_MONTH:g} hours × {u * 100:.3g}% busy"),

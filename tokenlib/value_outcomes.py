@@ -24,6 +24,7 @@ __all__ = [
     "cost_per_use_case",
     "cost_per_verified_outcome",
     "cost_vs_revenue",
+    "reported_value",
     "value_per_token",
 ]
 
@@ -160,6 +161,16 @@ def _revenue_sql() -> str:
     return f"""SELECT use_case, upper(currency) AS currency, sum(value) AS revenue
       FROM {in_period("outcomes")}
       WHERE value IS NOT NULL AND currency IS NOT NULL GROUP BY ALL"""
+
+
+def reported_value(con: duckdb.DuckDBPyConnection, currency: str) -> float | None:
+    """All outcome value reported in ``currency`` in the period; None when
+    no outcome carries a value in it."""
+    (value,) = con.execute(
+        f"SELECT sum(revenue) FROM ({_revenue_sql()}) WHERE currency = ?",
+        [currency.upper()],
+    ).fetchone()
+    return float(value) if value is not None else None
 
 
 def cost_vs_revenue(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
