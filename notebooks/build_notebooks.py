@@ -1001,7 +1001,9 @@ live kernel and shows no sliders.
   paid every hour; its capacity at the utilisation used caps what it can
   serve, and the verdict says when running it busier would pay.
 - Per-million-token figures divide by the tokens that have a cost in the
-  report's currency, as the other notebooks do; unpriced tokens and other
+  report's currency, as the other notebooks do. Where there is self-hosted
+  GPU cost, tokens without a price are taken to be the self-hosted models'
+  and counted too (the notes above say how many); tokens costed in other
   currencies are left out of both sides.
 - Monthly volume is the period's tokens per day times 30.44 days; data that
   covers part of a day, such as a short trace, counts as the whole day.
